@@ -1,0 +1,1 @@
+"""HTTP and CLI entry points: thin translation between OCPI/JSON and the use cases."""

@@ -1,0 +1,86 @@
+"""The FastAPI application: lifespan owns the node; routers stay thin."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.errors import install_error_handlers
+from api.node import Node, build_node
+from api.request_ids import RequestIdMiddleware
+from api.routers import health, versions
+from application.tokens import hash_token, new_token
+from infrastructure.secrets import SecretStore
+from infrastructure.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ADMIN_TOKEN = "admin_token"
+
+NodeHook = Callable[[Node], None]
+
+# Other parts of the node (credentials, routing, audit, ...) add their routers and start-up
+# hooks here, so this module stays the one place that lists what a node serves.
+ROUTERS = [versions.router, health.router]
+STARTUP_HOOKS: list[NodeHook] = []
+
+
+def setup_admin_token(node: Node, announce: Callable[[str], None]) -> None:
+    """Use the configured admin token, or the stored one, or make one and show it once."""
+    secrets = SecretStore(node.store.registry_db)
+    configured = node.settings.admin_token
+    if configured is not None:
+        node.services["admin_token_hash"] = hash_token(configured)
+        return
+    stored = secrets.get_hash(ADMIN_TOKEN)
+    if stored is not None:
+        node.services["admin_token_hash"] = stored
+        return
+    token = new_token()
+    in_force = secrets.put_hash_if_absent(ADMIN_TOKEN, hash_token(token))
+    node.services["admin_token_hash"] = in_force
+    if in_force == hash_token(token):
+        announce(token)
+
+
+def _announce_admin_token(token: str) -> None:
+    print(
+        "ocpi-ledger: generated admin token (shown once; set OCPI_LEDGER_ADMIN_TOKEN to choose "
+        f"your own):\n  {token}",
+        flush=True,
+    )
+
+
+def create_app(
+    settings: Settings,
+    announce_admin_token: Callable[[str], None] = _announce_admin_token,
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        node = build_node(settings)
+        try:
+            setup_admin_token(node, announce_admin_token)
+            for hook in STARTUP_HOOKS:
+                hook(node)
+            node.start()
+            app.state.node = node
+            yield
+        finally:
+            node.close()
+
+    app = FastAPI(
+        title="ocpi-ledger",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/admin/docs",
+        redoc_url=None,
+        openapi_url="/admin/openapi.json",
+    )
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_middleware(RequestIdMiddleware)
+    return app

@@ -1,0 +1,100 @@
+"""`ocpi-ledger` command line: `serve` runs the node; other commands talk to a running node."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from infrastructure.settings import SettingsError, load_settings
+
+# Other commands register here: name -> (configure parser, run(args) -> exit code).
+COMMANDS: dict[
+    str, tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
+] = {}
+
+
+def _configure_serve(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--database-url", help="OCPI_LEDGER_DATABASE_URL")
+    parser.add_argument("--base-url", help="OCPI_LEDGER_BASE_URL")
+    parser.add_argument("--admin-token", help="OCPI_LEDGER_ADMIN_TOKEN")
+    parser.add_argument("--mode", help="OCPI_LEDGER_MODE: hub or platform")
+    parser.add_argument("--party", help="OCPI_LEDGER_PARTY: CC*PID")
+    parser.add_argument("--config", dest="config_file", help="OCPI_LEDGER_CONFIG: node TOML file")
+    parser.add_argument("--forward-timeout", help="OCPI_LEDGER_FORWARD_TIMEOUT (seconds)")
+    parser.add_argument("--log-level", default="info")
+
+
+def settings_from_args(args: argparse.Namespace) -> object:
+    overrides = {
+        key: getattr(args, key, None)
+        for key in (
+            "database_url",
+            "base_url",
+            "admin_token",
+            "mode",
+            "party",
+            "config_file",
+            "forward_timeout",
+        )
+    }
+    return load_settings(overrides=overrides)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import os
+
+    import uvicorn
+
+    try:
+        settings = settings_from_args(args)
+    except SettingsError as error:
+        print(f"ocpi-ledger: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s %(message)s")
+    if args.workers > 1:
+        # Workers are separate processes: they re-read settings from the environment.
+        for key, value in vars(args).items():
+            if value is not None and key in {
+                "database_url",
+                "base_url",
+                "admin_token",
+                "mode",
+                "party",
+                "config_file",
+                "forward_timeout",
+            }:
+                os.environ[f"OCPI_LEDGER_{key.upper()}"] = str(value)
+        uvicorn.run(
+            "api.main:app",
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level=args.log_level,
+            factory=False,
+        )
+        return 0
+    from api.main import build_app
+
+    uvicorn.run(build_app(settings), host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+COMMANDS["serve"] = (_configure_serve, _serve)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ocpi-ledger", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (configure, _run) in COMMANDS.items():
+        configure(sub.add_parser(name))
+    args = parser.parse_args(argv)
+    return COMMANDS[args.command][1](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""Every failure becomes an OCPI envelope with the right HTTP and OCPI status, never a trace."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.envelope import (
+    CLIENT_ERROR,
+    INVALID_PARAMETERS,
+    SERVER_ERROR,
+    ocpi_response,
+)
+from application.errors import ConnectionNotFoundError, LedgerUnavailableError, PartyNotFoundError
+from domain.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+
+class OcpiError(Exception):
+    """Raised by endpoints to answer with an OCPI error envelope."""
+
+    def __init__(
+        self,
+        status_code: int,
+        message: str,
+        http_status: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.message = message
+        self.http_status = http_status
+        self.headers = headers or {}
+
+
+class Unauthorized(OcpiError):
+    def __init__(self, message: str = "missing or unknown token") -> None:
+        super().__init__(CLIENT_ERROR, message, http_status=401)
+
+
+def _describe_validation(error: RequestValidationError) -> str:
+    problems = []
+    for item in error.errors()[:5]:
+        where = ".".join(str(p) for p in item.get("loc", ()) if p != "body")
+        problems.append(f"{where or 'body'}: {item.get('msg', 'invalid')}")
+    return "; ".join(problems) or "invalid request"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    def with_request_ids(request: Request, headers: dict[str, str]) -> dict[str, str]:
+        for name in ("x-request-id", "x-correlation-id"):
+            value = request.headers.get(name)
+            if value and name not in {k.lower() for k in headers}:
+                headers[name] = value
+        return headers
+
+    @app.exception_handler(OcpiError)
+    async def ocpi_error(request: Request, error: OcpiError) -> Response:
+        return ocpi_response(
+            status_code=error.status_code,
+            status_message=error.message,
+            http_status=error.http_status,
+            headers=with_request_ids(request, dict(error.headers)),
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, error: RequestValidationError) -> Response:
+        message = _describe_validation(error)
+        http_status = 400 if any(e.get("type") == "json_invalid" for e in error.errors()) else 200
+        return ocpi_response(
+            status_code=INVALID_PARAMETERS,
+            status_message=message,
+            http_status=http_status,
+            headers=with_request_ids(request, {}),
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        return ocpi_response(
+            status_code=CLIENT_ERROR,
+            status_message=str(error.detail),
+            http_status=error.status_code,
+            headers=with_request_ids(request, dict(error.headers or {})),
+        )
+
+    @app.exception_handler(ConnectionNotFoundError)
+    @app.exception_handler(PartyNotFoundError)
+    async def not_found(request: Request, error: DomainError) -> Response:
+        return ocpi_response(
+            status_code=CLIENT_ERROR,
+            status_message=str(error),
+            http_status=404,
+            headers=with_request_ids(request, {}),
+        )
+
+    @app.exception_handler(LedgerUnavailableError)
+    async def ledger_down(request: Request, error: LedgerUnavailableError) -> Response:
+        return ocpi_response(
+            status_code=4000,
+            status_message=str(error),
+            http_status=503,
+            headers=with_request_ids(request, {"Retry-After": "1"}),
+        )
+
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, error: DomainError) -> Response:
+        return ocpi_response(
+            status_code=INVALID_PARAMETERS,
+            status_message=str(error),
+            headers=with_request_ids(request, {}),
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return ocpi_response(
+            status_code=SERVER_ERROR,
+            status_message="internal error; the node logged the details",
+            http_status=500,
+            headers=with_request_ids(request, {}),
+        )

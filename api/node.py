@@ -1,0 +1,115 @@
+"""The composition root: builds a node's stores, applications, projections and runners."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from application.routing_table import InMemoryRoutingTable, RoutingTableProjection
+from domain.values import OCPI_VERSION
+from infrastructure.group_commit import GroupCommitter
+from infrastructure.projection_runner import PostgresChangeListener, ProjectionRunner
+from infrastructure.routing_table_view import SqlRoutingTableView
+from infrastructure.settings import Settings
+from infrastructure.store import Store, open_store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Node:
+    settings: Settings
+    store: Store
+    routing_table: InMemoryRoutingTable
+    routing_table_view: SqlRoutingTableView
+    committer: GroupCommitter
+    runners: dict[str, ProjectionRunner] = field(default_factory=dict)
+    listener: PostgresChangeListener | None = None
+    services: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def registry(self) -> Any:
+        return self.store.registry
+
+    @property
+    def ledger(self) -> Any:
+        return self.store.ledger
+
+    @property
+    def ocpi_base(self) -> str:
+        return f"{self.settings.base_url}/ocpi"
+
+    @property
+    def versions_url(self) -> str:
+        return f"{self.ocpi_base}/versions"
+
+    @property
+    def version_details_url(self) -> str:
+        return f"{self.ocpi_base}/{OCPI_VERSION}"
+
+    def add_runner(self, runner: ProjectionRunner, source: Any) -> ProjectionRunner:
+        """Register a projection runner that follows `source` (an Application of this node)."""
+        self.runners[runner.name] = runner
+        source.add_save_listener(runner.wake)
+        return runner
+
+    def wait_for_registry(self, position: int, timeout: float = 5.0) -> None:
+        """Read-your-writes: return once the routing table (memory and SQL) includes `position`."""
+        if position <= 0:
+            return
+        self.runners["routing_table_memory"].wait(position, timeout)
+        self.runners["routing_table"].wait(position, timeout)
+
+    def start(self) -> None:
+        for runner in self.runners.values():
+            runner.start()
+        if self.store.url.is_postgres:
+            self.listener = PostgresChangeListener(
+                self.store.url.conninfo(), self.store.channels, self._on_remote_change
+            ).start()
+
+    def _on_remote_change(self, _channel: str) -> None:
+        for runner in self.runners.values():
+            runner.wake()
+
+    def close(self) -> None:
+        if self.listener is not None:
+            self.listener.stop()
+        for service in self.services.values():
+            close = getattr(service, "close", None)
+            if close is not None:
+                try:
+                    close()
+                except Exception:  # shutting down: report and keep closing the rest
+                    log.exception("closing %r failed", service)
+        for runner in self.runners.values():
+            runner.stop()
+        self.committer.close()
+        self.store.close()
+
+
+class _MemoryRoutingProjection(RoutingTableProjection):
+    name = "routing_table_memory"
+
+
+def build_node(settings: Settings) -> Node:
+    store = open_store(settings.database)
+    routing_table = InMemoryRoutingTable()
+    routing_table_view = SqlRoutingTableView(store.registry_db)
+    node = Node(
+        settings=settings,
+        store=store,
+        routing_table=routing_table,
+        routing_table_view=routing_table_view,
+        committer=GroupCommitter(store.ledger),
+    )
+    memory = ProjectionRunner(store.registry, _MemoryRoutingProjection(), routing_table)
+    # Load the in-memory table before serving: the hot path must never see a half-built table.
+    memory.run_until_caught_up()
+    node.add_runner(memory, store.registry)
+    node.add_runner(
+        ProjectionRunner(store.registry, RoutingTableProjection(), routing_table_view),
+        store.registry,
+    )
+    return node

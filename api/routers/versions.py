@@ -1,0 +1,49 @@
+"""Versions module: the version list and 2.2.1 details (digest §3). Never routed."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from api.auth import authenticate
+from api.dependencies import node_of
+from api.envelope import ocpi_response
+from application.endpoints import hub_interfaces, platform_interfaces
+from domain.values import OCPI_VERSION, InterfaceRole, ModuleId
+
+router = APIRouter()
+
+
+def endpoint_url(base: str, module: ModuleId, interface: InterfaceRole) -> str:
+    if module is ModuleId.CREDENTIALS:
+        return f"{base}/{OCPI_VERSION}/credentials"
+    if module is ModuleId.HUB_CLIENT_INFO:
+        return f"{base}/{OCPI_VERSION}/hubclientinfo"
+    return f"{base}/{OCPI_VERSION}/{module}/{interface.lower()}"
+
+
+@router.get("/ocpi/versions")
+def get_versions(request: Request) -> Response:
+    node = node_of(request)
+    authenticate(request, node.routing_table, allow_token_a=True)
+    return ocpi_response([{"version": OCPI_VERSION, "url": node.version_details_url}])
+
+
+@router.get(f"/ocpi/{OCPI_VERSION}")
+def get_version_details(request: Request) -> Response:
+    node = node_of(request)
+    authenticate(request, node.routing_table, allow_token_a=True)
+    if node.settings.is_hub:
+        served = hub_interfaces()
+    else:
+        local_roles = [p.key.role for p in node.routing_table.parties() if "local" in p.routes]
+        served = platform_interfaces(local_roles)
+    endpoints = [
+        {
+            "identifier": str(module),
+            "role": str(role),
+            "url": endpoint_url(node.ocpi_base, module, role),
+        }
+        for module, role in served
+    ]
+    return ocpi_response({"version": OCPI_VERSION, "endpoints": endpoints})

@@ -1,0 +1,212 @@
+"""The Connection aggregate: one OCPI credentials relationship with another platform."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import ConnectionStateError
+from domain.values import ConnectionStatus
+
+INITIATED_BY_PEER = "peer"
+INITIATED_BY_US = "us"
+
+
+class Connection(Aggregate):
+    """A link to one platform: how it was opened, what was agreed, whether it may carry traffic.
+
+    Tokens we only verify are kept as SHA-256 hashes; the token we must send to the peer is kept
+    as is, because we cannot send a hash. No event method takes a token we verify in clear.
+    """
+
+    class_version = 1
+
+    @event("Opened")
+    def __init__(
+        self,
+        label: str,
+        initiated_by: str,
+        token_a_hash: str | None,
+        versions_url: str | None,
+    ) -> None:
+        self.label = label
+        self.initiated_by = initiated_by
+        self.token_a_hash = token_a_hash
+        self.versions_url = versions_url
+        self.status = ConnectionStatus.PLANNED
+        self.ocpi_version: str | None = None
+        self.endpoints: list[dict[str, str]] = []
+        self.roles: list[dict[str, Any]] = []
+        self.inbound_token_hash: str | None = None
+        self.outbound_token: str | None = None
+        self.outbound_token_encoding = "base64"
+        self.unregistered = False
+        self.status_reason = ""
+
+    @property
+    def is_registered(self) -> bool:
+        return self.ocpi_version is not None and not self.unregistered
+
+    def check_can_register(self) -> None:
+        if self.unregistered:
+            raise ConnectionStateError("the connection was unregistered; open a new one")
+        if self.is_registered:
+            raise ConnectionStateError("the connection is already registered")
+
+    def check_is_registered(self) -> None:
+        if not self.is_registered:
+            raise ConnectionStateError("the connection is not registered")
+
+    def register(
+        self,
+        version: str,
+        versions_url: str,
+        endpoints: list[dict[str, str]],
+        roles: list[dict[str, Any]],
+        inbound_token_hash: str,
+        outbound_token: str,
+        outbound_token_encoding: str = "base64",
+    ) -> None:
+        self.check_can_register()
+        self._registered(
+            version=version,
+            versions_url=versions_url,
+            endpoints=endpoints,
+            roles=roles,
+            inbound_token_hash=inbound_token_hash,
+            outbound_token=outbound_token,
+            outbound_token_encoding=outbound_token_encoding,
+        )
+
+    @event("Registered")
+    def _registered(
+        self,
+        version: str,
+        versions_url: str,
+        endpoints: list[dict[str, str]],
+        roles: list[dict[str, Any]],
+        inbound_token_hash: str,
+        outbound_token: str,
+        outbound_token_encoding: str,
+    ) -> None:
+        self.ocpi_version = version
+        self.versions_url = versions_url
+        self.endpoints = endpoints
+        self.roles = roles
+        self.inbound_token_hash = inbound_token_hash
+        self.outbound_token = outbound_token
+        self.outbound_token_encoding = outbound_token_encoding
+        self.token_a_hash = None
+        self.status = ConnectionStatus.CONNECTED
+        self.status_reason = "registered"
+
+    def fail_handshake(self, reason: str, status_code: int) -> None:
+        self._handshake_failed(reason=reason, status_code=status_code)
+
+    @event("HandshakeFailed")
+    def _handshake_failed(self, reason: str, status_code: int) -> None:
+        self.status_reason = reason
+
+    def update_credentials(
+        self,
+        version: str,
+        endpoints: list[dict[str, str]],
+        roles: list[dict[str, Any]],
+        inbound_token_hash: str,
+        outbound_token: str,
+        initiated_by: str,
+    ) -> None:
+        """A credentials PUT from either side: new endpoints, new tokens in both directions."""
+        self.check_is_registered()
+        self._credentials_updated(
+            version=version,
+            endpoints=endpoints,
+            roles=roles,
+            inbound_token_hash=inbound_token_hash,
+            outbound_token=outbound_token,
+            initiated_by=initiated_by,
+        )
+
+    @event("CredentialsUpdated")
+    def _credentials_updated(
+        self,
+        version: str,
+        endpoints: list[dict[str, str]],
+        roles: list[dict[str, Any]],
+        inbound_token_hash: str,
+        outbound_token: str,
+        initiated_by: str,
+    ) -> None:
+        self.ocpi_version = version
+        self.endpoints = endpoints
+        self.roles = roles
+        self.inbound_token_hash = inbound_token_hash
+        self.outbound_token = outbound_token
+
+    def suspend(self, reason: str) -> None:
+        self.check_is_registered()
+        if self.status is ConnectionStatus.SUSPENDED:
+            raise ConnectionStateError("the connection is already suspended")
+        self._suspended(reason=reason)
+
+    @event("Suspended")
+    def _suspended(self, reason: str) -> None:
+        self.status = ConnectionStatus.SUSPENDED
+        self.status_reason = reason
+
+    def reactivate(self, reason: str) -> None:
+        self.check_is_registered()
+        if self.status is not ConnectionStatus.SUSPENDED:
+            raise ConnectionStateError("only a suspended connection can be reactivated")
+        self._reactivated(reason=reason)
+
+    @event("Reactivated")
+    def _reactivated(self, reason: str) -> None:
+        self.status = ConnectionStatus.CONNECTED
+        self.status_reason = reason
+
+    def mark_offline(self, reason: str) -> None:
+        """The peer stopped answering; only a CONNECTED link can go OFFLINE."""
+        if self.status is ConnectionStatus.CONNECTED and self.is_registered:
+            self._went_offline(reason=reason)
+
+    @event("WentOffline")
+    def _went_offline(self, reason: str) -> None:
+        self.status = ConnectionStatus.OFFLINE
+        self.status_reason = reason
+
+    def mark_online(self, reason: str) -> None:
+        if self.status is ConnectionStatus.OFFLINE and self.is_registered:
+            self._came_online(reason=reason)
+
+    @event("CameOnline")
+    def _came_online(self, reason: str) -> None:
+        self.status = ConnectionStatus.CONNECTED
+        self.status_reason = reason
+
+    def unregister(self, initiated_by: str, reason: str) -> None:
+        self.check_is_registered()
+        self._unregistered(initiated_by=initiated_by, reason=reason)
+
+    @event("Unregistered")
+    def _unregistered(self, initiated_by: str, reason: str) -> None:
+        self.unregistered = True
+        self.status = ConnectionStatus.SUSPENDED
+        self.status_reason = reason
+        self.inbound_token_hash = None
+        self.outbound_token = None
+
+    def refuse_party(self, country_code: str, party_id: str, role: str, reason: str) -> None:
+        """Record that a role this peer claimed was not registered, and why."""
+        self._party_refused(country_code=country_code, party_id=party_id, role=role, reason=reason)
+
+    @event("PartyRefused")
+    def _party_refused(self, country_code: str, party_id: str, role: str, reason: str) -> None:
+        pass
+
+    def endpoint_url(self, module: str, interface_role: str) -> str | None:
+        for endpoint in self.endpoints:
+            if endpoint.get("identifier") == module and endpoint.get("role") == interface_role:
+                return endpoint.get("url")
+        return None

@@ -1,0 +1,127 @@
+"""The Party aggregate: one OCPI role of one company, and the routes by which we reach it."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import PartyAlreadyRegisteredError
+from domain.values import ConnectionStatus, PartyKey
+
+LOCAL = "local"
+"""Route key of a party hosted on this node (its backend is ours to call)."""
+
+ROUTE_DIRECT = "direct"
+ROUTE_HUB = "hub"
+ROUTE_LOCAL = "local"
+
+_STATUS_PREFERENCE = (
+    ConnectionStatus.CONNECTED,
+    ConnectionStatus.OFFLINE,
+    ConnectionStatus.PLANNED,
+    ConnectionStatus.SUSPENDED,
+)
+
+
+def party_aggregate_id(key: PartyKey) -> UUID:
+    name = f"/ocpi-ledger/parties/{key.country_code}/{key.party_id}/{key.role}"
+    return uuid5(NAMESPACE_URL, name)
+
+
+class Party(Aggregate):
+    """A party (country_code, party_id, role) and every route that reaches it.
+
+    A route is keyed by the connection it runs over (or `LOCAL`). A party has at most one route
+    that *owns* it (a direct credentials registration or local hosting); routes learned from a
+    hub's client info are additional and never conflict.
+    """
+
+    class_version = 1
+
+    @staticmethod
+    def create_id(country_code: str, party_id: str, role: str, **_: Any) -> UUID:
+        return party_aggregate_id(PartyKey(country_code, party_id, role))
+
+    @event("Registered")
+    def __init__(
+        self,
+        country_code: str,
+        party_id: str,
+        role: str,
+        business_details: dict[str, Any],
+    ) -> None:
+        self.country_code = country_code
+        self.party_id = party_id
+        self.role = role
+        self.business_details = business_details
+        self.routes: dict[str, dict[str, Any]] = {}
+
+    @property
+    def key(self) -> PartyKey:
+        return PartyKey(self.country_code, self.party_id, self.role)
+
+    @property
+    def owning_route(self) -> str | None:
+        for route_key, route in self.routes.items():
+            if route["kind"] in (ROUTE_DIRECT, ROUTE_LOCAL):
+                return route_key
+        return None
+
+    @property
+    def status(self) -> ConnectionStatus:
+        """The best status over all routes: what hub client info reports for this party."""
+        statuses = {ConnectionStatus(route["status"]) for route in self.routes.values()}
+        for status in _STATUS_PREFERENCE:
+            if status in statuses:
+                return status
+        return ConnectionStatus.SUSPENDED
+
+    def add_route(
+        self,
+        route_key: str,
+        kind: str,
+        status: ConnectionStatus,
+        backend_url: str | None = None,
+    ) -> None:
+        owner = self.owning_route
+        if kind in (ROUTE_DIRECT, ROUTE_LOCAL) and owner is not None and owner != route_key:
+            where = "hosted on this node" if owner == LOCAL else f"registered on connection {owner}"
+            raise PartyAlreadyRegisteredError(f"party {self.key} is already {where}")
+        existing = self.routes.get(route_key)
+        if existing is not None and existing["kind"] == kind and existing["status"] == status:
+            return
+        self._route_added(
+            route_key=route_key, kind=kind, status=str(status), backend_url=backend_url
+        )
+
+    @event("RouteAdded")
+    def _route_added(self, route_key: str, kind: str, status: str, backend_url: str | None) -> None:
+        self.routes[route_key] = {"kind": kind, "status": status, "backend_url": backend_url}
+
+    def change_route_status(self, route_key: str, status: ConnectionStatus, reason: str) -> None:
+        route = self.routes.get(route_key)
+        if route is None or route["status"] == status:
+            return
+        self._route_status_changed(route_key=route_key, status=str(status), reason=reason)
+
+    @event("RouteStatusChanged")
+    def _route_status_changed(self, route_key: str, status: str, reason: str) -> None:
+        self.routes[route_key]["status"] = status
+
+    def remove_route(self, route_key: str, reason: str) -> None:
+        if route_key in self.routes:
+            self._route_removed(route_key=route_key, reason=reason)
+
+    @event("RouteRemoved")
+    def _route_removed(self, route_key: str, reason: str) -> None:
+        del self.routes[route_key]
+
+    def update_details(self, business_details: dict[str, Any]) -> None:
+        if business_details != self.business_details:
+            self._details_updated(business_details=business_details)
+
+    @event("DetailsUpdated")
+    def _details_updated(self, business_details: dict[str, Any]) -> None:
+        self.business_details = business_details

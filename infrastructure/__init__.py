@@ -1,0 +1,1 @@
+"""Adapters: event stores, SQL read models, HTTP clients, configuration."""

@@ -1,0 +1,176 @@
+"""Follows an application's notification log and feeds a projection, on SQLite and PostgreSQL.
+
+The library's ProjectionRunner needs recorder subscriptions, which SQLite lacks, so we pull:
+read the next batch after the view's position, apply it with the position in one transaction,
+repeat. A save in this process wakes the runner at once; PostgreSQL LISTEN wakes it for saves
+made by other nodes; a slow poll covers everything else.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from eventsourcing.application import Application
+
+from application.projection import Projection, TrackedView
+
+log = logging.getLogger(__name__)
+
+
+class ProjectionRunner:
+    def __init__(
+        self,
+        source: Application[Any],
+        projection: Projection[Any],
+        view: TrackedView[Any],
+        *,
+        batch_size: int = 500,
+        poll_interval: float = 1.0,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> None:
+        self.source = source
+        self.projection = projection
+        self.view = view
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.on_progress = on_progress
+        self.last_error: str | None = None
+        self._position = view.position()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._progress = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def name(self) -> str:
+        return self.projection.name
+
+    @property
+    def position(self) -> int:
+        return self._position
+
+    def wake(self, _position: int = 0) -> None:
+        self._wake.set()
+
+    def start(self) -> ProjectionRunner:
+        self._stopping.clear()
+        self._thread = threading.Thread(
+            target=self._run, name=f"projection-{self.name}", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def run_until_caught_up(self) -> int:
+        """Process batches in this thread until nothing is left; returns events processed."""
+        total = 0
+        while True:
+            processed = self.step()
+            total += processed
+            if processed == 0:
+                return total
+
+    def step(self) -> int:
+        """Read and apply one batch. Returns how many notifications it consumed."""
+        start = self.view.position()
+        notifications = self.source.recorder.select_notifications(
+            start, self.batch_size, inclusive_of_start=False
+        )
+        if not notifications:
+            self._advance(start)
+            return 0
+        events = [self.source.mapper.to_domain_event(n) for n in notifications]
+        end = notifications[-1].id
+        if not self.view.apply_batch(self.projection, events, start, end):
+            # Another runner (another node) applied this batch first; follow its position.
+            self._advance(self.view.position())
+            return len(notifications)
+        self._advance(end)
+        return len(notifications)
+
+    def wait(self, position: int, timeout: float = 5.0) -> None:
+        """Block until the view has applied everything up to `position` (read-your-writes)."""
+        deadline = time.monotonic() + timeout
+        with self._progress:
+            while self._position < position:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(
+                        f"projection {self.name} at {self._position}, waited for {position}"
+                    )
+                self._wake.set()
+                self._progress.wait(min(remaining, 0.05))
+
+    def _advance(self, position: int) -> None:
+        with self._progress:
+            if position != self._position:
+                self._position = position
+                self._progress.notify_all()
+        if self.on_progress is not None:
+            self.on_progress(position)
+
+    def _run(self) -> None:
+        backoff = 0.05
+        while not self._stopping.is_set():
+            try:
+                processed = self.step()
+                self.last_error = None
+                backoff = 0.05
+            except Exception as error:  # keep following; a store outage must not kill the thread
+                self.last_error = f"{type(error).__name__}: {error}"
+                log.warning("projection %s failed, retrying: %s", self.name, self.last_error)
+                self._stopping.wait(backoff)
+                backoff = min(backoff * 2, 2.0)
+                continue
+            if processed == 0:
+                self._wake.wait(self.poll_interval)
+                self._wake.clear()
+
+
+class PostgresChangeListener:
+    """LISTENs on the events tables' channels and wakes runners when another node saves."""
+
+    def __init__(
+        self, conninfo: str, channels: list[str], on_change: Callable[[str], None]
+    ) -> None:
+        self.conninfo = conninfo
+        self.channels = channels
+        self.on_change = on_change
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> PostgresChangeListener:
+        self._thread = threading.Thread(target=self._run, name="pg-listen", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(3)
+
+    def _run(self) -> None:
+        import psycopg
+        from psycopg import sql
+
+        while not self._stopping.is_set():
+            try:
+                with psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5) as conn:
+                    for channel in self.channels:
+                        conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+                    while not self._stopping.is_set():
+                        for notify in conn.notifies(timeout=1.0):
+                            self.on_change(notify.channel)
+            except Exception as error:
+                log.info("listen connection lost (%s); reconnecting", error)
+                self._stopping.wait(1.0)

@@ -1,0 +1,104 @@
+"""Node configuration from environment variables (each also a `serve` flag), validated at start."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from domain.errors import InvalidPartyError
+from domain.values import PartyRef
+from infrastructure.database_url import DatabaseUrl, DatabaseUrlError, parse_database_url
+
+MODES = ("hub", "platform")
+
+
+class SettingsError(ValueError):
+    """A malformed setting; the message names the variable and what is wrong."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database: DatabaseUrl
+    base_url: str
+    admin_token: str | None
+    mode: str
+    party: PartyRef
+    config_file: str | None = None
+    forward_timeout: float = 10.0
+    health_check_interval: float = 300.0
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_hub(self) -> bool:
+        return self.mode == "hub"
+
+
+_VARIABLES = {
+    "database_url": ("OCPI_LEDGER_DATABASE_URL", "sqlite:///ocpi-ledger.db"),
+    "base_url": ("OCPI_LEDGER_BASE_URL", "http://127.0.0.1:8000"),
+    "admin_token": ("OCPI_LEDGER_ADMIN_TOKEN", None),
+    "mode": ("OCPI_LEDGER_MODE", "hub"),
+    "party": ("OCPI_LEDGER_PARTY", "NL*HUB"),
+    "config_file": ("OCPI_LEDGER_CONFIG", None),
+    "forward_timeout": ("OCPI_LEDGER_FORWARD_TIMEOUT", "10"),
+    "health_check_interval": ("OCPI_LEDGER_HEALTH_CHECK_INTERVAL", "300"),
+}
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[str, str | None] | None = None
+) -> Settings:
+    """Read settings: `overrides` (CLI flags) win over `environ`, which wins over defaults."""
+    environ = os.environ if environ is None else environ
+    raw: dict[str, str | None] = {}
+    for key, (variable, default) in _VARIABLES.items():
+        value = (overrides or {}).get(key)
+        raw[key] = value if value is not None else environ.get(variable, default)
+
+    def fail(key: str, message: str) -> SettingsError:
+        return SettingsError(f"{_VARIABLES[key][0]}: {message}")
+
+    try:
+        database = parse_database_url(raw["database_url"] or "")
+    except DatabaseUrlError as error:
+        raise fail("database_url", str(error)) from None
+
+    base_url = (raw["base_url"] or "").rstrip("/")
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise fail("base_url", f"must be an http(s) URL, got {raw['base_url']!r}")
+
+    mode = (raw["mode"] or "").lower()
+    if mode not in MODES:
+        raise fail("mode", f"must be one of {', '.join(MODES)}, got {raw['mode']!r}")
+
+    try:
+        party = PartyRef.parse(raw["party"] or "")
+    except InvalidPartyError as error:
+        raise fail("party", f"{error} (expected CC*PID, e.g. NL*HUB)") from None
+
+    admin_token = raw["admin_token"]
+    if admin_token is not None and (len(admin_token) < 16 or not admin_token.isprintable()):
+        raise fail("admin_token", "must be at least 16 printable characters")
+
+    numbers: dict[str, float] = {}
+    for key in ("forward_timeout", "health_check_interval"):
+        try:
+            numbers[key] = float(raw[key] or "")
+        except ValueError:
+            raise fail(key, f"must be a number of seconds, got {raw[key]!r}") from None
+        if numbers[key] <= 0:
+            raise fail(key, "must be positive")
+
+    return Settings(
+        database=database,
+        base_url=base_url,
+        admin_token=admin_token,
+        mode=mode,
+        party=party,
+        config_file=raw["config_file"],
+        forward_timeout=numbers["forward_timeout"],
+        health_check_interval=numbers["health_check_interval"],
+    )

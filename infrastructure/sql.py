@@ -1,0 +1,178 @@
+"""One small SQL access layer for both stores, so each read model is written once.
+
+Statements use `%s` placeholders (psycopg style); the SQLite side rewrites them to `?`.
+Only SQL that both PostgreSQL and SQLite (>= 3.35) understand belongs in read models.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from infrastructure.database_url import DatabaseUrl
+
+Row = dict[str, Any]
+
+
+class Cursor:
+    def __init__(self, raw: Any, dialect: str) -> None:
+        self._raw = raw
+        self._dialect = dialect
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
+        if self._dialect == "sqlite":
+            self._raw.execute(sql.replace("%s", "?"), tuple(params))
+        else:
+            self._raw.execute(sql, tuple(params))
+        return self
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        if self._dialect == "sqlite":
+            self._raw.executemany(sql.replace("%s", "?"), [tuple(r) for r in rows])
+        else:
+            self._raw.executemany(sql, [tuple(r) for r in rows])
+
+    def fetchone(self) -> Row | None:
+        row = self._raw.fetchone()
+        return None if row is None else dict(row)
+
+    def fetchall(self) -> list[Row]:
+        return [dict(r) for r in self._raw.fetchall()]
+
+    @property
+    def rowcount(self) -> int:
+        return int(self._raw.rowcount)
+
+
+class Database:
+    dialect: str
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        raise NotImplementedError
+        yield  # pragma: no cover
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        with self.transaction() as cursor:
+            return cursor.execute(sql, params).fetchall()
+
+    def query_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        rows = self.query(sql, params)
+        return rows[0] if rows else None
+
+    def ping(self) -> bool:
+        try:
+            self.query("SELECT 1 AS ok")
+        except Exception:
+            return False
+        return True
+
+    def close(self) -> None:
+        pass
+
+
+class SqliteDatabase(Database):
+    dialect = "sqlite"
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def _connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(
+                self.path, timeout=30, isolation_level=None, check_same_thread=False
+            )
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        conn = self._connection()
+        raw = conn.cursor()
+        # IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking.
+        raw.execute("BEGIN IMMEDIATE")
+        try:
+            yield Cursor(raw, self.dialect)
+        except BaseException:
+            conn.rollback()
+            raise
+        else:
+            conn.commit()
+        finally:
+            raw.close()
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        raw = self._connection().execute(sql.replace("%s", "?"), tuple(params))
+        return [dict(r) for r in raw.fetchall()]
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                with suppress(sqlite3.ProgrammingError):
+                    conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+
+class PostgresDatabase(Database):
+    dialect = "postgres"
+
+    def __init__(self, url: DatabaseUrl, min_size: int = 1, max_size: int = 10) -> None:
+        self.url = url
+        self.pool = ConnectionPool(
+            url.conninfo(),
+            min_size=min_size,
+            max_size=max_size,
+            kwargs={
+                "row_factory": dict_row,
+                "options": f"-c search_path={url.schema}",
+                "connect_timeout": 5,
+            },
+            timeout=10,
+            open=True,
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as raw:
+            yield Cursor(raw, self.dialect)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        with self.pool.connection() as conn, conn.cursor() as raw:
+            raw.execute(sql, tuple(params))
+            rows = [dict(r) for r in raw.fetchall()] if raw.description else []
+            conn.commit()
+            return rows
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+def ensure_postgres_schema(url: DatabaseUrl) -> None:
+    with psycopg.connect(url.conninfo(), autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{url.schema}"')
+
+
+def open_database(url: DatabaseUrl, sqlite_path: str | None = None) -> Database:
+    if url.is_postgres:
+        return PostgresDatabase(url)
+    return SqliteDatabase(sqlite_path or url.sqlite_path)

@@ -1,0 +1,90 @@
+"""Opens the event stores and read-model databases for a database URL.
+
+SQLite: the registry (and its read models) live in the file named by the URL, the message log in
+a sibling file `<name>.messages.db`, because SQLite locks a whole file per writer and routed
+traffic must not stall connection handling. PostgreSQL: one database (and schema), separate
+tables per application.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from dataclasses import dataclass
+
+from eventsourcing.utils import get_topic
+
+from application.ledger import MessageLedger
+from application.registry import Registry
+from infrastructure.database_url import DatabaseUrl
+from infrastructure.recorders import PostgresLedgerRecorder, SQLiteLedgerRecorder
+from infrastructure.sql import Database, PostgresDatabase, SqliteDatabase, ensure_postgres_schema
+from infrastructure.transcoding import MroJSONTranscoder
+
+
+@dataclass
+class Store:
+    url: DatabaseUrl
+    registry: Registry
+    ledger: MessageLedger
+    registry_db: Database
+    ledger_db: Database
+
+    def close(self) -> None:
+        for closable in (self.registry, self.ledger, self.registry_db, self.ledger_db):
+            # Closing is best effort: a dead pool must not block shutdown.
+            with suppress(Exception):
+                closable.close()
+
+    @property
+    def channels(self) -> list[str]:
+        return [f"{Registry.name}_events", f"{MessageLedger.name}_events"]
+
+
+def _common_env() -> dict[str, str]:
+    return {"TRANSCODER_TOPIC": get_topic(MroJSONTranscoder), "IS_SNAPSHOTTING_ENABLED": "n"}
+
+
+def app_env(url: DatabaseUrl, sqlite_path: str, recorder: type | None = None) -> dict[str, str]:
+    env = _common_env()
+    if url.is_postgres:
+        env.update(
+            PERSISTENCE_MODULE="eventsourcing.postgres",
+            POSTGRES_DBNAME=url.dbname,
+            POSTGRES_HOST=url.host,
+            POSTGRES_PORT=str(url.port),
+            POSTGRES_USER=url.user,
+            POSTGRES_PASSWORD=url.password,
+            POSTGRES_SCHEMA=url.schema,
+            POSTGRES_LOCK_TIMEOUT="5",
+            POSTGRES_CONNECT_TIMEOUT="5",
+            POSTGRES_POOL_SIZE="2",
+            POSTGRES_MAX_OVERFLOW="20",
+            POSTGRES_PRE_PING="y",
+        )
+        if recorder is not None:
+            env["APPLICATION_RECORDER_TOPIC"] = get_topic(recorder)
+    else:
+        env.update(
+            PERSISTENCE_MODULE="eventsourcing.sqlite",
+            SQLITE_DBNAME=sqlite_path,
+            SQLITE_LOCK_TIMEOUT="30",
+        )
+        if recorder is not None:
+            env["APPLICATION_RECORDER_TOPIC"] = get_topic(recorder)
+    return env
+
+
+def open_store(url: DatabaseUrl) -> Store:
+    if url.is_postgres:
+        ensure_postgres_schema(url)
+        registry = Registry(env=app_env(url, ""))
+        ledger = MessageLedger(env=app_env(url, "", PostgresLedgerRecorder))
+        registry_db: Database = PostgresDatabase(url)
+        ledger_db: Database = PostgresDatabase(url, max_size=20)
+    else:
+        ledger_path = url.sibling_sqlite_path("messages")
+        registry = Registry(env=app_env(url, url.sqlite_path))
+        ledger = MessageLedger(env=app_env(url, ledger_path, SQLiteLedgerRecorder))
+        registry_db = SqliteDatabase(url.sqlite_path)
+        ledger_db = SqliteDatabase(ledger_path)
+    return Store(url, registry, ledger, registry_db, ledger_db)

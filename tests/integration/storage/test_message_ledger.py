@@ -1,0 +1,87 @@
+"""The message ledger and its body store, on SQLite and PostgreSQL."""
+
+import threading
+
+import pytest
+from eventsourcing.persistence import IntegrityError
+
+from application.bodies import Body
+from domain.messages import RoutedMessage
+from infrastructure.group_commit import GroupCommitter
+from infrastructure.store import Store
+
+
+def received(request_id: str, body: Body | None = None) -> RoutedMessage:
+    return RoutedMessage(
+        sender_scope="conn-1",
+        request_id=request_id,
+        attempt=0,
+        correlation_id="corr",
+        connection_id="conn-1",
+        method="PUT",
+        path="/x",
+        query="",
+        module="locations",
+        interface="RECEIVER",
+        headers={},
+        body_sha256=body.sha256 if body else None,
+        body_size=body.size if body else 0,
+        from_party="NL*CPO",
+        to_party="NL*EMS",
+    )
+
+
+def body_rows(store: Store) -> dict[str, bytes]:
+    rows = store.ledger_db.query("SELECT sha256, body FROM message_bodies")
+    return {r["sha256"]: bytes(r["body"]) for r in rows}
+
+
+def test_bodies_are_stored_once_by_content_hash(store: Store) -> None:
+    body = Body.of(b'{"id": "LOC1", "price": 1.10}')
+    store.ledger.record(received("a", body), bodies=[body])
+    store.ledger.record(received("b", body), bodies=[body])
+    assert body_rows(store) == {body.sha256: body.data}
+
+
+def test_a_failed_save_stores_neither_the_events_nor_the_bodies(store: Store) -> None:
+    first = Body.of(b"first")
+    store.ledger.record(received("dup", first), bodies=[first])
+    second = Body.of(b"second body")
+    with pytest.raises(IntegrityError):
+        store.ledger.record(received("dup", second), bodies=[second])
+    assert set(body_rows(store)) == {first.sha256}
+    assert store.ledger.recorder.max_notification_id() == 1
+
+
+def test_a_recorded_message_reads_back_with_its_steps(store: Store) -> None:
+    message = received("read-back")
+    message.route("DIRECT", ["NL*EMS"], "to header")
+    store.ledger.record(message)
+    loaded = store.ledger.get_message(message.id)
+    assert loaded is not None and loaded.classification == "DIRECT"
+
+
+def test_group_commit_batches_concurrent_messages_and_isolates_a_duplicate(store: Store) -> None:
+    committer = GroupCommitter(store.ledger)
+    try:
+        store.ledger.record(received("taken"))
+        results: dict[str, object] = {}
+
+        def send(request_id: str) -> None:
+            try:
+                results[request_id] = committer.record_sync(received(request_id))
+            except Exception as error:
+                results[request_id] = error
+
+        threads = [threading.Thread(target=send, args=(f"m{i}",)) for i in range(40)]
+        threads.append(threading.Thread(target=send, args=("taken",)))
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert isinstance(results.pop("taken"), IntegrityError)
+        assert all(isinstance(position, int) for position in results.values())
+        assert store.ledger.recorder.max_notification_id() >= 41
+        assert committer.items == 40
+    finally:
+        committer.close()

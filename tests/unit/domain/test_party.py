@@ -1,0 +1,55 @@
+import pytest
+
+from domain.errors import InvalidPartyError, PartyAlreadyRegisteredError
+from domain.parties import LOCAL, ROUTE_DIRECT, ROUTE_HUB, ROUTE_LOCAL, Party, party_aggregate_id
+from domain.values import ConnectionStatus, PartyKey, PartyRef, Role
+
+
+def party() -> Party:
+    return Party(country_code="NL", party_id="CPO", role="CPO", business_details={"name": "C"})
+
+
+def test_the_party_id_is_derived_from_its_key_so_registration_is_idempotent() -> None:
+    assert party().id == party_aggregate_id(PartyKey("nl", "cpo", Role.CPO))
+
+
+def test_a_party_owned_by_one_connection_is_refused_on_another() -> None:
+    p = party()
+    p.add_route("conn-1", ROUTE_DIRECT, ConnectionStatus.CONNECTED)
+    with pytest.raises(PartyAlreadyRegisteredError, match="conn-1"):
+        p.add_route("conn-2", ROUTE_DIRECT, ConnectionStatus.CONNECTED)
+
+
+def test_a_locally_hosted_party_cannot_also_be_registered_by_a_peer() -> None:
+    p = party()
+    p.add_route(LOCAL, ROUTE_LOCAL, ConnectionStatus.CONNECTED, backend_url="http://backend")
+    with pytest.raises(PartyAlreadyRegisteredError, match="hosted on this node"):
+        p.add_route("conn-2", ROUTE_DIRECT, ConnectionStatus.CONNECTED)
+
+
+def test_hub_routes_add_to_a_direct_route_without_conflict() -> None:
+    p = party()
+    p.add_route("direct-conn", ROUTE_DIRECT, ConnectionStatus.OFFLINE)
+    p.add_route("hub-conn", ROUTE_HUB, ConnectionStatus.CONNECTED)
+    assert set(p.routes) == {"direct-conn", "hub-conn"}
+    assert p.status is ConnectionStatus.CONNECTED
+
+
+def test_a_route_status_change_is_recorded_only_when_it_changes() -> None:
+    p = party()
+    p.add_route("c", ROUTE_DIRECT, ConnectionStatus.CONNECTED)
+    p.collect_events()
+    p.change_route_status("c", ConnectionStatus.CONNECTED, "same")
+    assert p.collect_events() == []
+    p.change_route_status("c", ConnectionStatus.SUSPENDED, "suspended by operator")
+    (changed,) = p.collect_events()
+    assert changed.status == "SUSPENDED" and changed.reason == "suspended by operator"
+
+
+def test_party_refs_are_case_insensitive_and_validated() -> None:
+    assert PartyRef("nl", "abc") == PartyRef("NL", "ABC")
+    assert str(PartyRef.parse("de*x1z")) == "DE*X1Z"
+    with pytest.raises(InvalidPartyError, match="country_code"):
+        PartyRef("NLD", "ABC")
+    with pytest.raises(InvalidPartyError, match="CC\\*PID"):
+        PartyRef.parse("NLABC")
