@@ -7,3 +7,15 @@ class DomainError(Exception):
 
 class InvalidPartyError(DomainError):
     """A country code, party id or role that OCPI does not allow."""
+
+
+class InvalidOperationError(DomainError):
+    """A request whose module, interface, method, path or query OCPI does not define."""
+
+
+class InvalidHeaderError(DomainError):
+    """A header the router needs is malformed, or present in a form OCPI does not allow."""
+
+
+class RewriteError(DomainError):
+    """A body, query or header cannot be rewritten without guessing; the hub must not forward it."""
