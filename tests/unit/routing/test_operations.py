@@ -16,7 +16,7 @@ NL_TNM = PartyRef("NL", "TNM")
 # fmt: off
 VALID = [
     # module, interface, method, path, query, expected fields
-    (ModuleId.LOCATIONS, S, "GET", "", "offset=0&limit=9", {"kind": K.PULL_LIST, "paginated": 1}),
+    (ModuleId.LOCATIONS, S, "GET", "", "limit=9", {"kind": K.PULL_LIST, "paginated": True}),
     (ModuleId.LOCATIONS, S, "GET", "/LOC1", "", {"kind": K.PULL_OBJECT, "location_id": "LOC1"}),
     (
         ModuleId.LOCATIONS, S, "GET", "/LOC1/EVSE1", "",
