@@ -19,3 +19,15 @@ class PartyAlreadyRegisteredError(DomainError):
 
 class MessageStateError(DomainError):
     """A routed-message step out of order (e.g. an answer for a leg never forwarded)."""
+
+
+class InvalidOperationError(DomainError):
+    """A request whose module, interface, method, path or query OCPI does not define."""
+
+
+class InvalidHeaderError(DomainError):
+    """A header the router needs is malformed, or present in a form OCPI does not allow."""
+
+
+class RewriteError(DomainError):
+    """A body, query or header cannot be rewritten without guessing; the hub must not forward it."""
