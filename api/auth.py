@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hmac
 from dataclasses import dataclass
 
@@ -12,29 +10,7 @@ from fastapi import Request
 from api.errors import Unauthorized
 from application.routing_table import ConnectionEntry, InMemoryRoutingTable
 from application.tokens import hash_token
-
-
-def token_candidates(header: str | None) -> list[str]:
-    """Tokens an Authorization header may carry: base64 (2.2.1) first, then raw (older peers).
-
-    A trailing newline inside the base64 value is kept: the spec's own examples encode one, and
-    a token is compared exactly as its owner issued it.
-    """
-    if not header:
-        return []
-    scheme, _, value = header.strip().partition(" ")
-    if scheme.lower() != "token" or not value.strip():
-        return []
-    value = value.strip()
-    candidates = []
-    try:
-        decoded = base64.b64decode(value, validate=True).decode("ascii")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        decoded = ""
-    if decoded and all(0x21 <= ord(ch) <= 0x7E or ch == "\n" for ch in decoded):
-        candidates.append(decoded)
-    candidates.append(value)
-    return candidates
+from domain.headers import parse_token_header
 
 
 @dataclass(frozen=True)
@@ -51,7 +27,7 @@ def authenticate(
     Token A is accepted only where registration needs it (versions, credentials); anywhere
     else it is an unknown token (digest §1.2).
     """
-    for token in token_candidates(request.headers.get("authorization")):
+    for token in parse_token_header(request.headers.get("authorization") or ""):
         token_hash = hash_token(token)
         connection = table.connection_by_token_hash(token_hash)
         if connection is not None and not connection.unregistered:
