@@ -18,6 +18,7 @@ from simulator import samples
 from simulator.auth import authorization_header
 from simulator.config import SimParty
 from simulator.envelope import ocpi_now
+from simulator.http import async_client
 from simulator.roles import RECEIVER, SENDER
 from simulator.state import ReceivedResult, Simulator
 
@@ -97,7 +98,7 @@ class PartyClient:
     ) -> httpx.Response:
         headers = self.headers(to, correlation_id)
         headers["Authorization"] = authorization_header(token)
-        async with httpx.AsyncClient(timeout=self.timeout) as client:
+        async with async_client(self.timeout) as client:
             return await client.request(
                 method, url, headers=headers, params=params, json=body if body is not None else None
             )

@@ -12,6 +12,7 @@ import httpx
 
 from simulator.auth import authorization_header, new_token
 from simulator.envelope import OCPI_VERSION, OcpiError
+from simulator.http import async_client
 from simulator.state import Identity, Peer, Simulator
 
 HANDSHAKE_TIMEOUT_S = 10.0
@@ -33,7 +34,7 @@ async def _get_data(client: httpx.AsyncClient, url: str, token: str) -> Any:
 
 async def fetch_endpoints(versions_url: str, token: str) -> dict[tuple[str, str], str]:
     """GET versions, pick 2.2.1, GET its details; (module, interface role) -> URL."""
-    async with httpx.AsyncClient(timeout=HANDSHAKE_TIMEOUT_S) as client:
+    async with async_client(HANDSHAKE_TIMEOUT_S) as client:
         try:
             versions = await _get_data(client, versions_url, token)
             details_url = next(
@@ -134,7 +135,7 @@ async def register(sim: Simulator, versions_url: str, token_a: str) -> Peer:
     with sim.lock:
         sim.pending_tokens.add(token_b)
     try:
-        async with httpx.AsyncClient(timeout=HANDSHAKE_TIMEOUT_S) as client:
+        async with async_client(HANDSHAKE_TIMEOUT_S) as client:
             response = await client.post(
                 credentials_url,
                 json=our_credentials(sim, token_b),

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from simulator.auth import authorization_header
 from simulator.config import SimParty
 from simulator.envelope import OcpiError, ocpi_now
+from simulator.http import async_client
 from simulator.pagination import PageRequest, paginate, pagination_headers
 from simulator.roles import RECEIVER, SENDER
 from simulator.state import Identity, PartyKey, ReceivedResult, Simulator
@@ -379,7 +380,7 @@ def schedule_callback(call: Call, url: str, result: dict[str, Any]) -> None:
         await asyncio.sleep(sim.config.callback_delay_ms / 1000)
         outcome: dict[str, Any] = {"url": url, "body": result, "headers": headers}
         try:
-            async with httpx.AsyncClient(timeout=10.0) as client:
+            async with async_client(10.0) as client:
                 response = await client.post(url, json=result, headers=headers)
             outcome["http_status"] = response.status_code
             outcome["response"] = response.text[:2000]

@@ -25,12 +25,16 @@ class RunningServer:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def request_stop(self) -> None:
+        """Ask the server to stop without waiting (stop several at once, then join)."""
         sim = getattr(self.app.state, "sim", None)
         if sim is not None:
             # releases requests parked in a `hang` fault so shutdown does not wait on them
             sim.clear_faults()
         self.server.should_exit = True
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self.request_stop()
         self.thread.join(timeout)
 
 
