@@ -42,6 +42,9 @@ def start_in_thread(app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> Run
     """Serve `app` on host:port (0 = any free port) and return once it accepts connections."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # accepted sockets inherit this; without it every keep-alive request waits ~40 ms for
+    # Nagle + delayed ACK (asyncio only sets it on sockets it creates itself)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind((host, port))
     # the bound socket is the only reliable source of the port when port 0 was asked for
     actual_port = sock.getsockname()[1]
