@@ -168,7 +168,7 @@ class PartyClient:
         status: str,
         last_updated: str | None = None,
     ) -> httpx.Response:
-        path = "/".join((self.party.country_code, self.party.party_id, location_id, evse_uid))
+        path = f"{self.party.country_code}/{self.party.party_id}/{location_id}/{evse_uid}"
         body = {"status": status, "last_updated": last_updated or ocpi_now()}
         return await self.request("locations", RECEIVER, "PATCH", path, to=to, body=body)
 

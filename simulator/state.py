@@ -127,6 +127,23 @@ class Simulator:
         self.faults: list[Fault] = []
         self.background: set[asyncio.Task[None]] = set()
 
+    def reset(self) -> None:
+        """Forget everything learnt since start (peers, objects, log, faults, results).
+
+        Lets tests share one running server instead of paying a start and stop each.
+        """
+        with self.lock:
+            self.token_as = {self.config.token_a} if self.config.token_a else set()
+            self.peers.clear()
+            self.pending_tokens.clear()
+            self.owned.clear()
+            self.received.clear()
+            self.client_infos.clear()
+            self.results.clear()
+            self.sent_callbacks.clear()
+            self.log.clear()
+            self.faults.clear()
+
     # -- parties -------------------------------------------------------------------------------
 
     @property

@@ -67,11 +67,33 @@ CPO = SimParty("NL", "CPO", "CPO", "Sim CPO")
 EMSP = SimParty("DE", "MSP", "EMSP", "Sim eMSP")
 
 
-@pytest.fixture
-def cpo(platform: PlatformFactory) -> Platform:
-    return platform(CPO, token_a="token-a-for-cpo", page_limit=2)
+def _shared(*parties: SimParty, **options) -> Iterator[Platform]:
+    config = SimConfig(parties=list(parties), **options)
+    app = create_app(config)
+    server = start_in_thread(app)
+    yield Platform(server, app.state.sim)
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def _cpo_server() -> Iterator[Platform]:
+    yield from _shared(CPO, token_a="token-a-for-cpo", page_limit=2)
+
+
+@pytest.fixture(scope="session")
+def _emsp_server() -> Iterator[Platform]:
+    yield from _shared(EMSP, token_a="token-a-for-emsp")
 
 
 @pytest.fixture
-def emsp(platform: PlatformFactory) -> Platform:
-    return platform(EMSP, token_a="token-a-for-emsp")
+def cpo(_cpo_server: Platform) -> Platform:
+    """A CPO-only platform, running for the whole session but blank for every test."""
+    _cpo_server.sim.reset()
+    return _cpo_server
+
+
+@pytest.fixture
+def emsp(_emsp_server: Platform) -> Platform:
+    """An eMSP-only platform, running for the whole session but blank for every test."""
+    _emsp_server.sim.reset()
+    return _emsp_server

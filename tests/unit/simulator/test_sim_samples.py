@@ -77,7 +77,9 @@ def test_a_start_session_carries_every_required_field():
 
 
 @pytest.mark.parametrize(
-    "stamp", [samples.location(*CPO)["last_updated"], samples.token(*EMSP)["last_updated"]]
+    "stamp",
+    [samples.location(*CPO)["last_updated"], samples.token(*EMSP)["last_updated"]],
+    ids=["location", "token"],
 )
 def test_timestamps_are_utc_with_z_not_an_offset(stamp: str):
     assert stamp.endswith("Z") and "+" not in stamp and len(stamp) <= 25
