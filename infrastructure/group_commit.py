@@ -5,6 +5,10 @@ commit order equals notification order), so one commit per message caps throughp
 A single writer thread takes whatever is queued while the previous commit ran and saves it in
 one transaction: durability stays per message (nobody is answered before their commit), and
 throughput grows with load.
+
+When the store fails, callers must get a fast, clear refusal rather than wait on connection
+timeouts: a failed commit opens a short breaker window in which new submissions fail at once;
+the first submission after the window probes the store again.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -20,6 +25,7 @@ from dataclasses import dataclass, field
 from eventsourcing.persistence import IntegrityError
 
 from application.bodies import Body
+from application.errors import LedgerUnavailableError
 from application.ledger import MessageLedger
 from domain.messages import RoutedMessage
 
@@ -34,27 +40,64 @@ class _Pending:
 
 
 class GroupCommitter:
-    def __init__(self, ledger: MessageLedger, max_batch: int = 256) -> None:
+    def __init__(
+        self,
+        ledger: MessageLedger,
+        max_batch: int = 256,
+        commit_timeout: float = 3.0,
+        breaker_seconds: float = 0.5,
+    ) -> None:
         self.ledger = ledger
         self.max_batch = max_batch
+        self.commit_timeout = commit_timeout
+        self.breaker_seconds = breaker_seconds
+        self.last_failure: str | None = None
+        self._open_until = 0.0
         self._queue: queue.Queue[_Pending | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="ledger-group-commit", daemon=True)
         self._thread.start()
         self.batches = 0
         self.items = 0
 
+    @property
+    def store_available(self) -> bool:
+        return time.monotonic() >= self._open_until
+
     def submit(self, messages: Sequence[RoutedMessage], bodies: Sequence[Body] = ()) -> Future[int]:
         # Collect now: a failed batch must be able to save the same events again one by one.
         events = [event for message in messages for event in message.collect_events()]
         pending = _Pending(events, bodies)
+        if not self.store_available:
+            pending.future.set_exception(self._unavailable())
+            return pending.future
         self._queue.put(pending)
         return pending.future
 
     async def record(self, *messages: RoutedMessage, bodies: Sequence[Body] = ()) -> int:
-        return await asyncio.wrap_future(self.submit(messages, bodies))
+        """Durably record; raises LedgerUnavailableError when the store cannot confirm in time."""
+        future = asyncio.wrap_future(self.submit(messages, bodies))
+        try:
+            return await asyncio.wait_for(future, self.commit_timeout)
+        except TimeoutError:
+            self._trip("commit did not complete in time")
+            raise self._unavailable() from None
 
     def record_sync(self, *messages: RoutedMessage, bodies: Sequence[Body] = ()) -> int:
-        return self.submit(messages, bodies).result()
+        try:
+            return self.submit(messages, bodies).result(self.commit_timeout)
+        except TimeoutError:
+            self._trip("commit did not complete in time")
+            raise self._unavailable() from None
+
+    def _trip(self, reason: str) -> None:
+        self.last_failure = reason
+        self._open_until = time.monotonic() + self.breaker_seconds
+
+    def _unavailable(self) -> LedgerUnavailableError:
+        return LedgerUnavailableError(
+            f"the message ledger cannot record right now ({self.last_failure}); "
+            "nothing was forwarded, retry shortly"
+        )
 
     def close(self) -> None:
         self._queue.put(None)
@@ -93,9 +136,12 @@ class GroupCommitter:
                 self._commit_one(pending)
             return
         except Exception as error:
+            log.warning("ledger commit failed: %s", error)
+            self._trip(f"{type(error).__name__}")
             for pending in batch:
-                pending.future.set_exception(error)
+                pending.future.set_exception(self._unavailable())
             return
+        self.last_failure = None
         self.batches += 1
         self.items += len(batch)
         for pending in batch:

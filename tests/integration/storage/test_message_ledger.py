@@ -85,3 +85,37 @@ def test_group_commit_batches_concurrent_messages_and_isolates_a_duplicate(store
         assert committer.items == 40
     finally:
         committer.close()
+
+
+class BrokenLedger:
+    """A ledger whose store is down: every save fails like a lost connection."""
+
+    def __init__(self) -> None:
+        self.attempts = 0
+
+    def record(self, *_events: object, bodies: object = ()) -> int:
+        self.attempts += 1
+        raise ConnectionError("server closed the connection unexpectedly")
+
+
+def test_a_store_outage_is_reported_fast_and_clearly_then_probed_again() -> None:
+    import time
+
+    from application.errors import LedgerUnavailableError
+
+    ledger = BrokenLedger()
+    committer = GroupCommitter(ledger, breaker_seconds=0.2)  # type: ignore[arg-type]
+    try:
+        with pytest.raises(LedgerUnavailableError, match="nothing was forwarded"):
+            committer.record_sync(received("first"))
+        started = time.perf_counter()
+        with pytest.raises(LedgerUnavailableError, match="ConnectionError"):
+            committer.record_sync(received("second"))
+        assert time.perf_counter() - started < 0.05  # refused without touching the store
+        assert ledger.attempts == 1
+        time.sleep(0.25)
+        with pytest.raises(LedgerUnavailableError):
+            committer.record_sync(received("third"))
+        assert ledger.attempts == 2  # the breaker let one probe through
+    finally:
+        committer.close()

@@ -1,0 +1,25 @@
+"""Simulated OCPI 2.2.1 platforms and party backends for trying the ocpi-ledger node.
+
+Start here: `create_app(SimConfig(...))`, `start_in_thread(app)`, `app.state.sim` (a
+`Simulator`: seeding, registration, request log, results) and `Simulator.client(cc, pid)`
+(a `PartyClient`).
+"""
+
+from simulator.app import create_app
+from simulator.client import AsyncCall, OcpiCallError, PartyClient
+from simulator.config import SimConfig, SimParty
+from simulator.server import RunningServer, start_in_thread
+from simulator.state import Peer, Simulator
+
+__all__ = [
+    "AsyncCall",
+    "OcpiCallError",
+    "PartyClient",
+    "Peer",
+    "RunningServer",
+    "SimConfig",
+    "SimParty",
+    "Simulator",
+    "create_app",
+    "start_in_thread",
+]

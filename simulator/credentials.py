@@ -1,0 +1,162 @@
+"""Credentials handshake (token A -> B -> C), both as the server and as the client.
+
+Server side (we issued token A): POST registers, PUT re-registers / rotates, DELETE unregisters,
+GET shows our credentials. Client side: `register(sim, versions_url, token_a)`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from simulator.auth import authorization_header, new_token
+from simulator.envelope import OCPI_VERSION, OcpiError
+from simulator.http import async_client
+from simulator.state import Identity, Peer, Simulator
+
+HANDSHAKE_TIMEOUT_S = 10.0
+
+
+class HandshakeError(Exception):
+    """The other side's versions / details / credentials could not be used."""
+
+
+async def _get_data(client: httpx.AsyncClient, url: str, token: str) -> Any:
+    response = await client.get(url, headers={"Authorization": authorization_header(token)})
+    if response.status_code != 200:
+        raise HandshakeError(f"GET {url} answered HTTP {response.status_code}")
+    body = response.json()
+    if body.get("status_code") != 1000:
+        raise HandshakeError(f"GET {url} answered OCPI status {body.get('status_code')}")
+    return body.get("data")
+
+
+async def fetch_endpoints(versions_url: str, token: str) -> dict[tuple[str, str], str]:
+    """GET versions, pick 2.2.1, GET its details; (module, interface role) -> URL."""
+    async with async_client(HANDSHAKE_TIMEOUT_S) as client:
+        try:
+            versions = await _get_data(client, versions_url, token)
+            details_url = next(
+                (v["url"] for v in versions or [] if v.get("version") == OCPI_VERSION), None
+            )
+            if details_url is None:
+                raise HandshakeError(f"{versions_url} offers no OCPI {OCPI_VERSION}")
+            details = await _get_data(client, details_url, token)
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            raise HandshakeError(f"cannot read {versions_url}: {exc!r}") from exc
+    endpoints: dict[tuple[str, str], str] = {}
+    for endpoint in details.get("endpoints", []):
+        # credentials' role is meaningless (d2); index it under both so lookups never miss
+        if endpoint["identifier"] == "credentials":
+            endpoints[("credentials", "SENDER")] = endpoint["url"]
+            endpoints[("credentials", "RECEIVER")] = endpoint["url"]
+        else:
+            endpoints[(endpoint["identifier"], endpoint.get("role", ""))] = endpoint["url"]
+    return endpoints
+
+
+def peer_id_for(roles: list[dict[str, Any]]) -> str:
+    if not roles:
+        return "peer"
+    first = roles[0]
+    return f"{first['country_code']}*{first['party_id']}".upper()
+
+
+def our_credentials(sim: Simulator, token: str) -> dict[str, Any]:
+    return {"token": token, "url": sim.versions_url, "roles": sim.credentials_roles()}
+
+
+def _parse_credentials(body: Any) -> tuple[str, str, list[dict[str, Any]]]:
+    if not isinstance(body, dict):
+        raise OcpiError(400, 2001, "body must be a Credentials object")
+    token, url, roles = body.get("token"), body.get("url"), body.get("roles")
+    if not isinstance(token, str) or not isinstance(url, str) or not isinstance(roles, list):
+        raise OcpiError(400, 2001, "Credentials need token, url and roles")
+    if not roles:
+        raise OcpiError(400, 2001, "Credentials.roles needs at least one role")
+    return token, url, roles
+
+
+async def _connect(sim: Simulator, body: Any, replacing: Peer | None) -> dict[str, Any]:
+    their_token, their_url, roles = _parse_credentials(body)
+    try:
+        endpoints = await fetch_endpoints(their_url, their_token)
+    except HandshakeError as exc:
+        raise OcpiError(200, 3001, f"unable to use the client's API: {exc}") from exc
+    token_c = new_token()
+    peer = Peer(
+        id=replacing.id if replacing else peer_id_for(roles),
+        versions_url=their_url,
+        token_we_accept=token_c,
+        token_we_send=their_token,
+        endpoints=endpoints,
+        roles=roles,
+    )
+    sim.add_peer(peer)
+    return our_credentials(sim, token_c)
+
+
+async def handle_get(sim: Simulator, identity: Identity) -> dict[str, Any]:
+    return our_credentials(sim, identity.token)
+
+
+async def handle_post(sim: Simulator, identity: Identity, body: Any) -> dict[str, Any]:
+    if identity.kind != "token_a":
+        raise OcpiError(405, 2000, "already registered; use PUT to update")
+    with sim.lock:
+        # token A dies on first use, even if the handshake then fails
+        if identity.token not in sim.token_as:
+            raise OcpiError(401, 2000, "token A already used")
+        sim.token_as.discard(identity.token)
+    return await _connect(sim, body, None)
+
+
+async def handle_put(sim: Simulator, identity: Identity, body: Any) -> dict[str, Any]:
+    if identity.kind != "peer" or identity.peer is None:
+        raise OcpiError(405, 2000, "not registered; use POST")
+    return await _connect(sim, body, identity.peer)
+
+
+async def handle_delete(sim: Simulator, identity: Identity) -> None:
+    if identity.kind != "peer" or identity.peer is None:
+        raise OcpiError(405, 2000, "not registered")
+    sim.remove_peer(identity.peer.id)
+
+
+async def register(sim: Simulator, versions_url: str, token_a: str) -> Peer:
+    """Run the handshake from our side: we are the Sender, they issued `token_a`."""
+    endpoints = await fetch_endpoints(versions_url, token_a)
+    credentials_url = endpoints.get(("credentials", "SENDER"))
+    if credentials_url is None:
+        raise HandshakeError(f"{versions_url} publishes no credentials endpoint")
+    token_b = new_token()
+    # they call our versions with B before answering, so B must work already
+    with sim.lock:
+        sim.pending_tokens.add(token_b)
+    try:
+        async with async_client(HANDSHAKE_TIMEOUT_S) as client:
+            response = await client.post(
+                credentials_url,
+                json=our_credentials(sim, token_b),
+                headers={"Authorization": authorization_header(token_a)},
+            )
+        body = response.json()
+        if response.status_code != 200 or body.get("status_code") != 1000:
+            raise HandshakeError(
+                f"credentials POST answered HTTP {response.status_code}: {response.text[:300]}"
+            )
+        data = body["data"]
+        peer = Peer(
+            id=peer_id_for(data["roles"]),
+            versions_url=data["url"],
+            token_we_accept=token_b,
+            token_we_send=data["token"],
+            endpoints=endpoints,
+            roles=data["roles"],
+        )
+        sim.add_peer(peer)
+        return peer
+    finally:
+        with sim.lock:
+            sim.pending_tokens.discard(token_b)
