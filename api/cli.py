@@ -88,6 +88,9 @@ COMMANDS["serve"] = (_configure_serve, _serve)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Commands defined elsewhere register themselves in COMMANDS when imported.
+    import api.demo.command  # noqa: F401
+
     parser = argparse.ArgumentParser(prog="ocpi-ledger", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (configure, _run) in COMMANDS.items():
