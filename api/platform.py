@@ -29,15 +29,10 @@ def start_platform(node: Node) -> None:
             "platform mode needs a node config file (--config/OCPI_LEDGER_CONFIG)"
         )
     config = load_node_config(node.settings.config_file)
-    position = 0
     for party in config.parties:
-        position = max(
-            position,
-            node.registry.register_local_party(
-                party.key, party.business_details, party.backend_url
-            ),
-        )
-    node.wait_for_registry(position)
+        node.registry.register_local_party(party.key, party.business_details, party.backend_url)
+    # Hooks run before the runners start: bring the hot-path table up to date before serving.
+    node.runners["routing_table_memory"].run_until_caught_up()
     backends = [platform.Backend(b.versions_url, b.token, b.parties) for b in config.backends()]
     node.services[SERVICE] = platform.PlatformService(
         table=node.routing_table,

@@ -24,8 +24,14 @@ class Platform:
         return f"{self.server.url}/ocpi/versions"
 
     def call(
-        self, method: str, path: str, token: str, *, to: tuple[str, str] | None = None,
-        frm: tuple[str, str] = ("XX", "REQ"), **kwargs,
+        self,
+        method: str,
+        path: str,
+        token: str,
+        *,
+        to: tuple[str, str] | None = None,
+        frm: tuple[str, str] = ("XX", "REQ"),
+        **kwargs,
     ) -> httpx.Response:
         """A hand-made OCPI request, for checking what the simulator does with odd input."""
         headers = {

@@ -83,8 +83,12 @@ def test_a_backend_cpo_sends_command_results_to_the_node_with_the_backend_token(
     seen, node, backend = node_and_backend
     body = samples.start_session(f"{node.url}/callbacks/42", samples.token(*EMSP_KEY), "LOC1")
     response = backend.call(
-        "POST", "/ocpi/cpo/2.2.1/commands/START_SESSION", BACKEND_TOKEN,
-        to=("NL", "CPO"), frm=EMSP_KEY, json=body,
+        "POST",
+        "/ocpi/cpo/2.2.1/commands/START_SESSION",
+        BACKEND_TOKEN,
+        to=("NL", "CPO"),
+        frm=EMSP_KEY,
+        json=body,
     )
     assert response.json()["data"]["result"] == "ACCEPTED"
     deadline = time.monotonic() + 5

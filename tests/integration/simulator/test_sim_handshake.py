@@ -62,9 +62,18 @@ def test_put_rotates_tokens_and_delete_unregisters(cpo, emsp):
 
 
 def test_a_registration_whose_versions_cannot_be_read_is_3001(cpo):
-    body = {"token": "b", "url": "http://127.0.0.1:9/ocpi/versions",
-            "roles": [{"role": "EMSP", "party_id": "MSP", "country_code": "DE",
-                       "business_details": {"name": "x"}}]}
+    body = {
+        "token": "b",
+        "url": "http://127.0.0.1:9/ocpi/versions",
+        "roles": [
+            {
+                "role": "EMSP",
+                "party_id": "MSP",
+                "country_code": "DE",
+                "business_details": {"name": "x"},
+            }
+        ],
+    }
     response = cpo.call("POST", "/ocpi/2.2.1/credentials", "token-a-for-cpo", json=body)
     assert response.json()["status_code"] == 3001
 

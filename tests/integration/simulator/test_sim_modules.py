@@ -56,8 +56,12 @@ def test_a_patch_without_last_updated_is_2001(connected):
     asyncio.run(cpo.sim.client(*CPO_KEY).push_location(EMSP_KEY, samples.location(*CPO_KEY)))
     token = cpo.sim.peer().token_we_send
     response = emsp.call(
-        "PATCH", "/ocpi/emsp/2.2.1/locations/NL/CPO/LOC1/EVSE1", token,
-        to=EMSP_KEY, frm=CPO_KEY, json={"status": "CHARGING"},
+        "PATCH",
+        "/ocpi/emsp/2.2.1/locations/NL/CPO/LOC1/EVSE1",
+        token,
+        to=EMSP_KEY,
+        frm=CPO_KEY,
+        json={"status": "CHARGING"},
     )
     assert response.json()["status_code"] == 2001
 
@@ -66,8 +70,12 @@ def test_a_url_id_that_differs_from_the_body_is_2001(connected):
     cpo, emsp = connected
     token = cpo.sim.peer().token_we_send
     response = emsp.call(
-        "PUT", "/ocpi/emsp/2.2.1/locations/NL/CPO/OTHER", token,
-        to=EMSP_KEY, frm=CPO_KEY, json=samples.location(*CPO_KEY, "LOC1"),
+        "PUT",
+        "/ocpi/emsp/2.2.1/locations/NL/CPO/OTHER",
+        token,
+        to=EMSP_KEY,
+        frm=CPO_KEY,
+        json=samples.location(*CPO_KEY, "LOC1"),
     )
     assert response.json()["status_code"] == 2001
 
@@ -133,9 +141,7 @@ def test_a_posted_cdr_can_be_fetched_from_its_location_header(connected):
 def test_a_start_session_gets_its_command_result_at_the_emsps_response_url(connected):
     _cpo, emsp = connected
     client = emsp.sim.client(*EMSP_KEY)
-    command = asyncio.run(
-        client.start_session(CPO_KEY, samples.token(*EMSP_KEY), "LOC1", "EVSE1")
-    )
+    command = asyncio.run(client.start_session(CPO_KEY, samples.token(*EMSP_KEY), "LOC1", "EVSE1"))
     assert command.data == {"result": "ACCEPTED", "timeout": 30}
     result = asyncio.run(command.result(timeout=5))
     assert result.body == {"result": "ACCEPTED"}
@@ -209,8 +215,12 @@ def test_a_request_without_routing_headers_is_2001(connected):
 def test_invalid_json_is_http_400_with_2001(connected):
     cpo, emsp = connected
     response = emsp.call(
-        "PUT", "/ocpi/emsp/2.2.1/locations/NL/CPO/LOC1", cpo.sim.peer().token_we_send,
-        to=EMSP_KEY, frm=CPO_KEY, content=b'{"id": "LOC1",',
+        "PUT",
+        "/ocpi/emsp/2.2.1/locations/NL/CPO/LOC1",
+        cpo.sim.peer().token_we_send,
+        to=EMSP_KEY,
+        frm=CPO_KEY,
+        content=b'{"id": "LOC1",',
         headers={"Content-Type": "application/json"},
     )
     assert response.status_code == 400
@@ -220,8 +230,11 @@ def test_invalid_json_is_http_400_with_2001(connected):
 def test_responses_echo_request_ids_and_swap_routing_headers(connected):
     cpo, emsp = connected
     response = emsp.call(
-        "GET", "/ocpi/emsp/2.2.1/locations/NL/CPO/NOPE", cpo.sim.peer().token_we_send,
-        to=EMSP_KEY, frm=CPO_KEY,
+        "GET",
+        "/ocpi/emsp/2.2.1/locations/NL/CPO/NOPE",
+        cpo.sim.peer().token_we_send,
+        to=EMSP_KEY,
+        frm=CPO_KEY,
     )
     assert response.status_code == 404
     assert response.headers["X-Request-ID"] == "req-1"
@@ -253,8 +266,13 @@ def test_objects_can_be_seeded_over_the_admin_api(cpo):
 
 def test_hubclientinfo_is_stored_and_read_back(connected):
     cpo, emsp = connected
-    info = {"country_code": "FR", "party_id": "ABC", "role": "CPO", "status": "CONNECTED",
-            "last_updated": "2024-01-01T00:00:00Z"}
+    info = {
+        "country_code": "FR",
+        "party_id": "ABC",
+        "role": "CPO",
+        "status": "CONNECTED",
+        "last_updated": "2024-01-01T00:00:00Z",
+    }
     token = cpo.sim.peer().token_we_send
     put = emsp.call("PUT", "/ocpi/2.2.1/hubclientinfo/FR/ABC", token, json=info)
     assert put.status_code == 201

@@ -6,23 +6,86 @@ CPO = ("NL", "CPO")
 EMSP = ("DE", "MSP")
 
 # Required (cardinality 1 / +) fields per OCPI 2.2.1, digest §6
-LOCATION = {"country_code", "party_id", "id", "publish", "address", "city", "country",
-            "coordinates", "time_zone", "last_updated"}
+LOCATION = {
+    "country_code",
+    "party_id",
+    "id",
+    "publish",
+    "address",
+    "city",
+    "country",
+    "coordinates",
+    "time_zone",
+    "last_updated",
+}
 EVSE = {"uid", "status", "connectors", "last_updated"}
-CONNECTOR = {"id", "standard", "format", "power_type", "max_voltage", "max_amperage",
-             "last_updated"}
+CONNECTOR = {
+    "id",
+    "standard",
+    "format",
+    "power_type",
+    "max_voltage",
+    "max_amperage",
+    "last_updated",
+}
 TARIFF = {"country_code", "party_id", "id", "currency", "elements", "last_updated"}
 PRICE_COMPONENT = {"type", "price", "step_size"}
-TOKEN = {"country_code", "party_id", "uid", "type", "contract_id", "issuer", "valid", "whitelist",
-         "last_updated"}
+TOKEN = {
+    "country_code",
+    "party_id",
+    "uid",
+    "type",
+    "contract_id",
+    "issuer",
+    "valid",
+    "whitelist",
+    "last_updated",
+}
 CDR_TOKEN = {"country_code", "party_id", "uid", "type", "contract_id"}
-SESSION = {"country_code", "party_id", "id", "start_date_time", "kwh", "cdr_token", "auth_method",
-           "location_id", "evse_uid", "connector_id", "currency", "status", "last_updated"}
-CDR = {"country_code", "party_id", "id", "start_date_time", "end_date_time", "cdr_token",
-       "auth_method", "cdr_location", "currency", "charging_periods", "total_cost",
-       "total_energy", "total_time", "last_updated"}
-CDR_LOCATION = {"id", "address", "city", "country", "coordinates", "evse_uid", "evse_id",
-                "connector_id", "connector_standard", "connector_format", "connector_power_type"}
+SESSION = {
+    "country_code",
+    "party_id",
+    "id",
+    "start_date_time",
+    "kwh",
+    "cdr_token",
+    "auth_method",
+    "location_id",
+    "evse_uid",
+    "connector_id",
+    "currency",
+    "status",
+    "last_updated",
+}
+CDR = {
+    "country_code",
+    "party_id",
+    "id",
+    "start_date_time",
+    "end_date_time",
+    "cdr_token",
+    "auth_method",
+    "cdr_location",
+    "currency",
+    "charging_periods",
+    "total_cost",
+    "total_energy",
+    "total_time",
+    "last_updated",
+}
+CDR_LOCATION = {
+    "id",
+    "address",
+    "city",
+    "country",
+    "coordinates",
+    "evse_uid",
+    "evse_id",
+    "connector_id",
+    "connector_standard",
+    "connector_format",
+    "connector_power_type",
+}
 START_SESSION = {"response_url", "token", "location_id"}
 
 
