@@ -100,4 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the imported module's main, so commands registered on `api.cli` are the ones used.
+    from api.cli import main as registered_main
+
+    sys.exit(registered_main())

@@ -106,6 +106,9 @@ def run(args: argparse.Namespace) -> int:
         return 0 if all(e.ok for e in exchanges) else 1
     except KeyboardInterrupt:
         return 130
+    except (httpx.HTTPStatusError, RuntimeError) as error:
+        print(f"\nocpi-ledger demo: {error}", file=sys.stderr)
+        return 1
     finally:
         print("stopping ...", flush=True)
         demo.close()
