@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api import platform
 from api.errors import install_error_handlers
 from api.node import Node, build_node
 from api.request_ids import RequestIdMiddleware
@@ -24,8 +25,8 @@ NodeHook = Callable[[Node], None]
 
 # Other parts of the node (credentials, routing, audit, ...) add their routers and start-up
 # hooks here, so this module stays the one place that lists what a node serves.
-ROUTERS = [versions.router, health.router]
-STARTUP_HOOKS: list[NodeHook] = []
+ROUTERS = [versions.router, health.router, platform.router]
+STARTUP_HOOKS: list[NodeHook] = [platform.start_platform]
 
 
 def setup_admin_token(node: Node, announce: Callable[[str], None]) -> None:

@@ -88,6 +88,9 @@ COMMANDS["serve"] = (_configure_serve, _serve)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Commands defined elsewhere register themselves in COMMANDS when imported.
+    import api.demo.command  # noqa: F401
+
     parser = argparse.ArgumentParser(prog="ocpi-ledger", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (configure, _run) in COMMANDS.items():
@@ -97,4 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the imported module's main, so commands registered on `api.cli` are the ones used.
+    from api.cli import main as registered_main
+
+    sys.exit(registered_main())

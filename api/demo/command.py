@@ -1,0 +1,117 @@
+"""`ocpi-ledger demo TOPOLOGY [--database-url URL] [--keep-running]`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import threading
+from collections import Counter
+
+import httpx
+
+from api.cli import COMMANDS
+from api.demo.orchestrator import ADMIN_TOKEN, HUB_NAME, Demo
+from api.demo.topologies import TOPOLOGIES, Topology
+from api.demo.traffic import EXCHANGES, Exchange, Side, exchange_pair
+from infrastructure.ledger_reader import read_ledger
+
+CONCURRENT_PAIRS = 4
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("topology", choices=sorted(TOPOLOGIES))
+    parser.add_argument(
+        "--database-url",
+        help="a PostgreSQL URL: every node gets a schema of its own there (default: SQLite files)",
+    )
+    parser.add_argument("--keep-running", action="store_true", help="leave the nodes up")
+
+
+async def run_traffic(demo: Demo, progress: bool = True) -> list[Exchange]:
+    topology = demo.topology
+    pairs = topology.trading_pairs()
+    total = len(pairs) * len(EXCHANGES)
+    done: list[Exchange] = []
+
+    def show(exchange: Exchange) -> None:
+        done.append(exchange)
+        if progress:
+            width = 30
+            filled = width * len(done) // max(total, 1)
+            failed = sum(not e.ok for e in done)
+            sys.stdout.write(
+                f"\r  [{'#' * filled}{'.' * (width - filled)}] {len(done)}/{total}"
+                f" exchanges, {failed} failed"
+            )
+            sys.stdout.flush()
+
+    limit = asyncio.Semaphore(CONCURRENT_PAIRS)
+    async with httpx.AsyncClient(timeout=20) as client:
+
+        async def one(emsp, cpo) -> list[Exchange]:
+            async with limit:
+                return await exchange_pair(
+                    client,
+                    Side(emsp, demo.nodes[topology.platform_of(emsp).name]),
+                    Side(cpo, demo.nodes[topology.platform_of(cpo).name]),
+                    show,
+                )
+
+        batches = await asyncio.gather(*(one(e, c) for e, c in pairs))
+    if progress:
+        print()
+    return [exchange for batch in batches for exchange in batch]
+
+
+def summary(demo: Demo, exchanges: list[Exchange]) -> str:
+    topology: Topology = demo.topology
+    lines = [f"{topology.title}", "", "exchanges (eMSP <-> CPO: route taken):"]
+    by_pair: dict[tuple[str, str], list[Exchange]] = {}
+    for exchange in exchanges:
+        by_pair.setdefault((exchange.emsp.name, exchange.cpo.name), []).append(exchange)
+    for (emsp, cpo), items in by_pair.items():
+        routes = Counter(e.route or "-" for e in items)
+        failed = [e for e in items if not e.ok]
+        state = "ok" if not failed else f"{len(failed)} FAILED: {failed[0].name}: {failed[0].error}"
+        lines.append(f"  {emsp:>6} <-> {cpo:<6} {dict(routes)}  {state}")
+    lines += ["", "messages per node ledger:"]
+    for name, node in demo.nodes.items():
+        entries = read_ledger(node.database)
+        routes = Counter(e.route or "refused" for e in entries.values())
+        label = "hub" if name == HUB_NAME else name
+        lines.append(f"  {label:<24} {len(entries):>4}  {dict(routes)}")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    demo = Demo(TOPOLOGIES[args.topology], database_url=args.database_url)
+    stopped = threading.Event()
+    try:
+        print(
+            f"starting {len(demo.topology.platforms)} platforms"
+            f"{' and a hub' if demo.topology.has_hub else ''} (logs in {demo.workdir})"
+        )
+        demo.start()
+        print("connecting (credentials handshake through the admin API) ...")
+        demo.connect()
+        print("sample traffic:")
+        exchanges = asyncio.run(run_traffic(demo))
+        print(summary(demo, exchanges))
+        if args.keep_running:
+            for name, node in demo.nodes.items():
+                print(f"  {name}: {node.url} (admin token {ADMIN_TOKEN})")
+            print("running; Ctrl-C stops everything")
+            stopped.wait()
+        return 0 if all(e.ok for e in exchanges) else 1
+    except KeyboardInterrupt:
+        return 130
+    except (httpx.HTTPStatusError, RuntimeError) as error:
+        print(f"\nocpi-ledger demo: {error}", file=sys.stderr)
+        return 1
+    finally:
+        print("stopping ...", flush=True)
+        demo.close()
+
+
+COMMANDS["demo"] = (configure, run)
