@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
+from api.cli_admin import register as register_admin_commands
 from infrastructure.settings import SettingsError, load_settings
 
 # Other commands register here: name -> (configure parser, run(args) -> exit code).
@@ -85,6 +86,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 COMMANDS["serve"] = (_configure_serve, _serve)
+register_admin_commands(COMMANDS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
