@@ -198,7 +198,7 @@ class FakePlatform:
 
     def call_node(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         assert self.outbound is not None
-        headers = token_header(self.outbound, self.raw_tokens)
+        headers = {**kwargs.pop("headers", {}), **token_header(self.outbound, self.raw_tokens)}
         return httpx.request(method, url, headers=headers, timeout=30, **kwargs)
 
 
