@@ -9,10 +9,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import platform
+from api.connections_setup import install_connections
 from api.errors import install_error_handlers
 from api.node import Node, build_node
 from api.request_ids import RequestIdMiddleware
-from api.routers import health, versions
+from api.routers import admin_connections, credentials, health, hubclientinfo, versions
 from application.tokens import hash_token, new_token
 from infrastructure.secrets import SecretStore
 from infrastructure.settings import Settings
@@ -25,8 +26,9 @@ NodeHook = Callable[[Node], None]
 
 # Other parts of the node (credentials, routing, audit, ...) add their routers and start-up
 # hooks here, so this module stays the one place that lists what a node serves.
-ROUTERS = [versions.router, health.router, platform.router]
-STARTUP_HOOKS: list[NodeHook] = [platform.start_platform]
+ROUTERS = [versions.router, health.router, credentials.router, hubclientinfo.router]
+ROUTERS += [admin_connections.router, platform.router]
+STARTUP_HOOKS: list[NodeHook] = [install_connections, platform.start_platform]
 
 
 def setup_admin_token(node: Node, announce: Callable[[str], None]) -> None:

@@ -31,6 +31,7 @@ def authenticate(
         token_hash = hash_token(token)
         connection = table.connection_by_token_hash(token_hash)
         if connection is not None and not connection.unregistered:
+            table.touch(connection.id)
             return Caller(connection, with_token_a=False)
         if allow_token_a:
             connection = table.connection_by_token_a_hash(token_hash)

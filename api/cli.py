@@ -7,7 +7,9 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from infrastructure.settings import SettingsError, load_settings
+from api.cli_admin import register as register_admin_commands
+from infrastructure.node_config import NodeConfigError, load_node_config
+from infrastructure.settings import Settings, SettingsError, load_settings
 
 # Other commands register here: name -> (configure parser, run(args) -> exit code).
 COMMANDS: dict[
@@ -29,7 +31,7 @@ def _configure_serve(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-level", default="info")
 
 
-def settings_from_args(args: argparse.Namespace) -> object:
+def settings_from_args(args: argparse.Namespace) -> Settings:
     overrides = {
         key: getattr(args, key, None)
         for key in (
@@ -52,7 +54,10 @@ def _serve(args: argparse.Namespace) -> int:
 
     try:
         settings = settings_from_args(args)
-    except SettingsError as error:
+        if settings.config_file:
+            # Fail before serving: a broken config must not surface as a start-up traceback.
+            load_node_config(settings.config_file)
+    except (SettingsError, NodeConfigError) as error:
         print(f"ocpi-ledger: {error}", file=sys.stderr)
         return 2
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s %(message)s")
@@ -85,6 +90,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 COMMANDS["serve"] = (_configure_serve, _serve)
+register_admin_commands(COMMANDS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,7 +11,7 @@ from api.node import Node
 from application import platform
 from domain.headers import parse_token_header
 from domain.values import OCPI_VERSION, InterfaceRole
-from infrastructure.node_config import NodeConfigError, load_node_config
+from infrastructure.node_config import NodeConfig, load_node_config
 from infrastructure.platform_transport import HttpTransport
 
 router = APIRouter()
@@ -24,11 +24,10 @@ def start_platform(node: Node) -> None:
     """STARTUP_HOOK: in platform mode, host the configured parties (idempotent per start)."""
     if node.settings.is_hub:
         return
-    if not node.settings.config_file:
-        raise NodeConfigError(
-            "platform mode needs a node config file (--config/OCPI_LEDGER_CONFIG)"
-        )
-    config = load_node_config(node.settings.config_file)
+    # Without a config file a platform hosts no parties yet: it can still connect to peers.
+    config = (
+        load_node_config(node.settings.config_file) if node.settings.config_file else NodeConfig()
+    )
     for party in config.parties:
         node.registry.register_local_party(party.key, party.business_details, party.backend_url)
     # Hooks run before the runners start: bring the hot-path table up to date before serving.

@@ -86,6 +86,7 @@ class Registry(NotifyingApplication):
         inbound_token_hash: str,
         outbound_token: str,
         initiated_by: str,
+        versions_url: str | None = None,
     ) -> tuple[list[dict[str, Any]], int]:
         connection = self.get_connection(connection_id)
         connection.update_credentials(
@@ -95,10 +96,53 @@ class Registry(NotifyingApplication):
             inbound_token_hash=inbound_token_hash,
             outbound_token=outbound_token,
             initiated_by=initiated_by,
+            versions_url=versions_url,
         )
         parties, refused = self._attach_roles(connection, roles)
         dropped = self._detach_missing_roles(connection, roles, "role no longer in credentials")
         return refused, last_position(self.save(connection, *parties, *dropped))
+
+    def start_handshake(
+        self,
+        connection_id: UUID,
+        purpose: str,
+        versions_url: str,
+        pending_inbound_token_hash: str,
+    ) -> int:
+        """Record that we are sending our credentials; the pending token is accepted from now."""
+        connection = self.get_connection(connection_id)
+        connection.start_handshake(purpose, versions_url, pending_inbound_token_hash)
+        return last_position(self.save(connection))
+
+    def conflicting_roles(
+        self, connection_id: UUID, roles: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """The roles that another connection (or this node) already owns, each with a reason."""
+        conflicts = []
+        for role in roles:
+            key = PartyKey(role["country_code"], role["party_id"], role["role"])
+            try:
+                party = self.get_party(key)
+            except PartyNotFoundError:
+                continue
+            owner = party.owning_route
+            if owner is not None and owner != str(connection_id):
+                where = "hosted on this node" if owner == LOCAL else f"registered on {owner}"
+                conflicts.append({**role, "reason": f"party {key} is already {where}"})
+        return conflicts
+
+    def refuse_registration(
+        self, connection_id: UUID, refused: list[dict[str, Any]], reason: str, status_code: int
+    ) -> int:
+        """A handshake refused because of its roles: each refusal and the failure, atomically."""
+        connection = self.get_connection(connection_id)
+        for role in refused:
+            key = PartyKey(role["country_code"], role["party_id"], role["role"])
+            connection.refuse_party(
+                key.country_code, key.party_id, str(key.role), str(role.get("reason", reason))
+            )
+        connection.fail_handshake(reason=reason, status_code=status_code)
+        return last_position(self.save(connection))
 
     def fail_handshake(self, connection_id: UUID, reason: str, status_code: int) -> int:
         connection = self.get_connection(connection_id)

@@ -7,6 +7,7 @@ endpoints a forward needs) and a persisted one for the admin API and audits.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
@@ -34,6 +35,12 @@ class ConnectionEntry:
     unregistered: bool = False
     status_reason: str = ""
     updated_at: str = ""
+    pending_inbound_token_hash: str | None = None  # our token while we send our credentials
+    created_at: str = ""
+
+    @property
+    def is_registered(self) -> bool:
+        return self.version is not None and not self.unregistered
 
     def endpoint_url(self, module: str, interface_role: str) -> str | None:
         for identifier, role, url in self.endpoints:
@@ -114,6 +121,7 @@ class RoutingTableProjection(Projection[RoutingTableWriter]):
                     versions_url=event.versions_url,
                     token_a_hash=event.token_a_hash,
                     updated_at=at,
+                    created_at=at,
                 )
             )
             return
@@ -143,6 +151,21 @@ class RoutingTableProjection(Projection[RoutingTableWriter]):
 
     @staticmethod
     def _apply_connection_event(entry: ConnectionEntry, event: Any, at: str) -> ConnectionEntry:
+        if isinstance(event, Connection.HandshakeStarted):
+            versions_url = entry.versions_url
+            if not entry.is_registered:
+                versions_url = event.versions_url
+            return replace(
+                entry,
+                versions_url=versions_url,
+                pending_inbound_token_hash=event.pending_inbound_token_hash,
+                status_reason=f"handshake started ({event.purpose})",
+                updated_at=at,
+            )
+        if isinstance(event, Connection.HandshakeFailed):
+            return replace(
+                entry, pending_inbound_token_hash=None, status_reason=event.reason, updated_at=at
+            )
         if isinstance(event, Connection.Registered):
             return replace(
                 entry,
@@ -155,6 +178,7 @@ class RoutingTableProjection(Projection[RoutingTableWriter]):
                 inbound_token_hash=event.inbound_token_hash,
                 outbound_token=event.outbound_token,
                 outbound_token_encoding=event.outbound_token_encoding,
+                pending_inbound_token_hash=None,
                 status_reason="registered",
                 updated_at=at,
             )
@@ -162,10 +186,13 @@ class RoutingTableProjection(Projection[RoutingTableWriter]):
             return replace(
                 entry,
                 version=event.version,
+                versions_url=getattr(event, "versions_url", None) or entry.versions_url,
                 endpoints=_endpoints(event.endpoints),
                 roles=_roles(event.roles),
                 inbound_token_hash=event.inbound_token_hash,
                 outbound_token=event.outbound_token,
+                pending_inbound_token_hash=None,
+                status_reason=f"credentials updated by {event.initiated_by}",
                 updated_at=at,
             )
         status_events: dict[type, ConnectionStatus] = {
@@ -186,6 +213,7 @@ class RoutingTableProjection(Projection[RoutingTableWriter]):
                 inbound_token_hash=None,
                 outbound_token=None,
                 token_a_hash=None,
+                pending_inbound_token_hash=None,
                 status_reason=event.reason,
                 updated_at=at,
             )
@@ -207,6 +235,7 @@ class InMemoryRoutingTable(TrackedView[RoutingTableWriter]):
         self._by_ref: dict[PartyRef, list[str]] = {}
         self._by_inbound_token: dict[str, str] = {}
         self._by_token_a: dict[str, str] = {}
+        self._last_seen: dict[str, float] = {}
 
     # ---- TrackedView -------------------------------------------------------------------------
 
@@ -238,10 +267,14 @@ class InMemoryRoutingTable(TrackedView[RoutingTableWriter]):
         old = self._connections.get(entry.id)
         if old is not None:
             self._by_inbound_token.pop(old.inbound_token_hash or "", None)
+            self._by_inbound_token.pop(old.pending_inbound_token_hash or "", None)
             self._by_token_a.pop(old.token_a_hash or "", None)
         self._connections[entry.id] = entry
-        if entry.inbound_token_hash:
-            self._by_inbound_token[entry.inbound_token_hash] = entry.id
+        # A pending token (ours, handed over mid-handshake) authenticates like the current one:
+        # the peer calls us back with it before the handshake completes.
+        for token_hash in (entry.inbound_token_hash, entry.pending_inbound_token_hash):
+            if token_hash:
+                self._by_inbound_token[token_hash] = entry.id
         if entry.token_a_hash:
             self._by_token_a[entry.token_a_hash] = entry.id
 
@@ -315,6 +348,13 @@ class InMemoryRoutingTable(TrackedView[RoutingTableWriter]):
         for aggregate_id in self._by_ref.get(ref, ()):
             routes.extend(self._parties[aggregate_id].routes.values())
         return routes
+
+    def touch(self, connection_id: str) -> None:
+        """Note an inbound request from the connection (the health check skips busy peers)."""
+        self._last_seen[connection_id] = time.monotonic()
+
+    def last_seen(self, connection_id: str) -> float | None:
+        return self._last_seen.get(connection_id)
 
     def parties_on_connection(self, connection_id: str) -> list[PartyKey]:
         return [party.key for party in self._parties.values() if connection_id in party.routes]

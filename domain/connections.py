@@ -12,6 +12,9 @@ from domain.values import ConnectionStatus
 INITIATED_BY_PEER = "peer"
 INITIATED_BY_US = "us"
 
+HANDSHAKE_REGISTER = "register"
+HANDSHAKE_UPDATE = "update"
+
 
 class Connection(Aggregate):
     """A link to one platform: how it was opened, what was agreed, whether it may carry traffic.
@@ -43,6 +46,7 @@ class Connection(Aggregate):
         self.outbound_token_encoding = "base64"
         self.unregistered = False
         self.status_reason = ""
+        self.pending_inbound_token_hash: str | None = None
 
     @property
     def is_registered(self) -> bool:
@@ -57,6 +61,34 @@ class Connection(Aggregate):
     def check_is_registered(self) -> None:
         if not self.is_registered:
             raise ConnectionStateError("the connection is not registered")
+
+    def start_handshake(
+        self, purpose: str, versions_url: str, pending_inbound_token_hash: str
+    ) -> None:
+        """We are about to POST (register) or PUT (update) our credentials on the peer.
+
+        The token we hand over must already work when the peer calls us back during its answer,
+        so its hash is accepted from this event on, until the handshake ends either way.
+        """
+        if purpose == HANDSHAKE_REGISTER:
+            self.check_can_register()
+        elif purpose == HANDSHAKE_UPDATE:
+            self.check_is_registered()
+        else:
+            raise ConnectionStateError(f"unknown handshake purpose {purpose!r}")
+        self._handshake_started(
+            purpose=purpose,
+            versions_url=versions_url,
+            pending_inbound_token_hash=pending_inbound_token_hash,
+        )
+
+    @event("HandshakeStarted")
+    def _handshake_started(
+        self, purpose: str, versions_url: str, pending_inbound_token_hash: str
+    ) -> None:
+        self.pending_inbound_token_hash = pending_inbound_token_hash
+        if purpose == HANDSHAKE_REGISTER:
+            self.versions_url = versions_url
 
     def register(
         self,
@@ -98,6 +130,7 @@ class Connection(Aggregate):
         self.outbound_token = outbound_token
         self.outbound_token_encoding = outbound_token_encoding
         self.token_a_hash = None
+        self.pending_inbound_token_hash = None
         self.status = ConnectionStatus.CONNECTED
         self.status_reason = "registered"
 
@@ -106,7 +139,9 @@ class Connection(Aggregate):
 
     @event("HandshakeFailed")
     def _handshake_failed(self, reason: str, status_code: int) -> None:
+        # Token A (if any) stays valid so the peer can retry; a pending token of ours dies.
         self.status_reason = reason
+        self.pending_inbound_token_hash = None
 
     def update_credentials(
         self,
@@ -116,6 +151,7 @@ class Connection(Aggregate):
         inbound_token_hash: str,
         outbound_token: str,
         initiated_by: str,
+        versions_url: str | None = None,
     ) -> None:
         """A credentials PUT from either side: new endpoints, new tokens in both directions."""
         self.check_is_registered()
@@ -126,6 +162,7 @@ class Connection(Aggregate):
             inbound_token_hash=inbound_token_hash,
             outbound_token=outbound_token,
             initiated_by=initiated_by,
+            versions_url=versions_url,
         )
 
     @event("CredentialsUpdated")
@@ -137,12 +174,16 @@ class Connection(Aggregate):
         inbound_token_hash: str,
         outbound_token: str,
         initiated_by: str,
+        versions_url: str | None = None,  # added later: events stored before lack it
     ) -> None:
         self.ocpi_version = version
+        if versions_url:
+            self.versions_url = versions_url
         self.endpoints = endpoints
         self.roles = roles
         self.inbound_token_hash = inbound_token_hash
         self.outbound_token = outbound_token
+        self.pending_inbound_token_hash = None
 
     def suspend(self, reason: str) -> None:
         self.check_is_registered()
@@ -196,6 +237,7 @@ class Connection(Aggregate):
         self.status_reason = reason
         self.inbound_token_hash = None
         self.outbound_token = None
+        self.pending_inbound_token_hash = None
 
     def refuse_party(self, country_code: str, party_id: str, role: str, reason: str) -> None:
         """Record that a role this peer claimed was not registered, and why."""

@@ -111,6 +111,7 @@ def connection_from_row(row: dict[str, Any]) -> ConnectionEntry:
         unregistered=bool(row["unregistered"]),
         status_reason=row["status_reason"] or "",
         updated_at=row["updated_at"] or "",
+        created_at=row["created_at"] or "",
     )
 
 
@@ -147,6 +148,15 @@ class SqlRoutingTableView(SqlTrackedView[RoutingTableWriter]):
     def connections(self) -> list[ConnectionEntry]:
         rows = self.database.query("SELECT * FROM rt_connections ORDER BY created_at, id")
         return [connection_from_row(r) for r in rows]
+
+    def parties_on(self, connection_id: str) -> list[dict[str, Any]]:
+        """The parties routed over one connection, with the status of that route."""
+        return self.database.query(
+            "SELECT p.country_code, p.party_id, p.role, r.kind, r.status, r.updated_at "
+            "FROM rt_routes r JOIN rt_parties p ON p.id = r.party WHERE r.route_key = %s "
+            "ORDER BY p.country_code, p.party_id, p.role",
+            (connection_id,),
+        )
 
     def connection(self, connection_id: str) -> ConnectionEntry | None:
         row = self.database.query_one(

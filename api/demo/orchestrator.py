@@ -216,8 +216,8 @@ class Demo:
             f"{initiator.url}/admin/connections",
             json={
                 "label": label,
-                "versions_url": invited.get("versions_url", receiver.versions_url),
-                "token": invited["token"],
+                "versions_url": invited["versions_url"],
+                "token_a": invited["token_a"],
             },
             headers=admin,
             timeout=20,

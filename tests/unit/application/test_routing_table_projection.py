@@ -114,3 +114,14 @@ def test_a_batch_is_refused_when_the_view_moved_on(registry: Registry) -> None:
     registered(registry)
     table = project(registry)
     assert not table.apply_batch(RoutingTableProjection(), [], 0, 99)
+
+
+def test_a_pending_token_authenticates_until_the_handshake_fails(registry: Registry) -> None:
+    connection_id, _ = registry.open_outbound("peer", "http://p/versions")
+    registry.start_handshake(connection_id, "register", "http://p/versions", hash_token("b"))
+    found = project(registry).connection_by_token_hash(hash_token("b"))
+    assert found is not None and found.id == str(connection_id)
+    registry.fail_handshake(connection_id, "peer answered 3001", 3001)
+    table = project(registry)
+    assert table.connection_by_token_hash(hash_token("b")) is None
+    assert table.connection(str(connection_id)).status_reason == "peer answered 3001"  # type: ignore[union-attr]

@@ -1,0 +1,71 @@
+"""Bodies of the admin API (requests and responses), validated at the edge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class InvitationRequest(_Strict):
+    label: str = Field(min_length=1, max_length=200)
+
+
+class InvitationCreated(BaseModel):
+    id: str
+    token_a: str
+    versions_url: str
+
+
+class ConnectRequest(_Strict):
+    versions_url: HttpUrl
+    token_a: str = Field(min_length=1, max_length=64, pattern=r"^[!-~]+$")
+    label: str | None = Field(default=None, max_length=200)
+
+
+class ReasonRequest(_Strict):
+    reason: str = Field(default="by the operator", min_length=1, max_length=500)
+
+
+class PartyOnConnection(BaseModel):
+    country_code: str
+    party_id: str
+    role: str
+    status: str
+
+
+class ConnectionView(BaseModel):
+    id: str
+    label: str
+    initiated_by: str
+    status: str
+    status_reason: str
+    version: str | None
+    versions_url: str | None
+    registered: bool
+    unregistered: bool
+    parties: list[PartyOnConnection]
+    created_at: str
+    updated_at: str
+
+
+class PartyRow(BaseModel):
+    country_code: str
+    party_id: str
+    role: str
+    status: str | None
+    kind: str | None
+    connection_id: str | None
+    local: bool
+    business_details: dict[str, Any]
+
+
+class EventView(BaseModel):
+    type: str
+    version: int
+    timestamp: str
+    fields: dict[str, Any]

@@ -1,0 +1,155 @@
+"""Admin subcommands of `ocpi-ledger`: talk to a running node's /admin API.
+
+Node URL from OCPI_LEDGER_URL (default http://127.0.0.1:8000), admin token from
+OCPI_LEDGER_ADMIN_TOKEN. Tables for people, `--json` for scripts. Exit 0 ok, 1 refused, 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+CONNECTION_COLUMNS = ("id", "label", "status", "version", "parties", "status_reason")
+PARTY_COLUMNS = ("country_code", "party_id", "role", "status", "kind", "connection_id", "local")
+
+
+class AdminError(Exception):
+    pass
+
+
+def call(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    token = os.environ.get("OCPI_LEDGER_ADMIN_TOKEN")
+    if not token:
+        raise AdminError("set OCPI_LEDGER_ADMIN_TOKEN to the node's admin token")
+    base = os.environ.get("OCPI_LEDGER_URL", DEFAULT_URL).rstrip("/")
+    try:
+        response = httpx.request(
+            method,
+            f"{base}/admin{path}",
+            headers={"Authorization": f"Bearer {token}"},
+            json=body,
+            timeout=60,
+        )
+    except httpx.HTTPError as error:
+        raise AdminError(f"cannot reach {base}: {type(error).__name__}") from None
+    try:
+        payload = response.json()
+    except ValueError:
+        raise AdminError(f"HTTP {response.status_code} without JSON from {base}") from None
+    if response.status_code >= 400:
+        message = payload.get("status_message") if isinstance(payload, dict) else None
+        raise AdminError(f"HTTP {response.status_code}: {message or payload}")
+    return payload
+
+
+def cell(value: Any) -> str:
+    if isinstance(value, list):
+        return ",".join(f"{p['country_code']}*{p['party_id']}/{p['role']}" for p in value) or "-"
+    return "-" if value is None else str(value)
+
+
+def table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
+    cells = [[cell(row.get(c)) for c in columns] for row in rows]
+    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True))]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def show(args: argparse.Namespace, payload: Any, columns: tuple[str, ...]) -> None:
+    if args.json:
+        print(json.dumps(payload, indent=2))
+        return
+    rows = payload if isinstance(payload, list) else [payload]
+    print(table(rows, columns))
+
+
+def _invite(args: argparse.Namespace) -> None:
+    created = call("POST", "/invitations", {"label": args.label})
+    if args.json:
+        print(json.dumps(created, indent=2))
+        return
+    print(f"connection:   {created['id']}")
+    print(f"versions URL: {created['versions_url']}")
+    print(f"token A:      {created['token_a']}  (give it to the peer out of band; shown once)")
+
+
+def _connect(args: argparse.Namespace) -> None:
+    body = {"versions_url": args.url, "token_a": args.token_a}
+    if args.label:
+        body["label"] = args.label
+    show(args, call("POST", "/connections", body), CONNECTION_COLUMNS)
+
+
+def _by_id(method: str, suffix: str) -> Callable[[argparse.Namespace], None]:
+    def run(args: argparse.Namespace) -> None:
+        body = {"reason": args.reason} if getattr(args, "reason", None) else None
+        show(args, call(method, f"/connections/{args.id}{suffix}", body), CONNECTION_COLUMNS)
+
+    return run
+
+
+SUBCOMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], None], tuple[str, ...]]] = {
+    "invite": ("issue a Token A for a peer to register with", _invite, ("--label",)),
+    "connect": (
+        "register with a peer given its versions URL and Token A",
+        _connect,
+        ("url", "--label"),
+    ),
+    "connections": (
+        "list connections",
+        lambda a: show(a, call("GET", "/connections"), CONNECTION_COLUMNS),
+        (),
+    ),
+    "parties": (
+        "list the routing table",
+        lambda a: show(a, call("GET", "/parties"), PARTY_COLUMNS),
+        (),
+    ),
+    "suspend": ("suspend a connection", _by_id("POST", "/suspend"), ("id", "--reason")),
+    "reactivate": ("reactivate a connection", _by_id("POST", "/reactivate"), ("id", "--reason")),
+    "rotate": ("rotate the tokens of a connection", _by_id("POST", "/rotate-token"), ("id",)),
+    "disconnect": ("unregister a connection", _by_id("DELETE", ""), ("id",)),
+}
+
+
+def _configure(name: str) -> Callable[[argparse.ArgumentParser], None]:
+    def configure(parser: argparse.ArgumentParser) -> None:
+        parser.description = SUBCOMMANDS[name][0]
+        parser.add_argument("--json", action="store_true", help="machine-readable output")
+        for argument in SUBCOMMANDS[name][2]:
+            if argument == "--label":
+                parser.add_argument("--label", default="peer" if name == "invite" else None)
+            elif argument == "--reason":
+                parser.add_argument("--reason")
+            else:
+                parser.add_argument(argument)
+        if name == "connect":
+            parser.add_argument("token_a")
+
+    return configure
+
+
+def _runner(name: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        try:
+            SUBCOMMANDS[name][1](args)
+        except AdminError as error:
+            print(f"ocpi-ledger {name}: {error}", file=sys.stderr)
+            return 1
+        return 0
+
+    return run
+
+
+def register(commands: dict[str, Any]) -> None:
+    for name in SUBCOMMANDS:
+        commands[name] = (_configure(name), _runner(name))

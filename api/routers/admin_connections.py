@@ -1,0 +1,234 @@
+"""Admin API for connections and parties (Bearer admin token). Plain JSON; errors as OCPI."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import partial
+from typing import Any, TypeVar
+from uuid import UUID
+
+from anyio import to_thread
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+
+from api.admin_models import (
+    ConnectionView,
+    ConnectRequest,
+    EventView,
+    InvitationCreated,
+    InvitationRequest,
+    PartyOnConnection,
+    PartyRow,
+    ReasonRequest,
+)
+from api.dependencies import require_admin
+from api.envelope import CLIENT_ERROR, INVALID_PARAMETERS
+from api.errors import OcpiError
+from api.node import Node
+from application.credentials import HandshakeError, Handshakes
+from application.errors import ConnectionNotFoundError
+from domain.errors import ConnectionStateError
+from domain.parties import LOCAL
+
+router = APIRouter(prefix="/admin")
+
+M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
+
+
+async def parse_body(request: Request, model: type[M], empty_ok: bool = False) -> M:
+    raw = await request.body()
+    if not raw.strip() and empty_ok:
+        return model()
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise OcpiError(INVALID_PARAMETERS, "request body is not valid JSON", 400) from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in error.errors()
+        )
+        raise OcpiError(INVALID_PARAMETERS, problems, 422) from None
+
+
+def connection_id_of(text: str) -> UUID:
+    try:
+        return UUID(text)
+    except ValueError:
+        raise ConnectionNotFoundError(f"no connection {text}") from None
+
+
+async def off_loop(function: Callable[..., T], *args: Any) -> T:
+    """Use cases block (store, peers): run them in a worker thread; map state errors."""
+    try:
+        return await to_thread.run_sync(partial(function, *args))
+    except ConnectionStateError as error:
+        raise OcpiError(CLIENT_ERROR, str(error), 409) from None
+    except HandshakeError as error:
+        http_status = 409 if error.http_status == 405 else 502
+        message = error.message
+        if error.connection_id is not None:
+            message = f"connection {error.connection_id}: {message}"
+        raise OcpiError(error.status_code, message, http_status) from None
+
+
+def connection_view(node: Node, connection_id: str) -> dict[str, Any]:
+    entry = node.routing_table_view.connection(connection_id)
+    if entry is None:
+        raise ConnectionNotFoundError(f"no connection {connection_id}")
+    parties = [
+        PartyOnConnection(
+            country_code=r["country_code"],
+            party_id=r["party_id"],
+            role=r["role"],
+            status=r["status"],
+        )
+        for r in node.routing_table_view.parties_on(connection_id)
+    ]
+    return ConnectionView(
+        id=entry.id,
+        label=entry.label,
+        initiated_by=entry.initiated_by,
+        status=str(entry.status),
+        status_reason=entry.status_reason,
+        version=entry.version,
+        versions_url=entry.versions_url,
+        registered=entry.is_registered,
+        unregistered=entry.unregistered,
+        parties=parties,
+        created_at=entry.created_at,
+        updated_at=entry.updated_at,
+    ).model_dump()
+
+
+def handshakes(node: Node) -> Handshakes:
+    found: Handshakes = node.services["handshakes"]
+    return found
+
+
+@router.post("/invitations")
+async def invite(request: Request) -> JSONResponse:
+    node = require_admin(request)
+    body = await parse_body(request, InvitationRequest)
+    connection_id, token_a, position = await off_loop(node.registry.invite, body.label)
+    await off_loop(node.wait_for_registry, position)
+    created = InvitationCreated(
+        id=str(connection_id), token_a=token_a, versions_url=node.versions_url
+    )
+    return JSONResponse(created.model_dump(), status_code=201)
+
+
+@router.post("/connections")
+async def connect(request: Request) -> JSONResponse:
+    node = require_admin(request)
+    body = await parse_body(request, ConnectRequest)
+    url = str(body.versions_url)
+    connection_id = await off_loop(
+        handshakes(node).register_with, body.label or url, url, body.token_a
+    )
+    return JSONResponse(connection_view(node, str(connection_id)), status_code=201)
+
+
+@router.get("/connections")
+def list_connections(request: Request) -> JSONResponse:
+    node = require_admin(request)
+    views = [connection_view(node, c.id) for c in node.routing_table_view.connections()]
+    return JSONResponse(views)
+
+
+@router.get("/connections/{connection_id}")
+def get_connection(request: Request, connection_id: str) -> JSONResponse:
+    node = require_admin(request)
+    return JSONResponse(connection_view(node, str(connection_id_of(connection_id))))
+
+
+async def _change(
+    request: Request, connection_id: str, use_case: Callable[[Node, UUID, str], int]
+) -> JSONResponse:
+    node = require_admin(request)
+    body = await parse_body(request, ReasonRequest, empty_ok=True)
+    uuid = connection_id_of(connection_id)
+    position = await off_loop(use_case, node, uuid, body.reason)
+    await off_loop(node.wait_for_registry, position)
+    return JSONResponse(connection_view(node, str(uuid)))
+
+
+@router.post("/connections/{connection_id}/suspend")
+async def suspend(request: Request, connection_id: str) -> JSONResponse:
+    return await _change(
+        request, connection_id, lambda n, i, reason: n.registry.suspend_connection(i, reason)
+    )
+
+
+@router.post("/connections/{connection_id}/reactivate")
+async def reactivate(request: Request, connection_id: str) -> JSONResponse:
+    return await _change(
+        request, connection_id, lambda n, i, reason: n.registry.reactivate_connection(i, reason)
+    )
+
+
+@router.post("/connections/{connection_id}/rotate-token")
+async def rotate(request: Request, connection_id: str) -> JSONResponse:
+    node = require_admin(request)
+    uuid = connection_id_of(connection_id)
+    await off_loop(handshakes(node).rotate, uuid)
+    return JSONResponse(connection_view(node, str(uuid)))
+
+
+@router.delete("/connections/{connection_id}")
+async def disconnect(request: Request, connection_id: str) -> JSONResponse:
+    node = require_admin(request)
+    uuid = connection_id_of(connection_id)
+    await off_loop(handshakes(node).unregister, uuid)
+    return JSONResponse(connection_view(node, str(uuid)))
+
+
+@router.get("/connections/{connection_id}/events")
+def connection_events(request: Request, connection_id: str) -> JSONResponse:
+    """The connection's ledger, oldest first, with every token field redacted."""
+    node = require_admin(request)
+    uuid = connection_id_of(connection_id)
+    node.registry.get_connection(uuid)  # 404 when unknown
+    events = [
+        EventView(
+            type=type(event).__name__,
+            version=event.originator_version,
+            timestamp=event.timestamp.isoformat(),
+            fields=redacted(event),
+        ).model_dump()
+        for event in node.registry.repository.event_store.get(uuid)
+    ]
+    return JSONResponse(events)
+
+
+def redacted(event: Any) -> dict[str, Any]:
+    fields = {}
+    for name, value in vars(event).items():
+        if name in ("originator_id", "originator_version", "timestamp"):
+            continue
+        secret = "token" in name and not name.endswith("_encoding")
+        fields[name] = "[redacted]" if secret and value else value
+    return fields
+
+
+@router.get("/parties")
+def list_parties(request: Request) -> JSONResponse:
+    node = require_admin(request)
+    rows = [
+        PartyRow(
+            country_code=r["country_code"],
+            party_id=r["party_id"],
+            role=r["role"],
+            status=r["status"],
+            kind=r["kind"],
+            connection_id=None if r["route_key"] in (None, LOCAL) else r["route_key"],
+            local=r["route_key"] == LOCAL,
+            business_details=json.loads(r["business_details"] or "{}"),
+        ).model_dump()
+        for r in node.routing_table_view.routes()
+    ]
+    return JSONResponse(rows)
