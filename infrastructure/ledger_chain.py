@@ -168,6 +168,17 @@ class LedgerArchive:
             hashes.update(referenced_body_hashes(bytes(row["state"])))
         return hashes
 
+    def redaction_records(self, hashes: Iterable[str]) -> list[StoredRecord]:
+        """The BodyRedacted records of these bodies."""
+        wanted = set(hashes)
+        if not wanted:
+            return []
+        return [
+            r
+            for r in self._select_records("topic = %s", (REDACTED_TOPIC,))
+            if wanted.intersection(referenced_body_hashes(r.state))
+        ]
+
     def max_notification_id(self) -> int:
         row = self.database.query_one(f"SELECT MAX({self._nid}) AS m FROM {self._events}")
         return int(row["m"]) if row and row["m"] is not None else 0
