@@ -136,6 +136,13 @@ class LedgerArchive:
         )
         return [link_from_row(r) for r in rows]
 
+    def linked_after(self, notification_id: int) -> set[int]:
+        rows = self.database.query(
+            f"SELECT notification_id FROM {CHAIN_TABLE} WHERE notification_id > %s",
+            (notification_id,),
+        )
+        return {int(r["notification_id"]) for r in rows}
+
     def head(self) -> ChainLink | None:
         row = self.database.query_one(f"SELECT * FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1")
         return link_from_row(row) if row else None
@@ -256,7 +263,8 @@ def verify_ledger(
     head = archive.head()
     redacted = archive.redacted_hashes()
     if head is None:
-        _report_unchained(archive, problems, report, after=0, upto=archive.max_notification_id())
+        for record in archive.records_between(0, archive.max_notification_id()):
+            problems.add(_unchained(record))
         return report
     expected_position, prev_hash, last_nid = 1, GENESIS, 0
     for page in _pages(archive, head.position, page_size):
@@ -312,20 +320,16 @@ def verify_ledger(
                 referenced.setdefault(sha, (link, record))
         report.records += len(chained & set(records))
         for nid in sorted(set(records) - chained):
-            record = records[nid]
-            problems.add(
-                Problem(
-                    "record_unchained",
-                    "record is not in the chain: inserted outside the ledger",
-                    notification_id=nid,
-                    originator_id=record.originator_id,
-                    originator_version=record.originator_version,
-                )
-            )
+            problems.add(_unchained(records[nid]))
         _check_bodies(archive, referenced, redacted, report, problems)
         last_nid = max(last_nid, upto)
         if on_progress is not None:
             on_progress(report.links, head.position)
+    # Records after the head: legitimate only if written (with their links) since we began.
+    later_links = archive.linked_after(last_nid)
+    for record in archive.records_between(last_nid, archive.max_notification_id()):
+        if record.notification_id not in later_links:
+            problems.add(_unchained(record))
     report.head_position, report.head_hash = head.position, head.hash
     return report
 
@@ -375,20 +379,11 @@ def _check_bodies(
             problems.add(_at(link, "body_altered", f"body {sha} no longer hashes to its name"))
 
 
-def _report_unchained(
-    archive: LedgerArchive,
-    problems: _Collector,
-    report: VerificationReport,
-    after: int,
-    upto: int,
-) -> None:
-    for record in archive.records_between(after, upto):
-        problems.add(
-            Problem(
-                "record_unchained",
-                "record is not in the chain: inserted outside the ledger",
-                notification_id=record.notification_id,
-                originator_id=record.originator_id,
-                originator_version=record.originator_version,
-            )
-        )
+def _unchained(record: StoredRecord) -> Problem:
+    return Problem(
+        "record_unchained",
+        "record is not in the chain: inserted outside the ledger",
+        notification_id=record.notification_id,
+        originator_id=record.originator_id,
+        originator_version=record.originator_version,
+    )
