@@ -8,10 +8,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.audit_setup import install_audit
 from api.errors import install_error_handlers
 from api.node import Node, build_node
 from api.request_ids import RequestIdMiddleware
-from api.routers import health, versions
+from api.routers import admin_audit, health, versions
 from application.tokens import hash_token, new_token
 from infrastructure.secrets import SecretStore
 from infrastructure.settings import Settings
@@ -24,8 +25,8 @@ NodeHook = Callable[[Node], None]
 
 # Other parts of the node (credentials, routing, audit, ...) add their routers and start-up
 # hooks here, so this module stays the one place that lists what a node serves.
-ROUTERS = [versions.router, health.router]
-STARTUP_HOOKS: list[NodeHook] = []
+ROUTERS = [versions.router, health.router, admin_audit.router]
+STARTUP_HOOKS: list[NodeHook] = [install_audit]
 
 
 def setup_admin_token(node: Node, announce: Callable[[str], None]) -> None:

@@ -86,6 +86,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 COMMANDS["serve"] = (_configure_serve, _serve)
 
+import api.cli_audit  # noqa: E402, F401  (registers audit, evidence, traffic, ...)
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ocpi-ledger", description=__doc__)
