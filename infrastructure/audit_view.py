@@ -142,9 +142,11 @@ class SqlAuditView(SqlTrackedView[AuditWriter]):
             where.append("k.key = %s")
             params.append(keys[0])
             for key in keys[1:]:
+                # A per-row primary-key probe: LIMIT keeps PostgreSQL from turning it into a
+                # hash semi-join over every entry of a common key (e.g. status 1000).
                 where.append(
-                    "EXISTS (SELECT 1 FROM audit_keys k2 WHERE k2.key = %s "
-                    "AND k2.received_us = k.received_us AND k2.message_id = k.message_id)"
+                    "(SELECT 1 FROM audit_keys k2 WHERE k2.key = %s AND k2.received_us = "
+                    "k.received_us AND k2.message_id = k.message_id LIMIT 1) IS NOT NULL"
                 )
                 params.append(key)
         else:
