@@ -9,11 +9,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import platform
+from api.audit_setup import install_audit
 from api.connections_setup import install_connections
 from api.errors import install_error_handlers
 from api.node import Node, build_node
 from api.request_ids import RequestIdMiddleware
-from api.routers import admin_connections, credentials, health, hubclientinfo, versions
+from api.routers import admin_audit, admin_connections, credentials, health, hubclientinfo, versions
 from application.tokens import hash_token, new_token
 from infrastructure.secrets import SecretStore
 from infrastructure.settings import Settings
@@ -27,8 +28,8 @@ NodeHook = Callable[[Node], None]
 # Other parts of the node (credentials, routing, audit, ...) add their routers and start-up
 # hooks here, so this module stays the one place that lists what a node serves.
 ROUTERS = [versions.router, health.router, credentials.router, hubclientinfo.router]
-ROUTERS += [admin_connections.router, platform.router]
-STARTUP_HOOKS: list[NodeHook] = [install_connections, platform.start_platform]
+ROUTERS += [admin_connections.router, admin_audit.router, platform.router]
+STARTUP_HOOKS: list[NodeHook] = [install_connections, install_audit, platform.start_platform]
 
 
 def setup_admin_token(node: Node, announce: Callable[[str], None]) -> None:

@@ -7,7 +7,6 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from api.cli_admin import register as register_admin_commands
 from infrastructure.node_config import NodeConfigError, load_node_config
 from infrastructure.settings import Settings, SettingsError, load_settings
 
@@ -90,13 +89,19 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 COMMANDS["serve"] = (_configure_serve, _serve)
-register_admin_commands(COMMANDS)
+
+
+def _load_commands() -> None:
+    """Every other command lives in a module of its own that adds itself to COMMANDS."""
+    import api.cli_admin
+    import api.cli_audit
+    import api.demo.command
+
+    api.cli_admin.register(COMMANDS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    # Commands defined elsewhere register themselves in COMMANDS when imported.
-    import api.demo.command  # noqa: F401
-
+    _load_commands()
     parser = argparse.ArgumentParser(prog="ocpi-ledger", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (configure, _run) in COMMANDS.items():

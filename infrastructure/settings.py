@@ -28,6 +28,8 @@ class Settings:
     config_file: str | None = None
     forward_timeout: float = 10.0
     health_check_interval: float = 300.0
+    body_retention_days: float | None = None
+    """Keep routed bodies this many days, then reduce them to their hash; None keeps them."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -44,6 +46,7 @@ _VARIABLES = {
     "config_file": ("OCPI_LEDGER_CONFIG", None),
     "forward_timeout": ("OCPI_LEDGER_FORWARD_TIMEOUT", "10"),
     "health_check_interval": ("OCPI_LEDGER_HEALTH_CHECK_INTERVAL", "300"),
+    "body_retention_days": ("OCPI_LEDGER_BODY_RETENTION_DAYS", None),
 }
 
 
@@ -92,6 +95,18 @@ def load_settings(
         if numbers[key] <= 0:
             raise fail(key, "must be positive")
 
+    retention = raw["body_retention_days"]
+    body_retention_days = None
+    if retention not in (None, "", "off"):
+        try:
+            body_retention_days = float(retention or "")
+        except ValueError:
+            raise fail(
+                "body_retention_days", f"must be a number of days, got {retention!r}"
+            ) from None
+        if body_retention_days <= 0:
+            raise fail("body_retention_days", "must be positive (unset it to keep bodies)")
+
     return Settings(
         database=database,
         base_url=base_url,
@@ -101,4 +116,5 @@ def load_settings(
         config_file=raw["config_file"],
         forward_timeout=numbers["forward_timeout"],
         health_check_interval=numbers["health_check_interval"],
+        body_retention_days=body_retention_days,
     )

@@ -65,6 +65,10 @@ class SqlTrackedView(TrackedView[W], Generic[W]):
             writer = self.writer(cursor)
             for event in events:
                 projection.process(event, writer)
+            # Writers that batch their rows in memory write them here, in the same transaction.
+            flush = getattr(writer, "flush", None)
+            if flush is not None:
+                flush()
         return True
 
     def reset(self) -> None:

@@ -1,0 +1,383 @@
+"""`ocpi-ledger audit | evidence | traffic | routing-table | verify | rebuild`.
+
+They talk to a running node (OCPI_LEDGER_URL, OCPI_LEDGER_ADMIN_TOKEN); `verify` and `rebuild`
+also work offline against the database (`--database-url`), and `evidence --verify FILE` checks a
+saved bundle without any node. Tables for people, `--json` for scripts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from api.cli import COMMANDS
+
+
+class CliError(Exception):
+    pass
+
+
+# ---- talking to a node -----------------------------------------------------------------------
+
+
+def _remote(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--url", default=None, help="node base URL (OCPI_LEDGER_URL)")
+    parser.add_argument("--token", default=None, help="admin token (OCPI_LEDGER_ADMIN_TOKEN)")
+    parser.add_argument("--json", action="store_true", help="print JSON for scripts")
+
+
+def _call(
+    args: argparse.Namespace, method: str, path: str, params: dict[str, Any] | None = None
+) -> Any:
+    import httpx
+
+    url = (args.url or os.environ.get("OCPI_LEDGER_URL") or "http://127.0.0.1:8000").rstrip("/")
+    token = args.token or os.environ.get("OCPI_LEDGER_ADMIN_TOKEN")
+    if not token:
+        raise CliError("set OCPI_LEDGER_ADMIN_TOKEN (or --token) to the node's admin token")
+    query = {k: v for k, v in (params or {}).items() if v is not None}
+    try:
+        response = httpx.request(
+            method, url + path, params=query, timeout=120,
+            headers={"Authorization": f"Bearer {token}"},
+        )  # fmt: skip
+    except httpx.HTTPError as error:
+        raise CliError(f"cannot reach the node at {url}: {error}") from None
+    try:
+        body = response.json()
+    except ValueError:
+        raise CliError(f"{response.status_code} from {url}{path}: not JSON") from None
+    if response.status_code >= 400 or (
+        isinstance(body, dict) and body.get("status_code", 1000) >= 2000
+    ):
+        message = body.get("status_message") if isinstance(body, dict) else None
+        raise CliError(f"{response.status_code}: {message or body}")
+    return body.get("data", body) if isinstance(body, dict) and "status_code" in body else body
+
+
+def table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
+    if not rows:
+        return "(none)"
+    cells = [[("" if r.get(c) is None else str(r.get(c))) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True))]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
+    return "\n".join(lines)
+
+
+def _emit(args: argparse.Namespace, data: Any, human: Callable[[Any], str]) -> None:
+    print(json.dumps(data, indent=2) if getattr(args, "json", False) else human(data))
+
+
+def _guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    def wrapper(args: argparse.Namespace) -> int:
+        try:
+            return run(args)
+        except CliError as error:
+            print(f"ocpi-ledger: {error}", file=sys.stderr)
+            return 1
+
+    return wrapper
+
+
+# ---- audit -----------------------------------------------------------------------------------
+
+_FILTERS = (
+    "party", "counterpart", "direction", "connection", "module", "object_id", "request_id",
+    "correlation_id", "since", "until", "status", "outcome", "limit", "offset",
+)  # fmt: skip
+
+
+def _configure_audit(parser: argparse.ArgumentParser) -> None:
+    _remote(parser)
+    parser.add_argument("message_id", nargs="?", help="show one message's whole timeline")
+    for name in _FILTERS:
+        parser.add_argument(f"--{name.replace('_', '-')}", dest=name)
+
+
+def _audit(args: argparse.Namespace) -> int:
+    if args.message_id:
+        data = _call(args, "GET", f"/admin/messages/{args.message_id}")
+        _emit(args, data, _timeline_text)
+        return 0
+    data = _call(args, "GET", "/admin/messages", {n: getattr(args, n) for n in _FILTERS})
+    columns = ("received_at", "id", "from_party", "to_party", "module", "method", "object_id",
+               "outcome", "ocpi_status", "latency_ms", "request_id")  # fmt: skip
+    _emit(
+        args,
+        data,
+        lambda d: (
+            table(d["messages"], columns) + ("\n(more: raise --offset)" if d["has_more"] else "")
+        ),
+    )
+    return 0
+
+
+def _timeline_text(data: dict[str, Any]) -> str:
+    request = data["request"]
+    lines = [
+        f"message {data['id']}",
+        f"  {request.get('method')} {request.get('module')} {request.get('path')} "
+        f"from {request.get('from_party')} to {request.get('to_party')}",
+        f"  request id {request.get('request_id')}, correlation id {request.get('correlation_id')}",
+    ]
+    if data.get("routing"):
+        r = data["routing"]
+        lines.append(f"  routed {r['classification']} to {', '.join(r['targets'])}: {r['reason']}")
+    for step in data["events"]:
+        chain = step["chain"]["hash"][:12] if step["chain"] else "UNCHAINED"
+        extra = {
+            k: v
+            for k, v in step["data"].items()
+            if k in ("leg", "target_party", "http_status", "ocpi_status", "latency_ms", "reason")
+        }
+        lines.append(f"  +{step['offset_ms']:>9.1f} ms  {step['event']:<10} {chain}  {extra}")
+    return "\n".join(lines)
+
+
+# ---- evidence --------------------------------------------------------------------------------
+
+
+def _configure_evidence(parser: argparse.ArgumentParser) -> None:
+    _remote(parser)
+    parser.add_argument("--correlation-id")
+    parser.add_argument("--object-id")
+    parser.add_argument("-o", "--output", help="write the bundle to this file")
+    parser.add_argument("--verify", metavar="FILE", help="check a saved bundle, offline")
+
+
+def _evidence(args: argparse.Namespace) -> int:
+    from application.evidence import verify_bundle
+
+    if args.verify:
+        try:
+            with open(args.verify, encoding="utf-8") as file:
+                bundle = json.load(file)
+        except (OSError, ValueError) as error:
+            raise CliError(f"cannot read {args.verify}: {error}") from None
+        result = verify_bundle(bundle)
+        _emit(
+            args,
+            result,
+            lambda r: _verdict(
+                r["ok"],
+                r["problems"],
+                f"{r['records']} records, {r['bodies_kept']} bodies kept, "
+                f"{r['bodies_redacted']} redacted",
+            ),
+        )
+        return 0 if result["ok"] else 3
+    bundle = _call(
+        args,
+        "GET",
+        "/admin/evidence",
+        {"correlation_id": args.correlation_id, "object_id": args.object_id},
+    )
+    text = json.dumps(bundle, indent=1)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as file:
+            file.write(text)
+        result = verify_bundle(bundle)
+        print(
+            f"wrote {args.output}: {len(bundle['messages'])} messages; "
+            + ("verifies" if result["ok"] else "DOES NOT VERIFY")
+        )
+    else:
+        print(text)
+    return 0
+
+
+def _verdict(ok: bool, problems: list[dict[str, Any]], summary: str) -> str:
+    if ok:
+        return f"OK: {summary}"
+    lines = [f"TAMPERED: {summary}"]
+    for p in problems[:20]:
+        where = ", ".join(
+            f"{k}={p[k]}"
+            for k in ("position", "notification_id", "originator_id", "originator_version")
+            if p.get(k) is not None
+        )
+        lines.append(f"  {p['kind']}: {p['detail']} ({where})")
+    return "\n".join(lines)
+
+
+# ---- traffic and routing table ---------------------------------------------------------------
+
+
+def _configure_traffic(parser: argparse.ArgumentParser) -> None:
+    _remote(parser)
+    parser.add_argument("--party")
+    parser.add_argument("--bucket", default="hour", choices=("hour", "day"))
+    parser.add_argument("--since")
+    parser.add_argument("--until")
+
+
+def _traffic(args: argparse.Namespace) -> int:
+    data = _call(
+        args,
+        "GET",
+        "/admin/traffic",
+        {"party": args.party, "bucket": args.bucket, "since": args.since, "until": args.until},
+    )
+
+    def human(d: dict[str, Any]) -> str:
+        rows = [
+            {**r, **{k: r["latency_ms"][k] for k in ("p50", "p95", "p99")}} for r in d["series"]
+        ]
+        columns = (
+            "bucket",
+            "party",
+            "counterpart",
+            "module",
+            "direction",
+            "count",
+            "errors",
+            "error_rate",
+            "p50",
+            "p95",
+            "p99",
+        )
+        talkers = table(d["top_talkers"], ("party", "sent", "bytes_out"))
+        seen = table(d["last_seen"], ("party", "last_sent", "last_received"))
+        return f"{table(rows, columns)}\n\ntop talkers\n{talkers}\n\nlast seen\n{seen}"
+
+    _emit(args, data, human)
+    return 0
+
+
+def _configure_routing_table(parser: argparse.ArgumentParser) -> None:
+    _remote(parser)
+    parser.add_argument("--as-of", help="ISO-8601 instant; default now")
+
+
+def _routing_table(args: argparse.Namespace) -> int:
+    data = _call(args, "GET", "/admin/routing-table", {"as_of": args.as_of})
+
+    def human(d: dict[str, Any]) -> str:
+        rows = [
+            {"party": p["party"], "role": p["role"], "routable": p["routable"], **r}
+            for p in d["parties"]
+            for r in (p["routes"] or [{}])
+        ]
+        parties = table(rows, ("party", "role", "routable", "kind", "status", "route_key", "since"))
+        connections = table(d["connections"], ("id", "label", "status", "unregistered", "since"))
+        return f"as of {d['as_of']}\n{parties}\n\nconnections\n{connections}"
+
+    _emit(args, data, human)
+    return 0
+
+
+# ---- verify and rebuild (online or offline) --------------------------------------------------
+
+
+def _offline(parser: argparse.ArgumentParser) -> None:
+    _remote(parser)
+    parser.add_argument("--database-url", help="work on the database directly, without a node")
+
+
+def _open_store(url: str) -> Any:
+    from infrastructure.database_url import DatabaseUrlError, parse_database_url
+    from infrastructure.store import open_store
+
+    try:
+        return open_store(parse_database_url(url))
+    except DatabaseUrlError as error:
+        raise CliError(f"--database-url: {error}") from None
+
+
+def _progress(label: str) -> Callable[[int, int], None]:
+    def show(done: int, total: int) -> None:
+        percent = 100 * done / total if total else 100
+        print(f"\r{label}: {done}/{total} ({percent:.0f}%)", end="", file=sys.stderr, flush=True)
+
+    return show
+
+
+def _verify(args: argparse.Namespace) -> int:
+    if args.database_url:
+        from infrastructure.ledger_chain import LedgerArchive, verify_ledger
+
+        store = _open_store(args.database_url)
+        try:
+            report = verify_ledger(
+                LedgerArchive(store.ledger_db), on_progress=_progress("verifying")
+            )
+            print(file=sys.stderr)
+            data = report.as_dict()
+        finally:
+            store.close()
+    else:
+        data = _call(args, "POST", "/admin/ledger/verify")
+    summary = (
+        f"{data['records']} records, {data['links']} links, head {data['head_position']} "
+        f"{data['head_hash'][:16]}, {data['bodies_checked']} bodies checked, "
+        f"{data['bodies_redacted']} redacted"
+    )
+    _emit(args, data, lambda d: _verdict(d["ok"], d["problems"], summary))
+    return 0 if data["ok"] else 3
+
+
+def _configure_rebuild(parser: argparse.ArgumentParser) -> None:
+    _offline(parser)
+    parser.add_argument("projection", choices=("routing_table", "audit", "traffic"))
+
+
+def _rebuild(args: argparse.Namespace) -> int:
+    if not args.database_url:
+        _call(args, "POST", f"/admin/projections/{args.projection}/rebuild")
+        show = _progress(f"rebuilding {args.projection}")
+        while True:
+            state = _call(args, "GET", f"/admin/projections/{args.projection}")
+            show(state["position"], state["head"])
+            if state["position"] >= state["head"]:
+                break
+            time.sleep(0.5)
+        print(file=sys.stderr)
+        return 0
+    store = _open_store(args.database_url)
+    try:
+        runner = rebuild_offline(store, args.projection, _progress(f"rebuilding {args.projection}"))
+        print(file=sys.stderr)
+        print(f"rebuilt {args.projection} up to position {runner.position}")
+    finally:
+        store.close()
+    return 0
+
+
+def rebuild_offline(store: Any, name: str, show: Callable[[int, int], None]) -> Any:
+    """Drop the projection's rows and replay its log from event zero."""
+    from application.audit import AuditProjection
+    from application.routing_table import RoutingTableProjection
+    from application.traffic import TrafficProjection
+    from infrastructure.audit_view import SqlAuditView
+    from infrastructure.projection_runner import ProjectionRunner
+    from infrastructure.routing_table_view import SqlRoutingTableView
+    from infrastructure.traffic_view import SqlTrafficView
+
+    source, projection, view = {
+        "routing_table": (
+            store.registry,
+            RoutingTableProjection(),
+            SqlRoutingTableView(store.registry_db),
+        ),
+        "audit": (store.ledger, AuditProjection(), SqlAuditView(store.ledger_db)),
+        "traffic": (store.ledger, TrafficProjection(), SqlTrafficView(store.ledger_db)),
+    }[name]
+    view.reset()
+    head = source.recorder.max_notification_id() or 0
+    runner = ProjectionRunner(source, projection, view, on_progress=lambda p: show(p, head))
+    runner.run_until_caught_up()
+    return runner
+
+
+COMMANDS["audit"] = (_configure_audit, _guarded(_audit))
+COMMANDS["evidence"] = (_configure_evidence, _guarded(_evidence))
+COMMANDS["traffic"] = (_configure_traffic, _guarded(_traffic))
+COMMANDS["routing-table"] = (_configure_routing_table, _guarded(_routing_table))
+COMMANDS["verify"] = (_offline, _guarded(_verify))
+COMMANDS["rebuild"] = (_configure_rebuild, _guarded(_rebuild))

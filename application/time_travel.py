@@ -1,0 +1,82 @@
+"""The routing table as it was at any instant: the registry log replayed up to it.
+
+Every registry event with a timestamp at or before the instant is fed, in log order, into a
+fresh in-memory routing table. The registry log is small (connections and parties, not
+traffic), so a full replay answers in milliseconds to a few seconds.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from eventsourcing.application import Application
+
+from application.routing_table import InMemoryRoutingTable, RoutingTableProjection
+
+
+def routing_table_as_of(
+    registry: Application[Any], instant: datetime, batch_size: int = 1000
+) -> InMemoryRoutingTable:
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=UTC)
+    table = InMemoryRoutingTable()
+    projection = RoutingTableProjection()
+    position = 0
+    while True:
+        notifications = registry.recorder.select_notifications(
+            position, batch_size, inclusive_of_start=False
+        )
+        if not notifications:
+            return table
+        events = [registry.mapper.to_domain_event(n) for n in notifications]
+        table.apply_batch(
+            projection,
+            [e for e in events if e.timestamp <= instant],
+            table.position(),
+            notifications[-1].id,
+        )
+        position = notifications[-1].id
+
+
+def describe(table: InMemoryRoutingTable, instant: datetime) -> dict[str, Any]:
+    """The table for people and scripts: parties with their routes, connections without tokens."""
+    parties = sorted(
+        table.parties(), key=lambda p: (p.key.country_code, p.key.party_id, str(p.key.role))
+    )
+    return {
+        "as_of": instant.isoformat(),
+        "parties": [
+            {
+                "party": f"{p.key.country_code}*{p.key.party_id}",
+                "role": str(p.key.role),
+                "name": (p.business_details or {}).get("name"),
+                "routes": [
+                    {
+                        "route_key": r.route_key,
+                        "kind": r.kind,
+                        "status": str(r.status),
+                        "backend_url": r.backend_url,
+                        "since": r.updated_at,
+                    }
+                    for r in sorted(p.routes.values(), key=lambda r: r.route_key)
+                ],
+                "routable": any(str(r.status) == "CONNECTED" for r in p.routes.values()),
+            }
+            for p in parties
+        ],
+        "connections": [
+            {
+                "id": c.id,
+                "label": c.label,
+                "status": str(c.status),
+                "unregistered": c.unregistered,
+                "version": c.version,
+                "versions_url": c.versions_url,
+                "roles": [f"{k.country_code}*{k.party_id}:{k.role}" for k in c.roles],
+                "status_reason": c.status_reason,
+                "since": c.updated_at,
+            }
+            for c in sorted(table.connections(), key=lambda c: (c.updated_at, c.id))
+        ],
+    }

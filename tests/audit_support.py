@@ -1,0 +1,151 @@
+"""Routed messages for audit tests, shaped the way the hub records them, and the audit views."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from freezegun import freeze_time
+
+from application.audit import AuditProjection
+from application.bodies import Body
+from application.traffic import TrafficProjection
+from domain.messages import RoutedMessage
+from infrastructure.audit_view import SqlAuditView
+from infrastructure.projection_runner import ProjectionRunner
+from infrastructure.store import Store
+from infrastructure.traffic_view import SqlTrafficView
+
+
+@contextmanager
+def at(moment: datetime | None) -> Iterator[None]:
+    if moment is None:
+        yield
+        return
+    with freeze_time(moment, ignore=["eventsourcing.persistence"]):
+        yield
+
+
+@dataclass
+class Leg:
+    party: str
+    connection: str
+    http_status: int = 200
+    ocpi_status: int | None = 1000
+    latency_ms: float = 20.0
+    failure: str | None = None  # a reason: the leg failed (timeout, unreachable)
+    answer: bytes = b'{"status_code":1000}'
+
+
+@dataclass
+class Sent:
+    message: RoutedMessage
+    bodies: list[Body] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return str(self.message.id)
+
+
+def routed(
+    request_id: str,
+    *,
+    sender: str = "NL*CPO",
+    receiver: str | None = "DE*EMS",
+    legs: list[Leg] | None = None,
+    module: str = "locations",
+    interface: str = "RECEIVER",
+    method: str = "PUT",
+    path: str = "/NL/CPO/LOC1",
+    query: str = "",
+    body: bytes | None = b'{"id":"LOC1"}',
+    correlation_id: str | None = None,
+    connection: str = "conn-cpo",
+    classification: str = "DIRECT",
+    refuse: tuple[int, int, str] | None = None,
+    respond: tuple[int, int | None] | None = None,
+    latency_ms: float = 30.0,
+    when: datetime | None = None,
+) -> Sent:
+    """A message through the hub: received, routed, forwarded per leg, answered, responded."""
+    request = Body.of(body) if body is not None else None
+    bodies = [request] if request else []
+    if legs is None:
+        legs = [Leg(receiver or "DE*EMS", "conn-ems")]
+    with at(when):
+        message = RoutedMessage(
+            sender_scope=connection,
+            request_id=request_id,
+            attempt=0,
+            correlation_id=correlation_id or f"corr-{request_id}",
+            connection_id=connection,
+            method=method,
+            path=path,
+            query=query,
+            module=module,
+            interface=interface,
+            headers={
+                "x-request-id": request_id,
+                "authorization": "Token secret-token-of-the-cpo",
+                "ocpi-from-party-id": sender.split("*")[1],
+            },
+            body_sha256=request.sha256 if request else None,
+            body_size=request.size if request else 0,
+            from_party=sender,
+            to_party=receiver,
+        )
+        if refuse is not None:
+            message.refuse(*refuse)
+            return Sent(message, bodies)
+        message.route(classification, [leg.party for leg in legs], f"{classification} routing")
+        for number, leg in enumerate(legs, start=1):
+            message.forward(
+                leg=number,
+                target_party=leg.party,
+                target_connection_id=leg.connection,
+                url=f"http://{leg.connection}/ocpi/2.2.1/{module}{path}",
+                request_id=f"{request_id}-leg{number}",
+                headers={"x-request-id": f"{request_id}-leg{number}"},
+                body_sha256=request.sha256 if request else None,
+                body_size=request.size if request else 0,
+            )
+        for number, leg in enumerate(legs, start=1):
+            if leg.failure:
+                message.record_failure(number, 4002, leg.failure, leg.latency_ms)
+                continue
+            answer = Body.of(leg.answer)
+            bodies.append(answer)
+            message.record_answer(
+                number,
+                leg.http_status,
+                leg.ocpi_status,
+                leg.latency_ms,
+                {},
+                answer.sha256,
+                answer.size,
+            )
+        http_status, ocpi_status = respond or (
+            (legs[0].http_status, legs[0].ocpi_status) if len(legs) == 1 else (200, 1000)
+        )
+        reply = Body.of(b'{"status_code":%d}' % (ocpi_status or 0))
+        bodies.append(reply)
+        message.respond(http_status, ocpi_status, latency_ms, {}, reply.sha256, reply.size)
+    return Sent(message, bodies)
+
+
+def record(store: Store, *sent: Sent) -> int:
+    return store.ledger.record(
+        *(s.message for s in sent), bodies=[b for s in sent for b in s.bodies]
+    )
+
+
+def audit_view(store: Store) -> tuple[SqlAuditView, ProjectionRunner]:
+    view = SqlAuditView(store.ledger_db)
+    return view, ProjectionRunner(store.ledger, AuditProjection(), view)
+
+
+def traffic_view(store: Store) -> tuple[SqlTrafficView, ProjectionRunner]:
+    view = SqlTrafficView(store.ledger_db)
+    return view, ProjectionRunner(store.ledger, TrafficProjection(), view)
