@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from api.errors import install_error_handlers
 from api.node import Node, build_node
 from api.request_ids import RequestIdMiddleware
-from api.routers import health, versions
+from api.routers import health, routing, versions
 from application.tokens import hash_token, new_token
 from infrastructure.secrets import SecretStore
 from infrastructure.settings import Settings
@@ -21,11 +21,14 @@ log = logging.getLogger(__name__)
 ADMIN_TOKEN = "admin_token"
 
 NodeHook = Callable[[Node], None]
+AsyncNodeHook = Callable[[Node], Awaitable[None]]
 
 # Other parts of the node (credentials, routing, audit, ...) add their routers and start-up
 # hooks here, so this module stays the one place that lists what a node serves.
-ROUTERS = [versions.router, health.router]
-STARTUP_HOOKS: list[NodeHook] = []
+ROUTERS = [versions.router, health.router, routing.router]
+STARTUP_HOOKS: list[NodeHook] = [routing.install_routing]
+# Called on the event loop before the node closes (e.g. to finish in-flight forwards).
+SHUTDOWN_HOOKS: list[AsyncNodeHook] = [routing.close_routing]
 
 
 def setup_admin_token(node: Node, announce: Callable[[str], None]) -> None:
@@ -68,6 +71,8 @@ def create_app(
             node.start()
             app.state.node = node
             yield
+            for shutdown in SHUTDOWN_HOOKS:
+                await shutdown(node)
         finally:
             node.close()
 

@@ -28,6 +28,12 @@ class Settings:
     config_file: str | None = None
     forward_timeout: float = 10.0
     health_check_interval: float = 300.0
+    hub_error_http_status: int = 200
+    """HTTP status sent with the hub's own 4xxx answers (digest §2.8 AMBIG 3: 200 by default)."""
+    max_body_bytes: int = 20 * 1024 * 1024
+    """Largest request or receiver response body the hub relays."""
+    receiver_concurrency: int = 64
+    """Requests in flight to one receiver at a time; more wait their turn."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -44,6 +50,9 @@ _VARIABLES = {
     "config_file": ("OCPI_LEDGER_CONFIG", None),
     "forward_timeout": ("OCPI_LEDGER_FORWARD_TIMEOUT", "10"),
     "health_check_interval": ("OCPI_LEDGER_HEALTH_CHECK_INTERVAL", "300"),
+    "hub_error_http_status": ("OCPI_LEDGER_HUB_ERROR_HTTP_STATUS", "200"),
+    "max_body_bytes": ("OCPI_LEDGER_MAX_BODY_BYTES", str(20 * 1024 * 1024)),
+    "receiver_concurrency": ("OCPI_LEDGER_RECEIVER_CONCURRENCY", "64"),
 }
 
 
@@ -92,6 +101,15 @@ def load_settings(
         if numbers[key] <= 0:
             raise fail(key, "must be positive")
 
+    integers: dict[str, int] = {}
+    for key in ("hub_error_http_status", "max_body_bytes", "receiver_concurrency"):
+        text = raw[key] or ""
+        if not text.isdecimal() or int(text) <= 0:
+            raise fail(key, f"must be a positive whole number, got {raw[key]!r}")
+        integers[key] = int(text)
+    if not 200 <= integers["hub_error_http_status"] <= 599:
+        raise fail("hub_error_http_status", "must be an HTTP status between 200 and 599")
+
     return Settings(
         database=database,
         base_url=base_url,
@@ -101,4 +119,5 @@ def load_settings(
         config_file=raw["config_file"],
         forward_timeout=numbers["forward_timeout"],
         health_check_interval=numbers["health_check_interval"],
+        **integers,
     )

@@ -1,0 +1,66 @@
+"""Run an ASGI app with uvicorn on a free loopback port, in a thread of this test process."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from typing import Any
+
+import uvicorn
+
+
+class ServerThread:
+    """The socket is bound before the server starts, so the URL is known and never races."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind(("127.0.0.1", 0))
+        self.port: int = self._socket.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            app, log_level="warning", lifespan="on", timeout_graceful_shutdown=5, access_log=False
+        )
+        self.server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._run, name=f"server-{self.port}", daemon=True)
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.error: BaseException | None = None
+
+    def set_app(self, app: Any) -> None:
+        """Serve `app`: for apps that need their own URL before they exist (before start)."""
+        self.app = app
+        self.server.config.app = app
+
+    def _run(self) -> None:
+        async def serve() -> None:
+            self.loop = asyncio.get_running_loop()
+            await self.server.serve(sockets=[self._socket])
+
+        try:
+            asyncio.run(serve())
+        except BaseException as error:  # reported by start()/stop()
+            self.error = error
+
+    def start(self, timeout: float = 20.0) -> ServerThread:
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError(f"server on port {self.port} failed to start: {self.error!r}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"server on port {self.port} did not start in {timeout} s")
+            time.sleep(0.01)
+        return self
+
+    def run(self, coroutine: Any, timeout: float = 10.0) -> Any:
+        """Run a coroutine on the server's event loop and wait for its result."""
+        assert self.loop is not None
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self._thread.join(15)
+        self._socket.close()
