@@ -149,6 +149,7 @@ class FakePlatform:
         return self
 
     def stop(self) -> None:
-        if self._server.loop is not None:
-            self._server.loop.call_soon_threadsafe(self._release.set)
+        loop = self._server.loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._release.set)
         self._server.stop()

@@ -61,6 +61,7 @@ class ServerThread:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
 
     def stop(self) -> None:
+        """Stop serving; stopping twice is harmless."""
         self.server.should_exit = True
         self._thread.join(15)
         self._socket.close()
