@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -14,7 +14,15 @@ from api.connections_setup import install_connections
 from api.errors import install_error_handlers
 from api.node import Node, build_node
 from api.request_ids import RequestIdMiddleware
-from api.routers import admin_audit, admin_connections, credentials, health, hubclientinfo, versions
+from api.routers import (
+    admin_audit,
+    admin_connections,
+    credentials,
+    health,
+    hubclientinfo,
+    routing,
+    versions,
+)
 from application.tokens import hash_token, new_token
 from infrastructure.secrets import SecretStore
 from infrastructure.settings import Settings
@@ -24,12 +32,20 @@ log = logging.getLogger(__name__)
 ADMIN_TOKEN = "admin_token"
 
 NodeHook = Callable[[Node], None]
+AsyncNodeHook = Callable[[Node], Awaitable[None]]
 
 # Other parts of the node (credentials, routing, audit, ...) add their routers and start-up
 # hooks here, so this module stays the one place that lists what a node serves.
 ROUTERS = [versions.router, health.router, credentials.router, hubclientinfo.router]
-ROUTERS += [admin_connections.router, admin_audit.router, platform.router]
-STARTUP_HOOKS: list[NodeHook] = [install_connections, install_audit, platform.start_platform]
+ROUTERS += [admin_connections.router, admin_audit.router, platform.router, routing.router]
+STARTUP_HOOKS: list[NodeHook] = [
+    install_connections,
+    install_audit,
+    routing.install_routing,
+    platform.start_platform,
+]
+# Called on the event loop before the node closes (e.g. to finish in-flight forwards).
+SHUTDOWN_HOOKS: list[AsyncNodeHook] = [routing.close_routing]
 
 
 def setup_admin_token(node: Node, announce: Callable[[str], None]) -> None:
@@ -72,6 +88,8 @@ def create_app(
             node.start()
             app.state.node = node
             yield
+            for shutdown in SHUTDOWN_HOOKS:
+                await shutdown(node)
         finally:
             node.close()
 

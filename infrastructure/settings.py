@@ -30,6 +30,12 @@ class Settings:
     health_check_interval: float = 300.0
     body_retention_days: float | None = None
     """Keep routed bodies this many days, then reduce them to their hash; None keeps them."""
+    hub_error_http_status: int = 200
+    """HTTP status sent with the hub's own 4xxx answers (digest §2.8 AMBIG 3: 200 by default)."""
+    max_body_bytes: int = 20 * 1024 * 1024
+    """Largest request or receiver response body the hub relays."""
+    receiver_concurrency: int = 64
+    """Requests in flight to one receiver at a time; more wait their turn."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -47,6 +53,9 @@ _VARIABLES = {
     "forward_timeout": ("OCPI_LEDGER_FORWARD_TIMEOUT", "10"),
     "health_check_interval": ("OCPI_LEDGER_HEALTH_CHECK_INTERVAL", "300"),
     "body_retention_days": ("OCPI_LEDGER_BODY_RETENTION_DAYS", None),
+    "hub_error_http_status": ("OCPI_LEDGER_HUB_ERROR_HTTP_STATUS", "200"),
+    "max_body_bytes": ("OCPI_LEDGER_MAX_BODY_BYTES", str(20 * 1024 * 1024)),
+    "receiver_concurrency": ("OCPI_LEDGER_RECEIVER_CONCURRENCY", "64"),
 }
 
 
@@ -106,6 +115,14 @@ def load_settings(
             ) from None
         if body_retention_days <= 0:
             raise fail("body_retention_days", "must be positive (unset it to keep bodies)")
+    integers: dict[str, int] = {}
+    for key in ("hub_error_http_status", "max_body_bytes", "receiver_concurrency"):
+        text = raw[key] or ""
+        if not text.isdecimal() or int(text) <= 0:
+            raise fail(key, f"must be a positive whole number, got {raw[key]!r}")
+        integers[key] = int(text)
+    if not 200 <= integers["hub_error_http_status"] <= 599:
+        raise fail("hub_error_http_status", "must be an HTTP status between 200 and 599")
 
     return Settings(
         database=database,
@@ -117,4 +134,5 @@ def load_settings(
         forward_timeout=numbers["forward_timeout"],
         health_check_interval=numbers["health_check_interval"],
         body_retention_days=body_retention_days,
+        **integers,
     )

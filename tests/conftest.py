@@ -60,17 +60,22 @@ def postgres_url() -> Iterator[DatabaseUrl]:
     drop_schema(url)
 
 
-@pytest.fixture(params=STORES)
-def database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[DatabaseUrl]:
-    if request.param == "sqlite":
+def fresh_database(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseUrl]:
+    """A new empty store of `kind` ("sqlite" or "postgres"), removed afterwards."""
+    if kind == "sqlite":
         path = tmp_path_factory.mktemp("ledger") / "ocpi-ledger.db"
         yield parse_database_url(f"sqlite:///{path}")
         return
     url = require_postgres().with_schema(f"t_{uuid.uuid4().hex[:12]}")
     yield url
     drop_schema(url)
+
+
+@pytest.fixture(params=STORES)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DatabaseUrl]:
+    yield from fresh_database(request.param, tmp_path_factory)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from infrastructure.database_url import DatabaseUrl, parse_database_url
 from infrastructure.store import open_store
 from tests.conftest import drop_schema
 from tests.e2e.nodes import ADMIN_TOKEN, REPO, free_port, start_node, wait_until_serving
-from tests.support.fake_platform import token_header
+from tests.support.fake_peer import token_header
 
 
 @dataclass

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from domain.values import ConnectionStatus, PartyRef
 from infrastructure.database_url import DatabaseUrl
-from tests.support.fake_platform import fake_platform, party
+from tests.support.fake_peer import fake_platform, party
 from tests.support.nodes import running_node
 from tests.support.servers import wait_for
 

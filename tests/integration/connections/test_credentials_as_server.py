@@ -12,7 +12,7 @@ import pytest
 
 from domain.values import PartyRef
 from infrastructure.database_url import DatabaseUrl
-from tests.support.fake_platform import fake_platform, party, token_header
+from tests.support.fake_peer import fake_platform, party, token_header
 from tests.support.nodes import RunningNode, running_node
 
 

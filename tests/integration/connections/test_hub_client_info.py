@@ -10,7 +10,7 @@ from domain.values import ConnectionStatus, PartyRef
 from infrastructure.database_url import DatabaseUrl
 from tests.conftest import drop_schema
 from tests.e2e.test_connecting_nodes import sibling
-from tests.support.fake_platform import fake_platform, party
+from tests.support.fake_peer import fake_platform, party
 from tests.support.nodes import RunningNode, running_node
 from tests.support.servers import wait_for
 

@@ -1,0 +1,129 @@
+"""The routed module endpoints: `/ocpi/2.2.1/{module}/{sender|receiver}{/path...}`.
+
+Raw Starlette routes (no pydantic, no dependency injection): the body is read as bytes and
+relayed byte for byte; everything else is the routing service's job. Credentials, versions and
+hubclientinfo are served elsewhere and never routed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api.auth import authenticate
+from api.dependencies import node_of
+from api.errors import OcpiError
+from api.node import Node
+from application.owner_index import InMemoryOwnerIndex
+from application.routing_service import InboundRequest, RoutingConfig, RoutingService
+from domain.values import FUNCTIONAL_MODULES, OCPI_VERSION, InterfaceRole, ModuleId
+from infrastructure.callback_store import SqlLinkStore
+from infrastructure.forwarder import HttpDeliverer
+from infrastructure.hub_object_store import SqlHubObjectStore, SqlOwnerFactStore
+
+ROUTING_SERVICE = "routing"
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+router = APIRouter()
+
+
+def install_routing(node: Node) -> None:
+    """Start-up hook: build the routing service on the node's stores and routing table."""
+    settings = node.settings
+    database = node.store.ledger_db
+    owner_facts = SqlOwnerFactStore(database)
+    owners = InMemoryOwnerIndex()
+    for fact in owner_facts.all():
+        owners.learn(fact)
+    node.services[ROUTING_SERVICE] = RoutingService(
+        RoutingConfig(
+            hub=settings.party,
+            base_url=settings.base_url,
+            hub_error_http_status=settings.hub_error_http_status,
+        ),
+        node.routing_table,
+        node.committer,
+        HttpDeliverer(
+            timeout=settings.forward_timeout,
+            max_response_bytes=settings.max_body_bytes,
+            per_receiver_concurrency=settings.receiver_concurrency,
+        ),
+        SqlLinkStore(database),
+        SqlHubObjectStore(database),
+        owners,
+        owner_facts,
+    )
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdecimal() and int(declared) > limit:
+        raise OcpiError(2001, f"request body is larger than {limit} bytes", http_status=413)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise OcpiError(2001, f"request body is larger than {limit} bytes", http_status=413)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _endpoint(
+    module: ModuleId, interface: InterfaceRole
+) -> Callable[[Request], Awaitable[Response]]:
+    async def route(request: Request) -> Response:
+        rest = request.path_params.get("rest", "")
+        if rest and not rest.startswith("/"):
+            raise OcpiError(2000, f"no such endpoint: {request.url.path}", http_status=404)
+        node = node_of(request)
+        caller = authenticate(request, node.routing_table)
+        service: RoutingService = node.services[ROUTING_SERVICE]
+        body = await read_body(request, node.settings.max_body_bytes)
+        answer = await service.handle(
+            InboundRequest(
+                connection=caller.connection,
+                module=str(module),
+                interface=str(interface),
+                method=request.method,
+                # The raw path keeps percent-encoding, as parse_operation expects.
+                path=_raw_rest(request, rest),
+                query=request.url.query,
+                headers=request.headers,
+                body=body,
+            )
+        )
+        return Response(answer.body, status_code=answer.http_status, headers=answer.headers)
+
+    return route
+
+
+def _raw_rest(request: Request, rest: str) -> str:
+    raw_path = request.scope.get("raw_path")
+    if not raw_path:
+        return rest
+    text = raw_path.decode("latin-1").partition("?")[0]
+    prefix = f"/ocpi/{OCPI_VERSION}/"
+    # Everything after /ocpi/2.2.1/{module}/{interface}.
+    parts = text[len(prefix) :].split("/", 2)
+    return "/" + parts[2] if len(parts) == 3 else ""
+
+
+for _module in sorted(FUNCTIONAL_MODULES):
+    for _interface in InterfaceRole:
+        router.add_route(
+            f"/ocpi/{OCPI_VERSION}/{_module}/{_interface.lower()}{{rest:path}}",
+            _endpoint(_module, _interface),
+            methods=METHODS,
+            include_in_schema=False,
+        )
+
+
+async def close_routing(node: Node) -> None:
+    service = node.services.get(ROUTING_SERVICE)
+    if service is not None:
+        await asyncio.shield(service.aclose())

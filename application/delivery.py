@@ -1,0 +1,114 @@
+"""Delivering one request to one target: the port every forwarding path goes through.
+
+A target is a connected platform (its endpoint for the module and interface, the token we
+present and its encoding) or a party hosted on this node (its backend URL). The routing service
+decides *what* to send where; a `Deliverer` only sends it and says what came back.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from application.routing_table import ConnectionEntry, RouteEntry
+from domain.status_codes import HubError
+from domain.values import OCPI_VERSION, InterfaceRole, ModuleId, PartyRef
+
+LOCAL_ROUTE = "local"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where a leg goes: `route_key` is a connection id, or "local" for a hosted party."""
+
+    party: PartyRef
+    route_key: str
+    kind: str  # direct | hub | local
+    endpoint_url: str
+    token: str | None = None
+    token_encoding: str = "base64"
+
+    @property
+    def connection_id(self) -> str | None:
+        return None if self.route_key == LOCAL_ROUTE else self.route_key
+
+    def authorization(self) -> str | None:
+        """The Authorization header value for this target; None for a local backend."""
+        if self.token is None:
+            return None
+        if self.token_encoding == "raw":
+            return f"Token {self.token}"
+        return "Token " + base64.b64encode(self.token.encode("utf-8")).decode("ascii")
+
+    def url(self, path: str, query: str) -> str:
+        """Endpoint URL joined with exactly one `/` to `path`, plus `?query` (digest §1.12)."""
+        url = self.endpoint_url.rstrip("/") + path if path else self.endpoint_url
+        return f"{url}?{query}" if query else url
+
+
+def connection_target(
+    party: PartyRef,
+    route: RouteEntry | None,
+    connection: ConnectionEntry,
+    module: ModuleId,
+    interface: InterfaceRole,
+) -> Target | None:
+    """The target on `connection` for `module`/`interface`; None if it lacks that endpoint."""
+    endpoint = connection.endpoint_url(str(module), str(interface))
+    if endpoint is None or connection.outbound_token is None:
+        return None
+    return Target(
+        party=party,
+        route_key=connection.id,
+        kind=route.kind if route is not None else "direct",
+        endpoint_url=endpoint,
+        token=connection.outbound_token,
+        token_encoding=connection.outbound_token_encoding,
+    )
+
+
+def local_target(party: PartyRef, backend_url: str, module: ModuleId, interface: str) -> Target:
+    """A hosted party's backend serves the same URL layout as the node's own endpoints."""
+    endpoint = f"{backend_url.rstrip('/')}/{OCPI_VERSION}/{module}/{str(interface).lower()}"
+    return Target(party=party, route_key=LOCAL_ROUTE, kind="local", endpoint_url=endpoint)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    target: Target
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    http_status: int
+    headers: dict[str, str]
+    """Lower-case names."""
+    body: bytes
+    latency_ms: float
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryFailed:
+    status_code: HubError
+    reason: str
+    latency_ms: float
+    details: dict[str, str] = field(default_factory=dict)
+
+
+DeliveryOutcome = Delivered | DeliveryFailed
+
+
+class Deliverer(Protocol):
+    async def deliver(self, delivery: Delivery) -> DeliveryOutcome:
+        """Send one request; never raises for network trouble (that is a `DeliveryFailed`):
+        timeout -> 4002, cannot connect -> 4003, anything else (response too large, protocol
+        error) -> 4000."""
+        ...
+
+    async def aclose(self) -> None: ...

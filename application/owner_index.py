@@ -1,0 +1,90 @@
+"""Who owns a token, location or session: learned from routed pushes, used for open routing.
+
+An `OwnerIndex` (domain.routing) in memory, so open routing needs no I/O. Every new fact is also
+written through a `OwnerFactStore`, and the index is warmed from it at start, so a restart does
+not forget who owns what. Location and session ids are only unique per CPO: a key seen under two
+owners answers None (digest §2.12: the index must not guess).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from domain.operations import Operation, OperationKind
+from domain.values import ModuleId, PartyRef
+
+TOKEN = "token"
+LOCATION = "location"
+SESSION = "session"
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerFact:
+    kind: str
+    key: str
+    owner: PartyRef
+
+
+class OwnerFactStore(Protocol):
+    def add(self, fact: OwnerFact) -> None: ...
+
+    def all(self) -> Iterable[OwnerFact]: ...
+
+
+def token_key(uid: str, token_type: str) -> str:
+    return f"{token_type}/{uid}"
+
+
+def fact_of(operation: Operation) -> OwnerFact | None:
+    """The ownership a push reveals: its URL owner segments own the object it names.
+
+    Only pushes whose owner classify has already checked against FROM count.
+    """
+    owner = operation.owner
+    if operation.kind is not OperationKind.PUSH or owner is None:
+        return None
+    if operation.module is ModuleId.TOKENS and operation.token_uid:
+        key = token_key(operation.token_uid, str(operation.token_type or "RFID"))
+        return OwnerFact(TOKEN, key, owner)
+    if operation.module is ModuleId.LOCATIONS and operation.location_id:
+        return OwnerFact(LOCATION, operation.location_id, owner)
+    if operation.module is ModuleId.SESSIONS and operation.session_id:
+        return OwnerFact(SESSION, operation.session_id, owner)
+    return None
+
+
+class InMemoryOwnerIndex:
+    def __init__(self) -> None:
+        self._owners: dict[tuple[str, str], frozenset[PartyRef]] = {}
+        self._lock = threading.Lock()
+
+    def knows(self, fact: OwnerFact) -> bool:
+        return fact.owner in self._owners.get((fact.kind, fact.key), frozenset())
+
+    def learn(self, fact: OwnerFact) -> bool:
+        """Add a fact; True if it was new."""
+        with self._lock:
+            owners = self._owners.get((fact.kind, fact.key), frozenset())
+            if fact.owner in owners:
+                return False
+            self._owners[(fact.kind, fact.key)] = owners | {fact.owner}
+            return True
+
+    def _only(self, kind: str, key: str) -> PartyRef | None:
+        owners = self._owners.get((kind, key), frozenset())
+        if len(owners) != 1:
+            return None
+        (owner,) = owners
+        return owner
+
+    def token_owner(self, uid: str, token_type: str) -> PartyRef | None:
+        return self._only(TOKEN, token_key(uid, token_type))
+
+    def location_owner(self, location_id: str) -> PartyRef | None:
+        return self._only(LOCATION, location_id)
+
+    def session_owner(self, session_id: str) -> PartyRef | None:
+        return self._only(SESSION, session_id)

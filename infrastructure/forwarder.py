@@ -1,0 +1,114 @@
+"""The HTTP side of forwarding: one pooled `httpx.AsyncClient` for every leg of every message.
+
+Keep-alive connections are reused per receiver, every leg has a total deadline (not only
+httpx's per-phase timeouts: a receiver dribbling bytes must still end in 4002), responses are
+streamed so an oversized one is cut off instead of filling memory, and each receiver has a
+concurrency limit so one slow platform cannot take every connection of the pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+
+from application.delivery import Delivered, Delivery, DeliveryFailed, DeliveryOutcome
+from domain.status_codes import HubError
+
+
+class ResponseTooLarge(Exception):
+    pass
+
+
+class HttpDeliverer:
+    def __init__(
+        self,
+        timeout: float,
+        max_response_bytes: int = 20 * 1024 * 1024,
+        per_receiver_concurrency: int = 64,
+        max_connections: int = 512,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.timeout = timeout
+        self.max_response_bytes = max_response_bytes
+        self.per_receiver_concurrency = per_receiver_concurrency
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout),
+            limits=httpx.Limits(
+                max_connections=max_connections,
+                max_keepalive_connections=max_connections,
+                keepalive_expiry=30,
+            ),
+            follow_redirects=False,
+            transport=transport,
+        )
+        self._limits: dict[str, asyncio.Semaphore] = {}
+
+    def _limit(self, key: str) -> asyncio.Semaphore:
+        semaphore = self._limits.get(key)
+        if semaphore is None:
+            semaphore = self._limits[key] = asyncio.Semaphore(self.per_receiver_concurrency)
+        return semaphore
+
+    async def deliver(self, delivery: Delivery) -> DeliveryOutcome:
+        started = time.perf_counter()
+
+        def failed(code: HubError, reason: str) -> DeliveryFailed:
+            return DeliveryFailed(code, reason, (time.perf_counter() - started) * 1000)
+
+        try:
+            # The deadline covers waiting for a free slot too: the requester waits either way.
+            async with asyncio.timeout(self.timeout):
+                async with self._limit(delivery.target.route_key):
+                    return await self._send(delivery, started)
+        except TimeoutError:
+            return failed(HubError.TIMEOUT, f"no answer within {self.timeout:g} s")
+        except httpx.TimeoutException as error:
+            return failed(HubError.TIMEOUT, f"no answer in time: {type(error).__name__}")
+        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as error:
+            return failed(HubError.CONNECTION_PROBLEM, f"connection failed: {_describe(error)}")
+        except ResponseTooLarge as error:
+            return failed(HubError.GENERIC, str(error))
+        except httpx.HTTPError as error:
+            return failed(HubError.GENERIC, f"forwarding failed: {_describe(error)}")
+
+    async def _send(self, delivery: Delivery, started: float) -> Delivered:
+        request = self._client.build_request(
+            delivery.method,
+            delivery.url,
+            headers=dict(delivery.headers),
+            content=delivery.body if delivery.body else None,
+        )
+        response = await self._client.send(request, stream=True)
+        try:
+            declared = response.headers.get("content-length")
+            if declared and declared.isdecimal() and int(declared) > self.max_response_bytes:
+                raise ResponseTooLarge(self._too_large())
+            chunks: list[bytes] = []
+            size = 0
+            # Decoded bytes: the relayed answer carries no Content-Encoding of its own.
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > self.max_response_bytes:
+                    raise ResponseTooLarge(self._too_large())
+                chunks.append(chunk)
+        finally:
+            await response.aclose()
+        headers = {name.lower(): value for name, value in response.headers.items()}
+        return Delivered(
+            http_status=response.status_code,
+            headers=headers,
+            body=b"".join(chunks),
+            latency_ms=(time.perf_counter() - started) * 1000,
+        )
+
+    def _too_large(self) -> str:
+        return f"the receiver's response is larger than {self.max_response_bytes} bytes"
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+def _describe(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
