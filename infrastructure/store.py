@@ -57,8 +57,10 @@ def app_env(url: DatabaseUrl, sqlite_path: str, recorder: type | None = None) ->
             POSTGRES_SCHEMA=url.schema,
             POSTGRES_LOCK_TIMEOUT="5",
             POSTGRES_CONNECT_TIMEOUT="5",
+            # Budget per node, so that several nodes (and test runs) fit PostgreSQL's default
+            # max_connections of 100: each app <= 8, each read-model pool <= 8, one LISTEN.
             POSTGRES_POOL_SIZE="2",
-            POSTGRES_MAX_OVERFLOW="20",
+            POSTGRES_MAX_OVERFLOW="6",
             POSTGRES_PRE_PING="y",
         )
         if recorder is not None:
@@ -79,8 +81,8 @@ def open_store(url: DatabaseUrl) -> Store:
         ensure_postgres_schema(url)
         registry = Registry(env=app_env(url, ""))
         ledger = MessageLedger(env=app_env(url, "", PostgresLedgerRecorder))
-        registry_db: Database = PostgresDatabase(url)
-        ledger_db: Database = PostgresDatabase(url, max_size=20)
+        registry_db: Database = PostgresDatabase(url, max_size=6)
+        ledger_db: Database = PostgresDatabase(url, max_size=8)
     else:
         ledger_path = url.sibling_sqlite_path("messages")
         registry = Registry(env=app_env(url, url.sqlite_path))
