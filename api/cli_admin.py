@@ -8,46 +8,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Callable
 from typing import Any
 
-import httpx
-
-DEFAULT_URL = "http://127.0.0.1:8000"
+from api.admin_client import AdminCallError, admin_call, render_table
 
 CONNECTION_COLUMNS = ("id", "label", "status", "version", "parties", "status_reason")
 PARTY_COLUMNS = ("country_code", "party_id", "role", "status", "kind", "connection_id", "local")
 
 
-class AdminError(Exception):
-    pass
+AdminError = AdminCallError
 
 
 def call(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    token = os.environ.get("OCPI_LEDGER_ADMIN_TOKEN")
-    if not token:
-        raise AdminError("set OCPI_LEDGER_ADMIN_TOKEN to the node's admin token")
-    base = os.environ.get("OCPI_LEDGER_URL", DEFAULT_URL).rstrip("/")
-    try:
-        response = httpx.request(
-            method,
-            f"{base}/admin{path}",
-            headers={"Authorization": f"Bearer {token}"},
-            json=body,
-            timeout=60,
-        )
-    except httpx.HTTPError as error:
-        raise AdminError(f"cannot reach {base}: {type(error).__name__}") from None
-    try:
-        payload = response.json()
-    except ValueError:
-        raise AdminError(f"HTTP {response.status_code} without JSON from {base}") from None
-    if response.status_code >= 400:
-        message = payload.get("status_message") if isinstance(payload, dict) else None
-        raise AdminError(f"HTTP {response.status_code}: {message or payload}")
-    return payload
+    return admin_call(method, f"/admin{path}", body=body, timeout=60)
 
 
 def cell(value: Any) -> str:
@@ -57,11 +32,7 @@ def cell(value: Any) -> str:
 
 
 def table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
-    cells = [[cell(row.get(c)) for c in columns] for row in rows]
-    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True))]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
-    return "\n".join(line.rstrip() for line in lines)
+    return render_table(rows, columns, cell)
 
 
 def show(args: argparse.Namespace, payload: Any, columns: tuple[str, ...]) -> None:

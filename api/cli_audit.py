@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from api.admin_client import AdminCallError, admin_call, render_table
 from api.cli import COMMANDS
 
-
-class CliError(Exception):
-    pass
+CliError = AdminCallError
 
 
 # ---- talking to a node -----------------------------------------------------------------------
@@ -34,40 +32,11 @@ def _remote(parser: argparse.ArgumentParser) -> None:
 def _call(
     args: argparse.Namespace, method: str, path: str, params: dict[str, Any] | None = None
 ) -> Any:
-    import httpx
-
-    url = (args.url or os.environ.get("OCPI_LEDGER_URL") or "http://127.0.0.1:8000").rstrip("/")
-    token = args.token or os.environ.get("OCPI_LEDGER_ADMIN_TOKEN")
-    if not token:
-        raise CliError("set OCPI_LEDGER_ADMIN_TOKEN (or --token) to the node's admin token")
-    query = {k: v for k, v in (params or {}).items() if v is not None}
-    try:
-        response = httpx.request(
-            method, url + path, params=query, timeout=120,
-            headers={"Authorization": f"Bearer {token}"},
-        )  # fmt: skip
-    except httpx.HTTPError as error:
-        raise CliError(f"cannot reach the node at {url}: {error}") from None
-    try:
-        body = response.json()
-    except ValueError:
-        raise CliError(f"{response.status_code} from {url}{path}: not JSON") from None
-    if response.status_code >= 400 or (
-        isinstance(body, dict) and body.get("status_code", 1000) >= 2000
-    ):
-        message = body.get("status_message") if isinstance(body, dict) else None
-        raise CliError(f"{response.status_code}: {message or body}")
-    return body.get("data", body) if isinstance(body, dict) and "status_code" in body else body
+    return admin_call(method, path, params=params, url=args.url, token=args.token)
 
 
 def table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
-    if not rows:
-        return "(none)"
-    cells = [[("" if r.get(c) is None else str(r.get(c))) for c in columns] for r in rows]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True))]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
-    return "\n".join(lines)
+    return render_table(rows, columns)
 
 
 def _emit(args: argparse.Namespace, data: Any, human: Callable[[Any], str]) -> None:
