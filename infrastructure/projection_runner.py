@@ -17,6 +17,7 @@ from typing import Any
 from eventsourcing.application import Application
 
 from application.projection import Projection, TrackedView
+from infrastructure.background_loop import BackgroundLoop
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +39,11 @@ class ProjectionRunner:
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.on_progress = on_progress
-        self.last_error: str | None = None
         self._position = view.position()
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
         self._progress = threading.Condition()
-        self._thread: threading.Thread | None = None
+        self._loop = BackgroundLoop(
+            f"projection-{projection.name}", self.step, poll_interval, lambda: self._position
+        )
 
     @property
     def name(self) -> str:
@@ -53,23 +53,19 @@ class ProjectionRunner:
     def position(self) -> int:
         return self._position
 
+    @property
+    def last_error(self) -> str | None:
+        return self._loop.last_error
+
     def wake(self, _position: int = 0) -> None:
-        self._wake.set()
+        self._loop.wake()
 
     def start(self) -> ProjectionRunner:
-        self._stopping.clear()
-        self._thread = threading.Thread(
-            target=self._run, name=f"projection-{self.name}", daemon=True
-        )
-        self._thread.start()
+        self._loop.start()
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
-        self._stopping.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        self._loop.stop(timeout)
 
     def run_until_caught_up(self) -> int:
         """Process batches in this thread until nothing is left; returns events processed."""
@@ -108,7 +104,7 @@ class ProjectionRunner:
                     raise TimeoutError(
                         f"projection {self.name} at {self._position}, waited for {position}"
                     )
-                self._wake.set()
+                self._loop.wake()
                 self._progress.wait(min(remaining, 0.05))
 
     def _advance(self, position: int) -> None:
@@ -118,23 +114,6 @@ class ProjectionRunner:
                 self._progress.notify_all()
         if self.on_progress is not None:
             self.on_progress(position)
-
-    def _run(self) -> None:
-        backoff = 0.05
-        while not self._stopping.is_set():
-            try:
-                processed = self.step()
-                self.last_error = None
-                backoff = 0.05
-            except Exception as error:  # keep following; a store outage must not kill the thread
-                self.last_error = f"{type(error).__name__}: {error}"
-                log.warning("projection %s failed, retrying: %s", self.name, self.last_error)
-                self._stopping.wait(backoff)
-                backoff = min(backoff * 2, 2.0)
-                continue
-            if processed == 0:
-                self._wake.wait(self.poll_interval)
-                self._wake.clear()
 
 
 class PostgresChangeListener:
