@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from infrastructure.node_config import NodeConfigError, load_node_config
-from infrastructure.settings import Settings, SettingsError, load_settings
+from infrastructure.settings import SETTING_VARIABLES, Settings, SettingsError, load_settings
 
 # Other commands register here: name -> (configure parser, run(args) -> exit code).
 COMMANDS: dict[
@@ -20,30 +20,17 @@ def _configure_serve(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--database-url", help="OCPI_LEDGER_DATABASE_URL")
-    parser.add_argument("--base-url", help="OCPI_LEDGER_BASE_URL")
-    parser.add_argument("--admin-token", help="OCPI_LEDGER_ADMIN_TOKEN")
-    parser.add_argument("--mode", help="OCPI_LEDGER_MODE: hub or platform")
-    parser.add_argument("--party", help="OCPI_LEDGER_PARTY: CC*PID")
-    parser.add_argument("--config", dest="config_file", help="OCPI_LEDGER_CONFIG: node TOML file")
-    parser.add_argument("--forward-timeout", help="OCPI_LEDGER_FORWARD_TIMEOUT (seconds)")
+    # Every setting is also a flag: --database-url for OCPI_LEDGER_DATABASE_URL, and so on.
+    for key, (variable, _default) in SETTING_VARIABLES.items():
+        flags = ["--" + key.replace("_", "-")]
+        if key == "config_file":
+            flags.insert(0, "--config")
+        parser.add_argument(*flags, dest=key, help=variable)
     parser.add_argument("--log-level", default="info")
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    overrides = {
-        key: getattr(args, key, None)
-        for key in (
-            "database_url",
-            "base_url",
-            "admin_token",
-            "mode",
-            "party",
-            "config_file",
-            "forward_timeout",
-        )
-    }
-    return load_settings(overrides=overrides)
+    return load_settings(overrides={key: getattr(args, key, None) for key in SETTING_VARIABLES})
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -62,17 +49,10 @@ def _serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s %(message)s")
     if args.workers > 1:
         # Workers are separate processes: they re-read settings from the environment.
-        for key, value in vars(args).items():
-            if value is not None and key in {
-                "database_url",
-                "base_url",
-                "admin_token",
-                "mode",
-                "party",
-                "config_file",
-                "forward_timeout",
-            }:
-                os.environ[f"OCPI_LEDGER_{key.upper()}"] = str(value)
+        for key, (variable, _default) in SETTING_VARIABLES.items():
+            value = getattr(args, key, None)
+            if value is not None:
+                os.environ[variable] = str(value)
         uvicorn.run(
             "api.main:app",
             host=args.host,

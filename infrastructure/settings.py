@@ -43,7 +43,7 @@ class Settings:
         return self.mode == "hub"
 
 
-_VARIABLES = {
+SETTING_VARIABLES = {
     "database_url": ("OCPI_LEDGER_DATABASE_URL", "sqlite:///ocpi-ledger.db"),
     "base_url": ("OCPI_LEDGER_BASE_URL", "http://127.0.0.1:8000"),
     "admin_token": ("OCPI_LEDGER_ADMIN_TOKEN", None),
@@ -65,12 +65,12 @@ def load_settings(
     """Read settings: `overrides` (CLI flags) win over `environ`, which wins over defaults."""
     environ = os.environ if environ is None else environ
     raw: dict[str, str | None] = {}
-    for key, (variable, default) in _VARIABLES.items():
+    for key, (variable, default) in SETTING_VARIABLES.items():
         value = (overrides or {}).get(key)
         raw[key] = value if value is not None else environ.get(variable, default)
 
     def fail(key: str, message: str) -> SettingsError:
-        return SettingsError(f"{_VARIABLES[key][0]}: {message}")
+        return SettingsError(f"{SETTING_VARIABLES[key][0]}: {message}")
 
     try:
         database = parse_database_url(raw["database_url"] or "")
