@@ -27,6 +27,9 @@ def _configure_serve(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--party", help="OCPI_LEDGER_PARTY: CC*PID")
     parser.add_argument("--config", dest="config_file", help="OCPI_LEDGER_CONFIG: node TOML file")
     parser.add_argument("--forward-timeout", help="OCPI_LEDGER_FORWARD_TIMEOUT (seconds)")
+    parser.add_argument(
+        "--rate-limits", help="OCPI_LEDGER_RATE_LIMITS: module=rate/burst,... (e.g. *=50/100)"
+    )
     parser.add_argument("--log-level", default="info")
 
 
@@ -41,6 +44,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
             "party",
             "config_file",
             "forward_timeout",
+            "rate_limits",
         )
     }
     return load_settings(overrides=overrides)
