@@ -4,8 +4,9 @@ clear code, recorded, and none can slow the traffic to other receivers.
 Decision: a receiver's own answer (any HTTP status, an HTML error page, half a JSON document) is
 relayed to the requester as is and recorded as Answered with its HTTP status and the OCPI
 status it carried, if any (audit outcome "error" for a 5xx): the hub does not rewrite what a
-receiver said, and the sender sees the real failure. Only what the hub itself cut off becomes a hub code: 4002 for no answer in time,
-4003 for no connection, 4000 for an answer over the size limit.
+receiver said, and the sender sees the real failure. Only what the hub itself cut off becomes
+a hub code: 4002 for no answer in time, 4003 for no connection, 4000 for an answer over the
+size limit.
 """
 
 from __future__ import annotations
