@@ -128,9 +128,10 @@ class SqlAuditView(SqlTrackedView[AuditWriter]):
 
     # ---- queries -----------------------------------------------------------------------------
 
-    def find(self, query: MessageQuery) -> list[dict[str, Any]]:
+    def find(self, query: MessageQuery, extra: int = 0) -> list[dict[str, Any]]:
+        """Up to `query.limit + extra` rows (extra=1 tells whether another page follows)."""
         cutoff = self._unknown_cutoff()
-        rows = self._select(query, query.limit, query.offset)
+        rows = self._select(query, query.limit + extra, query.offset)
         return [summary_of(row, cutoff) for row in rows]
 
     def message_ids(self, query: MessageQuery, cap: int) -> list[str]:
