@@ -56,7 +56,7 @@ def test_malformed_headers_bodies_and_encodings_get_clear_errors_and_the_chain_v
 
 
 def test_wrong_missing_and_token_a_credentials_are_refused(hub: HubUnderTest) -> None:
-    emsp, cpo = hub.connect(Role.EMSP), hub.connect(Role.CPO)
+    cpo = hub.connect(Role.CPO)
     url = f"{hub.url}/ocpi/2.2.1/locations/sender"
     for authorization in (None, "Token", "Token !!!", "Bearer x", "Token " + "A" * 5000):
         headers = {} if authorization is None else {"authorization": authorization}
