@@ -16,6 +16,7 @@ from infrastructure.traffic_view import SqlTrafficView
 def install_audit(node: Node) -> None:
     store = node.store
     audit = SqlAuditView(store.ledger_db)
+    audit.unknown_after = node.settings.forward_timeout + 1.0
     traffic = SqlTrafficView(store.ledger_db)
     node.add_runner(ProjectionRunner(store.ledger, AuditProjection(), audit), store.ledger)
     node.add_runner(ProjectionRunner(store.ledger, TrafficProjection(), traffic), store.ledger)

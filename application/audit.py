@@ -20,7 +20,9 @@ from domain.errors import DomainError
 from domain.messages import RoutedMessage
 from domain.operations import Operation, parse_operation
 
-OUTCOMES = ("pending", "success", "error", "refused")
+# "unknown": received (and maybe forwarded) but no outcome recorded within the forward timeout;
+# the view derives it from "pending" and the age of the message.
+OUTCOMES = ("pending", "success", "error", "refused", "unknown")
 MAX_LIMIT = 1000
 
 
@@ -154,8 +156,9 @@ class AuditProjection(Projection[AuditWriter]):
             keys.append(f"s:{event.ocpi_status}")
         elif isinstance(event, RoutedMessage.Responded):
             success = is_success(event.http_status, event.ocpi_status)
+            refused = row["outcome"] == "refused"  # the hub's refusal stays one, not an "error"
             row.update(
-                outcome="success" if success else "error",
+                outcome="refused" if refused else "success" if success else "error",
                 http_status=event.http_status,
                 ocpi_status=event.ocpi_status,
                 latency_ms=event.latency_ms,
@@ -273,6 +276,6 @@ class MessageQuery:
 
 
 class AuditQueries(Protocol):
-    def find(self, query: MessageQuery) -> list[dict[str, Any]]: ...
+    def find(self, query: MessageQuery, extra: int = 0) -> list[dict[str, Any]]: ...
     def summary(self, message_id: str) -> dict[str, Any] | None: ...
     def message_ids(self, query: MessageQuery, cap: int) -> list[str]: ...

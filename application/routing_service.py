@@ -68,6 +68,7 @@ from application.endpoints import ROLE_INTERFACES
 from application.errors import LedgerUnavailableError
 from application.hub_store import HubObjectStore, ObjectKey
 from application.owner_index import InMemoryOwnerIndex, OwnerFactStore, fact_of
+from application.rate_limits import RateLimiter
 from application.routing_table import ConnectionEntry, InMemoryRoutingTable
 from domain import headers as h
 from domain.errors import InvalidHeaderError, InvalidOperationError, RewriteError
@@ -194,8 +195,10 @@ class RoutingService:
         owner_facts: OwnerFactStore,
         blocking: Blocking = asyncio.to_thread,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.config = config
+        self.limiter = limiter
         self.table = table
         self.recorder = recorder
         self.deliverer = deliverer
@@ -226,6 +229,10 @@ class RoutingService:
             exchange.from_party, exchange.to_party = h.routing_headers(headers)
         except InvalidHeaderError as error:
             return await self._refuse(exchange, ClientError.INVALID_OR_MISSING_PARAMETERS, error)
+        if self.limiter is not None:
+            limited = await self._rate_limited(exchange)
+            if limited is not None:
+                return limited
         try:
             operation = parse_operation(
                 ModuleId(request.module),
@@ -855,6 +862,30 @@ class RoutingService:
 
     # ---- answers, refusals and the ledger ----------------------------------------------------
 
+    async def _rate_limited(self, exchange: _Exchange) -> Answer | None:
+        """Refuse (HTTP 429, recorded) a party over its limit for the module; None if allowed.
+        Buckets are per connection and claimed party: a spoofed FROM only drains the
+        spoofer's own bucket."""
+        assert self.limiter is not None
+        module = exchange.request.module
+        party = f"{exchange.request.connection.id}/{exchange.from_party}"
+        decision = self.limiter.check(party, module)
+        if decision.allowed:
+            return None
+        limit = self.limiter.limit_for(module)
+        assert limit is not None
+        reason = (
+            f"rate limit exceeded: {module} allows {limit.per_second:g} requests/s "
+            f"(burst {limit.burst}) per party; retry after {decision.retry_after} s"
+        )
+        return await self._refuse(
+            exchange,
+            ClientError.GENERIC,
+            reason,
+            http_status=429,
+            extra_headers={"retry-after": str(decision.retry_after)},
+        )
+
     def _ok_answer(self, exchange: _Exchange, data: bytes | None, message: str = "") -> Answer:
         envelope = [b"{"]
         if data is not None:
@@ -877,6 +908,7 @@ class RoutingService:
         status_code: int,
         message: str,
         http_status: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> Answer:
         if http_status is None:
             http_status = self.config.hub_error_http_status if 4000 <= status_code < 5000 else 200
@@ -890,6 +922,7 @@ class RoutingService:
             requester=exchange.from_party,
             hub=self.config.hub,
         )
+        headers.update(extra_headers or {})
         return Answer(http_status, headers, body)
 
     async def _refuse(
@@ -900,10 +933,13 @@ class RoutingService:
         *,
         http_status: int | None = None,
         route_class: RouteClass | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> Answer:
         if route_class is not None and exchange.from_party is None:
             exchange.from_party = route_class.from_party
-        answer = self._hub_answer(exchange, int(status_code), str(reason), http_status)
+        answer = self._hub_answer(
+            exchange, int(status_code), str(reason), http_status, extra_headers
+        )
         exchange.steps.append(lambda m: m.refuse(answer.http_status, int(status_code), str(reason)))
         self._respond_step(exchange, answer)
         await self._admit(exchange)

@@ -9,6 +9,7 @@ costs O(limit) index reads whatever the table size. Searches without a key use
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -98,6 +99,11 @@ class SqlAuditWriter:
 
 class SqlAuditView(SqlTrackedView[AuditWriter]):
     name = AuditProjection.name
+    unknown_after: float = 30.0
+    """Seconds after which a message still without an outcome (Received/Forwarded, no
+    Responded/Refused) shows as "unknown": the node died or lost the store mid-way, and nobody
+    can say whether the receiver acted on it. The node sets it to its forward timeout + 1 s."""
+    clock = staticmethod(time.time)
     tables = ("audit_keys", "audit_messages")
     ddl = (
         "CREATE TABLE IF NOT EXISTS audit_messages (id TEXT PRIMARY KEY, "
@@ -122,15 +128,22 @@ class SqlAuditView(SqlTrackedView[AuditWriter]):
 
     # ---- queries -----------------------------------------------------------------------------
 
-    def find(self, query: MessageQuery) -> list[dict[str, Any]]:
-        return [summary_of(row) for row in self._select(query, query.limit, query.offset)]
+    def find(self, query: MessageQuery, extra: int = 0) -> list[dict[str, Any]]:
+        """Up to `query.limit + extra` rows (extra=1 tells whether another page follows)."""
+        cutoff = self._unknown_cutoff()
+        rows = self._select(query, query.limit + extra, query.offset)
+        return [summary_of(row, cutoff) for row in rows]
 
     def message_ids(self, query: MessageQuery, cap: int) -> list[str]:
         return [row["id"] for row in self._select(query, cap, 0)]
 
     def summary(self, message_id: str) -> dict[str, Any] | None:
         row = self.database.query_one("SELECT * FROM audit_messages WHERE id = %s", (message_id,))
-        return None if row is None else summary_of(row)
+        return None if row is None else summary_of(row, self._unknown_cutoff())
+
+    def _unknown_cutoff(self) -> int:
+        """Pending messages received before this epoch-µs have an unknown outcome."""
+        return int((self.clock() - self.unknown_after) * 1_000_000)
 
     def _select(self, query: MessageQuery, limit: int, offset: int) -> list[dict[str, Any]]:
         keys = query.keys()
@@ -161,7 +174,13 @@ class SqlAuditView(SqlTrackedView[AuditWriter]):
         if query.module:
             where.append("m.module = %s")
             params.append(query.module)
-        if query.outcome:
+        if query.outcome == "unknown":
+            where.append("m.outcome = 'pending' AND m.received_us < %s")
+            params.append(self._unknown_cutoff())
+        elif query.outcome == "pending":
+            where.append("m.outcome = 'pending' AND m.received_us >= %s")
+            params.append(self._unknown_cutoff())
+        elif query.outcome:
             where.append("m.outcome = %s")
             params.append(query.outcome)
         if query.direction == "sent":
@@ -177,7 +196,14 @@ class SqlAuditView(SqlTrackedView[AuditWriter]):
         return self.database.query(sql, [*params, limit, offset])
 
 
-def summary_of(row: dict[str, Any]) -> dict[str, Any]:
+def summary_of(row: dict[str, Any], unknown_before_us: int | None = None) -> dict[str, Any]:
+    outcome = row["outcome"]
+    if (
+        outcome == "pending"
+        and unknown_before_us is not None
+        and int(row["received_us"]) < unknown_before_us
+    ):
+        outcome = "unknown"
     return {
         "id": row["id"],
         "received_at": from_epoch_us(int(row["received_us"])),
@@ -197,7 +223,7 @@ def summary_of(row: dict[str, Any]) -> dict[str, Any]:
         "classification": row["classification"],
         "reason": row["reason"],
         "targets": json.loads(row["targets"] or "[]"),
-        "outcome": row["outcome"],
+        "outcome": outcome,
         "http_status": row["http_status"],
         "ocpi_status": row["ocpi_status"],
         "latency_ms": row["latency_ms"],

@@ -139,19 +139,30 @@ class GroupCommitter:
             log.warning("ledger commit failed: %s", error)
             self._trip(f"{type(error).__name__}")
             for pending in batch:
-                pending.future.set_exception(self._unavailable())
+                _settle(pending.future, error=self._unavailable())
             return
         self.last_failure = None
         self.batches += 1
         self.items += len(batch)
         for pending in batch:
-            pending.future.set_result(position)
+            _settle(pending.future, position)
 
     def _commit_one(self, pending: _Pending) -> None:
         try:
             position = self.ledger.record(*pending.events, bodies=pending.bodies)
         except Exception as error:
-            pending.future.set_exception(error)
+            _settle(pending.future, error=error)
         else:
             self.items += 1
-            pending.future.set_result(position)
+            _settle(pending.future, position)
+
+
+def _settle(future: Future[int], position: int = 0, error: BaseException | None = None) -> None:
+    """Settle a caller's future unless the caller gave up (its timeout cancelled the future):
+    the writer thread must outlive every caller, or the node never records again."""
+    if not future.set_running_or_notify_cancel():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(position)

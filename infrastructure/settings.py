@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from application.rate_limits import ANY_MODULE, Limit, parse_limits
 from domain.errors import InvalidPartyError
-from domain.values import PartyRef
+from domain.values import FUNCTIONAL_MODULES, PartyRef
 from infrastructure.database_url import DatabaseUrl, DatabaseUrlError, parse_database_url
 
 MODES = ("hub", "platform")
@@ -36,6 +37,8 @@ class Settings:
     """Largest request or receiver response body the hub relays."""
     receiver_concurrency: int = 64
     """Requests in flight to one receiver at a time; more wait their turn."""
+    rate_limits: dict[str, Limit] = field(default_factory=dict)
+    """Per sending party and module (`*` = any other module), per node; empty = no limit."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -56,6 +59,7 @@ SETTING_VARIABLES = {
     "hub_error_http_status": ("OCPI_LEDGER_HUB_ERROR_HTTP_STATUS", "200"),
     "max_body_bytes": ("OCPI_LEDGER_MAX_BODY_BYTES", str(20 * 1024 * 1024)),
     "receiver_concurrency": ("OCPI_LEDGER_RECEIVER_CONCURRENCY", "64"),
+    "rate_limits": ("OCPI_LEDGER_RATE_LIMITS", ""),
 }
 
 
@@ -124,6 +128,14 @@ def load_settings(
     if not 200 <= integers["hub_error_http_status"] <= 599:
         raise fail("hub_error_http_status", "must be an HTTP status between 200 and 599")
 
+    try:
+        rate_limits = parse_limits(raw["rate_limits"] or "")
+    except ValueError as error:
+        raise fail("rate_limits", f"{error} (e.g. tokens=5/10,*=50/100)") from None
+    unknown = sorted(set(rate_limits) - {ANY_MODULE, *map(str, FUNCTIONAL_MODULES)})
+    if unknown:
+        raise fail("rate_limits", f"unknown module(s) {', '.join(unknown)}")
+
     return Settings(
         database=database,
         base_url=base_url,
@@ -134,5 +146,6 @@ def load_settings(
         forward_timeout=numbers["forward_timeout"],
         health_check_interval=numbers["health_check_interval"],
         body_retention_days=body_retention_days,
+        rate_limits=rate_limits,
         **integers,
     )

@@ -101,7 +101,8 @@ def message_query(params: dict[str, str]) -> MessageQuery:
 def list_messages(request: Request, node: Admin) -> Response:
     query = message_query(_params(request, MESSAGE_PARAMS))
     view = node.services["audit_view"]
-    rows = view.find(MessageQuery(**{**query.__dict__, "limit": query.limit + 1}))
+    # One more than asked says whether another page follows (limit may be MAX_LIMIT itself).
+    rows = view.find(query, extra=1)
     return ocpi_response(
         {
             "messages": rows[: query.limit],

@@ -19,6 +19,7 @@ from api.dependencies import node_of
 from api.errors import OcpiError
 from api.node import Node
 from application.owner_index import InMemoryOwnerIndex
+from application.rate_limits import RateLimiter
 from application.routing_service import InboundRequest, RoutingConfig, RoutingService
 from domain.values import FUNCTIONAL_MODULES, OCPI_VERSION, InterfaceRole, ModuleId
 from infrastructure.callback_store import SqlLinkStore
@@ -56,6 +57,7 @@ def install_routing(node: Node) -> None:
         SqlHubObjectStore(database),
         owners,
         owner_facts,
+        limiter=RateLimiter(settings.rate_limits) if settings.rate_limits else None,
     )
 
 

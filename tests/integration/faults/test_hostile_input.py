@@ -1,0 +1,122 @@
+"""Hostile input on the OCPI and admin APIs: malformed headers, bodies and encodings, oversize
+requests, bad tokens and spoofing. Never a 500, never a stack trace, and the chain verifies."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+
+from domain.values import Role
+from infrastructure.database_url import DatabaseUrl
+from infrastructure.ledger_chain import verify_ledger
+from tests.support.hub import HubUnderTest, Peer
+
+
+def _clean(response: httpx.Response) -> None:
+    assert response.status_code < 500 or response.status_code == 503, response.text
+    assert "Traceback" not in response.text and 'File "' not in response.text
+
+
+def _token(peer: Peer) -> str:
+    return "Token " + base64.b64encode(peer.token.encode()).decode()
+
+
+def test_malformed_headers_bodies_and_encodings_get_clear_errors_and_the_chain_verifies(
+    database_url: DatabaseUrl,
+) -> None:
+    with HubUnderTest(database_url, forward_timeout=1.0, max_body_bytes=64 * 1024) as hub:
+        emsp, cpo = hub.connect(Role.EMSP), hub.connect(Role.CPO)
+        url = f"{hub.url}/ocpi/2.2.1/sessions/receiver/NL/{emsp.party.party_id}/S1"
+        to = {"ocpi-to-country-code": "NL", "ocpi-to-party-id": cpo.party.party_id}
+        cases: list[tuple[dict[str, str], bytes]] = [
+            ({"content-type": "application/json"}, b'{"id": "S1"\xff\xfe}'),
+            ({"content-type": "application/json"}, b'{"id": "S\x001"}'),
+            ({"content-type": "text/html"}, b"<html></html>"),
+            ({"content-type": "application/json"}, b"\x00" * 100),
+            ({"content-type": "application/json"}, b"{" * 5000),
+            ({"content-type": "application/json"}, b"x" * (65 * 1024)),
+            ({"ocpi-from-country-code": "N\u00e9".encode()}, b"{}"),  # type: ignore[dict-item]
+            ({"ocpi-from-party-id": "TOO-LONG-PARTY"}, b"{}"),
+            ({"x-request-id": "r" * 7000}, b"{}"),
+            ({"x-junk": "j" * 60_000}, b"{}"),
+        ]
+        for extra, body in cases:
+            headers = {"authorization": _token(emsp), **to, **extra}
+            response = hub.client.put(url, headers=headers, content=body)
+            _clean(response)
+            assert response.status_code != 200 or response.json()["status_code"] != 1000, extra
+        assert cpo.platform.requests == []
+        report = verify_ledger(hub.node.services["ledger_archive"])
+        assert report.ok, report.problems
+
+
+def test_wrong_missing_and_token_a_credentials_are_refused(hub: HubUnderTest) -> None:
+    cpo = hub.connect(Role.CPO)
+    url = f"{hub.url}/ocpi/2.2.1/locations/sender"
+    for authorization in (None, "Token", "Token !!!", "Bearer x", "Token " + "A" * 5000):
+        headers = {} if authorization is None else {"authorization": authorization}
+        response = hub.client.get(url, headers=headers)
+        _clean(response)
+        assert response.status_code == 401
+    # Token A (an invitation's) may only be used for the credentials handshake.
+    _id, token_a, _ = hub.node.registry.invite("stranger")
+    response = hub.client.get(
+        url, headers={"authorization": "Token " + base64.b64encode(token_a.encode()).decode()}
+    )
+    assert response.status_code == 401
+    assert cpo.platform.requests == []
+
+
+def test_the_admin_api_without_the_admin_token_is_refused(hub: HubUnderTest) -> None:
+    for method, path in [
+        ("GET", "/admin/messages"),
+        ("GET", "/admin/connections"),
+        ("POST", "/admin/invitations"),
+        ("POST", "/admin/ledger/verify"),
+    ]:
+        for authorization in (None, "Bearer wrong-token-0123456789", "Token x"):
+            headers = {} if authorization is None else {"authorization": authorization}
+            response = hub.client.request(method, f"{hub.url}{path}", headers=headers)
+            _clean(response)
+            assert response.status_code in (401, 403), (method, path, response.status_code)
+
+
+@pytest.fixture(scope="module")
+def fuzzed_hub(tmp_path_factory: pytest.TempPathFactory) -> HubUnderTest:
+    path = tmp_path_factory.mktemp("fuzz") / "ledger.db"
+    from infrastructure.database_url import parse_database_url
+
+    running = HubUnderTest(parse_database_url(f"sqlite:///{path}"), forward_timeout=1.0).start()
+    yield running  # type: ignore[misc]
+    running.stop()
+
+
+def test_fuzzing_the_openapi_description_finds_no_server_error(fuzzed_hub: HubUnderTest) -> None:
+    """schemathesis over the node's own OpenAPI description, bounded to stay CI-sized; with and
+    without the admin token."""
+    emsp = fuzzed_hub.connect(Role.EMSP)
+    schema = schemathesis.openapi.from_url(f"{fuzzed_hub.url}/admin/openapi.json")
+    failures: list[str] = []
+    for authorization in ("Bearer hub-admin-token-0123456789", _token(emsp), None):
+        headers = {} if authorization is None else {"authorization": authorization}
+        for result in schema.get_all_operations():
+            _fuzz(result.ok(), headers, failures)
+    assert failures == []
+
+
+def _fuzz(operation: Any, headers: dict[str, str], failures: list[str]) -> None:
+    @settings(max_examples=2, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @given(operation.as_strategy())
+    def fuzz(case: schemathesis.Case) -> None:
+        response = case.call(headers=headers)
+        if response.status_code >= 500 and response.status_code != 503:
+            failures.append(f"{case.method} {case.path}: {response.status_code}")
+        if "Traceback" in response.text:
+            failures.append(f"{case.method} {case.path}: stack trace")
+
+    fuzz()

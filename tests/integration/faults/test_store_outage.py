@@ -1,0 +1,61 @@
+"""PostgreSQL goes away under load (a cut TCP proxy between node and server, so the shared
+server stays up): requests get a fast 503 / 4000 with Retry-After, nothing is forwarded
+unrecorded, and once the store is back the node recovers by itself."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from domain.values import Role
+from infrastructure.database_url import DatabaseUrl
+from tests.support.hub import HubUnderTest
+from tests.support.servers import wait_for
+from tests.support.tcp_proxy import TcpProxy
+
+
+@pytest.fixture
+def proxy(postgres_url: DatabaseUrl) -> Iterator[TcpProxy]:
+    running = TcpProxy(postgres_url.host, postgres_url.port).start()
+    yield running
+    running.stop()
+
+
+def test_while_the_store_is_down_requests_get_a_fast_503_and_nothing_is_forwarded(
+    postgres_url: DatabaseUrl, proxy: TcpProxy
+) -> None:
+    through_proxy = dataclasses.replace(postgres_url, host="127.0.0.1", port=proxy.port)
+    with HubUnderTest(through_proxy, forward_timeout=1.0) as hub:
+        emsp, cpo = hub.connect(Role.EMSP), hub.connect(Role.CPO)
+        assert emsp.call("GET", "locations", "sender", to=cpo.party).json()["status_code"] == 1000
+        forwarded = len(cpo.platform.requests)
+
+        proxy.cut()
+        slowest = 0.0
+        for number in range(10):
+            started = time.perf_counter()
+            answer = emsp.call("GET", "locations", "sender", to=cpo.party, request_id=f"d-{number}")
+            slowest = max(slowest, time.perf_counter() - started)
+            assert answer.status_code == 503, answer.text
+            assert answer.json()["status_code"] == 4000
+            assert "nothing was forwarded" in answer.json()["status_message"]
+            assert int(answer.headers["retry-after"]) >= 1
+        assert slowest < 3.5  # bounded by the commit timeout, then the breaker answers at once
+        assert len(cpo.platform.requests) == forwarded
+
+        proxy.restore()
+
+        def routes_again() -> bool:
+            answer = emsp.call("GET", "locations", "sender", to=cpo.party, request_id="back")
+            return answer.json().get("status_code") == 1000
+
+        wait_for(routes_again, timeout=15, message="routing after the store came back")
+        assert len(cpo.platform.requests) == forwarded + 1
+        assert hub.event_names(emsp, "back")[-1] == "Responded"
+        # The projections resume: the audit view catches up with the ledger by itself.
+        head = hub.node.ledger.recorder.max_notification_id()
+        hub.node.runners["audit"].wait(head, timeout=15)
+        assert hub.node.runners["audit"].last_error is None
