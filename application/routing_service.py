@@ -90,6 +90,7 @@ from domain.route_choice import (
 )
 from domain.route_choice import RouteKind as Way
 from domain.routing import (
+    BROADCASTABLE,
     NEVER_BROADCAST,
     BroadcastCandidate,
     RouteClass,
@@ -303,6 +304,9 @@ class RoutingService:
         to_party = route_class.to_party
         if kind is RouteKind.OPEN_ROUTING:
             to_party = resolve_open_routing(operation, exchange.request.body, self.owners)
+            relay = self._broadcast_via_hub(operation) if to_party is None else None
+            if relay is not None:
+                return await self._forward(exchange, operation, route_class, *relay)
             if to_party is None:
                 return await self._refuse(
                     exchange,
@@ -669,6 +673,28 @@ class RoutingService:
                 HubError.CONNECTION_PROBLEM, f"{party} is not connected: {decision.reason}"
             )
         return targets[decision.connection_id], decision.reason
+
+    def _broadcast_via_hub(self, operation: Operation) -> tuple[Target, str] | None:
+        """On a platform, a push of a broadcastable module without OCPI-to whose owner nobody
+        here knows goes to a CONNECTED hub addressed to the hub itself: a broadcast there."""
+        if (
+            self.config.hub is not None
+            or operation.kind is not OperationKind.PUSH
+            or operation.module not in BROADCASTABLE
+        ):
+            return None
+        for connection in sorted(self.table.connections(), key=lambda c: c.id):
+            hub = next((r.ref for r in connection.roles if r.role is Role.HUB), None)
+            if hub is None or connection.status is not ConnectionStatus.CONNECTED:
+                continue
+            found = connection_target(hub, None, connection, operation.module, operation.interface)
+            if found is not None:
+                reason = (
+                    f"no OCPI-to and no known receiver: broadcast via hub connection"
+                    f" {connection.label or connection.id}, addressed to {hub}"
+                )
+                return replace(found, kind="hub"), reason
+        return None
 
     def _hub_endpoint(self, module: ModuleId, interface: InterfaceRole) -> str:
         return f"{self.config.base_url}/ocpi/{OCPI_VERSION}/{module}/{str(interface).lower()}"

@@ -176,3 +176,59 @@ def test_a_hosted_party_whose_backend_is_not_read_yet_is_refused_with_the_reason
     deliverer, recorder = route_once(table, backends=backends)
     assert deliverer.deliveries == []
     assert "not known yet" in recorder.events[1].reason
+
+
+class KeptFacts:
+    def __init__(self) -> None:
+        self.facts: list[Any] = []
+
+    def add(self, fact: Any) -> None:
+        self.facts.append(fact)
+
+
+def test_a_platform_sends_a_push_without_ocpi_to_to_its_hub_as_a_broadcast() -> None:
+    hub = PartyKey("NL", "HUB", Role.HUB)
+    table = InMemoryRoutingTable()
+    table.put_connection(
+        ConnectionEntry(
+            id="hubconn",
+            label="the hub",
+            initiated_by="us",
+            status=ConnectionStatus.CONNECTED,
+            endpoints=(("locations", "RECEIVER", "https://hub.example.com/locations/receiver"),),
+            roles=(hub,),
+            outbound_token="token-hub",
+        )
+    )
+    deliverer, recorder = FakeDeliverer(), FakeRecorder()
+
+    async def inline(function: Any, *args: Any) -> Any:
+        return function(*args)
+
+    service = RoutingService(
+        RoutingConfig(hub=None, base_url="https://platform.example.com"),
+        table,
+        recorder,
+        deliverer,
+        links=None,  # type: ignore[arg-type]
+        objects=None,  # type: ignore[arg-type]
+        owners=InMemoryOwnerIndex(),
+        owner_facts=KeptFacts(),  # type: ignore[arg-type]
+        blocking=inline,
+    )
+    request = InboundRequest(
+        connection=ConnectionEntry("local", "backend", "us", ConnectionStatus.CONNECTED),
+        module="locations",
+        interface="RECEIVER",
+        method="PUT",
+        path="/NL/CPA/LOC1",
+        query="",
+        headers={"ocpi-from-country-code": "NL", "ocpi-from-party-id": "CPA", "x-request-id": "r"},
+        body=b'{"id":"LOC1"}',
+        sender_parties=(CPO,),
+    )
+    answer = asyncio.run(service.handle(request))
+    (delivery,) = deliverer.deliveries
+    assert delivery.url == "https://hub.example.com/locations/receiver/NL/CPA/LOC1"
+    assert delivery.headers["ocpi-to-party-id"] == "HUB"
+    assert answer.via == "hub" and "broadcast via hub connection the hub" in answer.reason
