@@ -41,8 +41,8 @@ ROUTERS += [admin_connections.router, admin_audit.router, platform.router, routi
 STARTUP_HOOKS: list[NodeHook] = [
     install_connections,
     install_audit,
+    platform.start_platform,  # before routing: it reads the hosted backends and route policy
     routing.install_routing,
-    platform.start_platform,
 ]
 # Called on the event loop before the node closes (e.g. to finish in-flight forwards).
 SHUTDOWN_HOOKS: list[AsyncNodeHook] = [routing.close_routing]

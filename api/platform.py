@@ -1,4 +1,10 @@
-"""Platform mode: register the hosted parties at start, serve the egress and callback endpoints."""
+"""Platform mode: host the configured parties, and let their backends send through the node.
+
+A backend calls `{node}/egress/{module}/{sender|receiver}{/path}` with its backend token; it is
+handled by the same routing service as traffic from connections (same ledger events, callback
+store and route choice), with the backend's parties as the ones it may speak for. The answer
+says which way the message went and why (`X-Ledger-Route`, `X-Ledger-Route-Reason`).
+"""
 
 from __future__ import annotations
 
@@ -8,20 +14,23 @@ from fastapi.responses import Response
 from api.dependencies import node_of
 from api.errors import OcpiError, Unauthorized
 from api.node import Node
-from application import platform
+from application.delivery import LOCAL_ROUTE
+from application.local_backends import LocalBackend, LocalBackends
+from application.routing_table import ConnectionEntry
 from domain.headers import parse_token_header
-from domain.values import OCPI_VERSION, InterfaceRole
+from domain.values import ConnectionStatus, InterfaceRole, ModuleId
+from infrastructure.backend_discovery import BackendDiscovery
 from infrastructure.node_config import NodeConfig, load_node_config
-from infrastructure.platform_transport import HttpTransport
 
 router = APIRouter()
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-SERVICE = "platform"
+BACKENDS = "local_backends"
+POLICY = "route_policy"
 
 
 def start_platform(node: Node) -> None:
-    """STARTUP_HOOK: in platform mode, host the configured parties (idempotent per start)."""
+    """STARTUP_HOOK (before routing): host the configured parties, read their backends."""
     if node.settings.is_hub:
         return
     # Without a config file a platform hosts no parties yet: it can still connect to peers.
@@ -32,71 +41,60 @@ def start_platform(node: Node) -> None:
         node.registry.register_local_party(party.key, party.business_details, party.backend_url)
     # Hooks run before the runners start: bring the hot-path table up to date before serving.
     node.runners["routing_table_memory"].run_until_caught_up()
-    backends = [platform.Backend(b.versions_url, b.token, b.parties) for b in config.backends()]
-    node.services[SERVICE] = platform.PlatformService(
-        table=node.routing_table,
-        backends=platform.HostedBackends(backends),
-        rules=config.routes,
-        transport=HttpTransport(node.settings.forward_timeout),
-        recorder=node.committer,
-        ocpi_base=node.ocpi_base,
+    discovery = BackendDiscovery(timeout=min(node.settings.forward_timeout, 5.0))
+    backends = LocalBackends(
+        (LocalBackend(b.versions_url, b.token, b.parties) for b in config.backends()),
+        rediscover=discovery.read_later,
     )
+    discovery.attach(backends)
+    for backend in backends.all():
+        discovery.read(backend)
+    node.services[BACKENDS] = backends
+    node.services[POLICY] = config.routes
 
 
-def _service(request: Request) -> platform.PlatformService:
-    service = node_of(request).services.get(SERVICE)
-    if service is None:
-        raise OcpiError(2000, "this node is not a platform: it has no egress", http_status=404)
-    return service
-
-
-def _answer(answer: platform.Answer) -> Response:
-    headers = dict(answer.headers)
-    if answer.route is not None:
-        # for the backend (and the demo): which way the message went, and why
-        headers["x-ledger-route"] = str(answer.route.kind)
-        headers["x-ledger-route-reason"] = answer.route.reason.encode("ascii", "replace").decode()
-    return Response(answer.body, status_code=answer.http_status, headers=headers)
-
-
-async def _request(request: Request, module: str, interface: str, rest: str) -> platform.Request:
-    return platform.Request(
-        method=request.method,
-        module=module.lower(),
-        interface=interface,
-        path=f"/{rest}" if rest else "",
-        query=request.url.query,
-        headers=dict(request.headers),
-        body=await request.body(),
+def backend_caller(node: Node, request: Request) -> tuple[ConnectionEntry, LocalBackend] | None:
+    """A hosted backend calling (egress or an async result), as the pseudo connection "local"."""
+    backends: LocalBackends | None = node.services.get(BACKENDS)
+    if not backends:
+        return None
+    backend = backends.by_token(parse_token_header(request.headers.get("authorization") or ""))
+    if backend is None:
+        return None
+    connection = ConnectionEntry(
+        id=LOCAL_ROUTE,
+        label=f"backend {backend.versions_url}",
+        initiated_by="us",
+        status=ConnectionStatus.CONNECTED,
+        roles=backend.parties,
     )
-
-
-def _interface(text: str) -> str:
-    try:
-        return str(InterfaceRole(text.upper()))
-    except ValueError:
-        raise OcpiError(2001, f"interface must be sender or receiver, got {text!r}", 404) from None
+    return connection, backend
 
 
 @router.api_route("/egress/{module}/{interface}", methods=METHODS)
 @router.api_route("/egress/{module}/{interface}/{rest:path}", methods=METHODS)
 async def egress(request: Request, module: str, interface: str, rest: str = "") -> Response:
-    service = _service(request)
-    backend = service.backends.by_token(
-        parse_token_header(request.headers.get("authorization", ""))
-    )
-    if backend is None:
-        raise Unauthorized("egress needs the backend token of a configured backend")
-    outbound = await _request(request, module, _interface(interface), rest)
-    return _answer(await service.send(backend, outbound))
+    from api.routers.routing import serve_routed  # the routing router imports this module
 
-
-@router.post(f"/ocpi/{OCPI_VERSION}/callbacks/{{callback_id}}")
-async def callback(request: Request, callback_id: str) -> Response:
-    service = _service(request)
-    tokens = parse_token_header(request.headers.get("authorization", ""))
-    caller = service.authenticate_callback_caller(tokens)
+    node = node_of(request)
+    if node.settings.is_hub:
+        raise OcpiError(2000, "this node is a hub: it has no egress", http_status=404)
+    caller = backend_caller(node, request)
     if caller is None:
-        raise Unauthorized()
-    relayed = await _request(request, "", str(InterfaceRole.SENDER), "")
-    return _answer(await service.relay_result(caller, callback_id, relayed))
+        raise Unauthorized("egress needs the backend token of a configured backend")
+    try:
+        module_id = ModuleId(module.lower())
+        role = InterfaceRole(interface.upper())
+    except ValueError:
+        raise OcpiError(
+            2001, f"no egress for module {module!r} interface {interface!r}", http_status=404
+        ) from None
+    connection, backend = caller
+    answer = await serve_routed(
+        request, node, connection, backend.parties, module_id, role, f"/{rest}" if rest else ""
+    )
+    headers = dict(answer.headers)
+    if answer.via is not None:
+        headers["x-ledger-route"] = answer.via
+        headers["x-ledger-route-reason"] = answer.reason.encode("ascii", "replace").decode()
+    return Response(answer.body, status_code=answer.http_status, headers=headers)

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from application.routing_table import ConnectionEntry, RouteEntry
 from domain.status_codes import HubError
-from domain.values import OCPI_VERSION, InterfaceRole, ModuleId, PartyRef
+from domain.values import InterfaceRole, ModuleId, PartyRef
 
 LOCAL_ROUTE = "local"
 
@@ -35,7 +35,7 @@ class Target:
         return None if self.route_key == LOCAL_ROUTE else self.route_key
 
     def authorization(self) -> str | None:
-        """The Authorization header value for this target; None for a local backend."""
+        """The Authorization header value for this target (a local backend's token too)."""
         if self.token is None:
             return None
         if self.token_encoding == "raw":
@@ -67,12 +67,6 @@ def connection_target(
         token=connection.outbound_token,
         token_encoding=connection.outbound_token_encoding,
     )
-
-
-def local_target(party: PartyRef, backend_url: str, module: ModuleId, interface: str) -> Target:
-    """A hosted party's backend serves the same URL layout as the node's own endpoints."""
-    endpoint = f"{backend_url.rstrip('/')}/{OCPI_VERSION}/{module}/{str(interface).lower()}"
-    return Target(party=party, route_key=LOCAL_ROUTE, kind="local", endpoint_url=endpoint)
 
 
 @dataclass(frozen=True, slots=True)

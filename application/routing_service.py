@@ -34,7 +34,7 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -62,11 +62,11 @@ from application.delivery import (
     DeliveryFailed,
     Target,
     connection_target,
-    local_target,
 )
 from application.endpoints import ROLE_INTERFACES
 from application.errors import LedgerUnavailableError
 from application.hub_store import HubObjectStore, ObjectKey
+from application.local_backends import LocalBackends
 from application.owner_index import InMemoryOwnerIndex, OwnerFactStore, fact_of
 from application.rate_limits import RateLimiter
 from application.routing_table import ConnectionEntry, InMemoryRoutingTable
@@ -81,7 +81,17 @@ from domain.rewriting import (
     rewrite_link_header,
     rewrite_location_header,
 )
+from domain.route_choice import (
+    NoRoute,
+    PolicyRule,
+    RouteCandidate,
+    choose_route,
+    policy_for,
+    worse_status,
+)
+from domain.route_choice import RouteKind as Way
 from domain.routing import (
+    BROADCASTABLE,
     NEVER_BROADCAST,
     BroadcastCandidate,
     RouteClass,
@@ -99,6 +109,7 @@ from domain.values import (
     ModuleId,
     PartyKey,
     PartyRef,
+    Role,
 )
 
 log = logging.getLogger(__name__)
@@ -120,11 +131,14 @@ Blocking = Callable[..., Awaitable[Any]]
 
 @dataclass(frozen=True)
 class RoutingConfig:
-    hub: PartyRef
+    hub: PartyRef | None
+    """The hub's own party; None on a platform node (nothing is addressed to it there)."""
     base_url: str
     """The node's public base URL (without /ocpi): callback, CDR and Link URLs start with it."""
     hub_error_http_status: int = 200
     get_all_max_limit: int = 100
+    policy: tuple[PolicyRule, ...] = ()
+    """Route policy of a platform node (direct | hub | auto per counterpart and module)."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +153,8 @@ class InboundRequest:
     """Raw query string without '?'."""
     headers: Mapping[str, str]
     body: bytes = b""
+    sender_parties: tuple[PartyKey, ...] | None = None
+    """The parties the caller may speak for when it is not a connection (a local backend)."""
 
 
 @dataclass(frozen=True)
@@ -146,6 +162,9 @@ class Answer:
     http_status: int
     headers: dict[str, str]
     body: bytes
+    via: str | None = None
+    """local | direct | hub when the request was forwarded to one target; with `reason`."""
+    reason: str = ""
 
 
 @dataclass
@@ -196,6 +215,7 @@ class RoutingService:
         blocking: Blocking = asyncio.to_thread,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         limiter: RateLimiter | None = None,
+        backends: LocalBackends | None = None,
     ) -> None:
         self.config = config
         self.limiter = limiter
@@ -208,6 +228,7 @@ class RoutingService:
         self.owner_facts = owner_facts
         self._blocking = blocking
         self._now = now
+        self.backends = backends or LocalBackends()
         self._background: set[asyncio.Task[None]] = set()
         self._object_locks = [asyncio.Lock() for _ in range(64)]
 
@@ -252,7 +273,11 @@ class RoutingService:
                     f"body is not valid JSON: {problem}",
                     http_status=400,
                 )
-        sender_parties = self.table.parties_on_connection(request.connection.id)
+        sender_parties = (
+            list(request.sender_parties)
+            if request.sender_parties is not None
+            else self.table.parties_on_connection(request.connection.id)
+        )
         route_class = classify(
             operation, exchange.from_party, exchange.to_party, self.config.hub, sender_parties
         )
@@ -286,6 +311,9 @@ class RoutingService:
         to_party = route_class.to_party
         if kind is RouteKind.OPEN_ROUTING:
             to_party = resolve_open_routing(operation, exchange.request.body, self.owners)
+            relay = self._broadcast_via_hub(operation) if to_party is None else None
+            if relay is not None:
+                return await self._forward(exchange, operation, route_class, *relay)
             if to_party is None:
                 return await self._refuse(
                     exchange,
@@ -334,7 +362,8 @@ class RoutingService:
         if body is not request.body and body:
             exchange.bodies.append(Body.of(body, exchange.headers.get(h.CONTENT_TYPE) or h.JSON))
         kind = str(route_class.kind)
-        exchange.steps.append(lambda m: m.route(kind, [str(target.party)], reason))
+        via = target.kind
+        exchange.steps.append(lambda m: m.route(kind, [str(target.party)], reason, via))
         exchange.steps.append(lambda m: self._forward_step(m, leg))
         if link is not None:
             await self._store(self.links.put, link)
@@ -352,7 +381,7 @@ class RoutingService:
         if isinstance(outcome, DeliveryFailed):
             message.record_failure(0, int(outcome.status_code), outcome.reason, outcome.latency_ms)
             answer = self._hub_answer(exchange, outcome.status_code, outcome.reason)
-            return await self._finish(exchange, answer, [])
+            return replace(await self._finish(exchange, answer, []), via=via, reason=reason)
         answer = await self._relay(exchange, operation, target, outcome, link)
         body_record = Body.of(outcome.body, outcome.headers.get(h.CONTENT_TYPE) or h.JSON)
         message.record_answer(
@@ -364,7 +393,8 @@ class RoutingService:
             body_record.sha256 if outcome.body else None,
             len(outcome.body),
         )
-        return await self._finish(exchange, answer, [body_record] if outcome.body else [])
+        answer = await self._finish(exchange, answer, [body_record] if outcome.body else [])
+        return replace(answer, via=via, reason=reason)
 
     def _replace_response_url(
         self, exchange: _Exchange, operation: Operation, target: Target
@@ -548,7 +578,10 @@ class RoutingService:
     def _link_target(self, link: HubLink) -> Target | _NoRoute:
         party = link.requester_party
         if link.requester_connection_id == LOCAL_ROUTE:
-            return Target(party, LOCAL_ROUTE, "local", link.original_url)
+            local = self.backends.callback_target(party, link.original_url)
+            if local is None:
+                return _NoRoute(HubError.CONNECTION_PROBLEM, f"{party} is no longer hosted here")
+            return local
         connection = self.table.connection(link.requester_connection_id)
         if (
             connection is None
@@ -559,7 +592,8 @@ class RoutingService:
         return Target(
             party=party,
             route_key=connection.id,
-            kind="direct",
+            # a platform relays the result to a hub it reached the requester through
+            kind="hub" if any(r.role is Role.HUB for r in connection.roles) else "direct",
             endpoint_url=link.original_url,
             token=connection.outbound_token,
             token_encoding=connection.outbound_token_encoding,
@@ -598,51 +632,76 @@ class RoutingService:
     def _choose(
         self, party: PartyRef, module: ModuleId, interface: InterfaceRole
     ) -> tuple[Target, str] | _NoRoute:
+        """Route choice (domain/route_choice.py): hosted here, else a CONNECTED direct
+        connection offering the endpoint, else a hub that lists the party; policy may force
+        direct or hub. The reason names the alternatives that were passed over."""
         routes = self.table.routes_to(party)
-        if not routes:
-            return _NoRoute(HubError.UNKNOWN_RECEIVER, f"no party {party} is known to the hub")
-        ranked = sorted(
-            routes,
-            key=lambda r: (
-                r.status is not ConnectionStatus.CONNECTED,
-                r.kind == "hub",
-                r.route_key,
-            ),
-        )
-        lacking: list[str] = []
-        statuses: set[str] = set()
-        for route in ranked:
-            if route.status is not ConnectionStatus.CONNECTED:
-                statuses.add(str(route.status))
-                continue
-            if route.kind == "local":
-                if route.backend_url:
-                    target = local_target(party, route.backend_url, module, interface)
-                    return target, f"hosted on this node ({route.party.role})"
-                lacking.append("local party without a backend")
+        candidates: list[RouteCandidate] = []
+        targets: dict[str | None, Target] = {}
+        local_problem = ""
+        for route in sorted(routes, key=lambda r: r.route_key):
+            if route.kind == LOCAL_ROUTE:
+                found = self.backends.target(party, route.backend_url, module, interface)
+                if isinstance(found, Target):
+                    targets[None] = found
+                    candidates.append(RouteCandidate(Way.LOCAL, None, route.status, True))
+                else:
+                    local_problem = found
                 continue
             connection = self.table.connection(route.route_key)
-            if connection is None or connection.status is not ConnectionStatus.CONNECTED:
-                statuses.add(str(connection.status if connection else "UNKNOWN"))
+            if connection is None or route.kind not in (Way.DIRECT, Way.HUB):
                 continue
-            found = connection_target(party, route, connection, module, interface)
-            if found is None:
-                lacking.append(connection.label or connection.id)
-                continue
-            others = len(ranked) - 1
-            why = f"{route.kind} route over connection {connection.id} ({route.party.role})"
-            if others:
-                why += f"; preferred over {others} other route(s): connected direct before hub"
-            return found, why
-        if lacking:
-            return _NoRoute(
-                HubError.UNKNOWN_RECEIVER,
-                f"{party} does not implement the {module} {interface} interface",
+            target = connection_target(party, route, connection, module, interface)
+            if target is not None:
+                targets[connection.id] = target
+            candidates.append(
+                RouteCandidate(
+                    Way(route.kind),
+                    connection.id,
+                    worse_status(route.status, connection.status),
+                    target is not None,
+                    connection.label,
+                )
             )
-        return _NoRoute(
-            HubError.CONNECTION_PROBLEM,
-            f"{party} is not connected ({', '.join(sorted(statuses))})",
-        )
+        if local_problem:
+            return _NoRoute(HubError.UNKNOWN_RECEIVER, local_problem)
+        policy = policy_for(self.config.policy, party, str(module))
+        decision = choose_route(party, str(module), str(interface), candidates, policy)
+        if isinstance(decision, NoRoute):
+            if not candidates:
+                return _NoRoute(HubError.UNKNOWN_RECEIVER, decision.reason)
+            if all(c.status is ConnectionStatus.CONNECTED for c in candidates):
+                return _NoRoute(
+                    HubError.UNKNOWN_RECEIVER,
+                    f"{party} does not implement the {module} {interface} interface"
+                    f" on any usable route: {decision.reason}",
+                )
+            return _NoRoute(
+                HubError.CONNECTION_PROBLEM, f"{party} is not connected: {decision.reason}"
+            )
+        return targets[decision.connection_id], decision.reason
+
+    def _broadcast_via_hub(self, operation: Operation) -> tuple[Target, str] | None:
+        """On a platform, a push of a broadcastable module without OCPI-to whose owner nobody
+        here knows goes to a CONNECTED hub addressed to the hub itself: a broadcast there."""
+        if (
+            self.config.hub is not None
+            or operation.kind is not OperationKind.PUSH
+            or operation.module not in BROADCASTABLE
+        ):
+            return None
+        for connection in sorted(self.table.connections(), key=lambda c: c.id):
+            hub = next((r.ref for r in connection.roles if r.role is Role.HUB), None)
+            if hub is None or connection.status is not ConnectionStatus.CONNECTED:
+                continue
+            found = connection_target(hub, None, connection, operation.module, operation.interface)
+            if found is not None:
+                reason = (
+                    f"no OCPI-to and no known receiver: broadcast via hub connection"
+                    f" {connection.label or connection.id}, addressed to {hub}"
+                )
+                return replace(found, kind="hub"), reason
+        return None
 
     def _hub_endpoint(self, module: ModuleId, interface: InterfaceRole) -> str:
         return f"{self.config.base_url}/ocpi/{OCPI_VERSION}/{module}/{str(interface).lower()}"
@@ -728,8 +787,9 @@ class RoutingService:
         party = candidate.party.ref
         if candidate.connection_id == LOCAL_ROUTE:
             for route in self.table.routes_to(party):
-                if route.kind == "local" and route.backend_url:
-                    return local_target(party, route.backend_url, module, InterfaceRole.RECEIVER)
+                if route.kind == "local":
+                    found = self.backends.target(party, route.backend_url, module, "RECEIVER")
+                    return found if isinstance(found, Target) else None
             return None
         connection = self.table.connection(candidate.connection_id)
         if connection is None:

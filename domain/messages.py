@@ -70,13 +70,22 @@ class RoutedMessage(Aggregate):
         self.legs: dict[int, dict[str, Any]] = {}
         self.outcome: str | None = None
 
-    def route(self, classification: str, targets: list[str], reason: str) -> None:
-        """The routing decision, recorded before anything is forwarded."""
-        self._routed(classification=classification, targets=targets, reason=reason)
+    def route(
+        self, classification: str, targets: list[str], reason: str, via: str | None = None
+    ) -> None:
+        """The routing decision, recorded before anything is forwarded. `via` is the way the
+        message leaves this node (local | direct | hub), when it goes to one target."""
+        if via is None:
+            self._routed(classification=classification, targets=targets, reason=reason)
+        else:
+            self._routed(classification=classification, targets=targets, reason=reason, via=via)
 
     @event("Routed")
-    def _routed(self, classification: str, targets: list[str], reason: str) -> None:
+    def _routed(
+        self, classification: str, targets: list[str], reason: str, via: str | None = None
+    ) -> None:
         self.classification = classification
+        self.via = via
 
     def forward(
         self,

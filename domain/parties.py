@@ -90,7 +90,12 @@ class Party(Aggregate):
             where = "hosted on this node" if owner == LOCAL else f"registered on connection {owner}"
             raise PartyAlreadyRegisteredError(f"party {self.key} is already {where}")
         existing = self.routes.get(route_key)
-        if existing is not None and existing["kind"] == kind and existing["status"] == status:
+        if (
+            existing is not None
+            and existing["kind"] == kind
+            and existing["status"] == status
+            and existing.get("backend_url") == backend_url
+        ):
             return
         self._route_added(
             route_key=route_key, kind=kind, status=str(status), backend_url=backend_url

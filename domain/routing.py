@@ -102,7 +102,7 @@ def classify(
     operation: Operation,
     from_party: PartyRef | None,
     to_party: PartyRef | None,
-    hub: PartyRef,
+    hub: PartyRef | None,
     sender_parties: Collection[PartyKey],
 ) -> RouteClass:
     """Decide how the hub handles a functional-module request (digest §2.3).

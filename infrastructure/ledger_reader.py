@@ -39,7 +39,8 @@ def read_ledger(url: DatabaseUrl) -> dict[str, LedgerEntry]:
                         event.correlation_id, event.from_party, event.to_party, event.module
                     )
                 elif key in entries and isinstance(event, RoutedMessage.Routed):
-                    entries[key].route = event.classification
+                    # the way out (local | direct | hub) when recorded, else the classification
+                    entries[key].route = getattr(event, "via", None) or event.classification
                     entries[key].reason = event.reason
                 elif key in entries:
                     entries[key].outcomes.append(type(event).__name__)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 import threading
 from collections import Counter
@@ -84,9 +85,18 @@ def summary(demo: Demo, exchanges: list[Exchange]) -> str:
     return "\n".join(lines)
 
 
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run(args: argparse.Namespace) -> int:
     demo = Demo(TOPOLOGIES[args.topology], database_url=args.database_url)
     stopped = threading.Event()
+    # SIGTERM (and SIGINT even where a shell started us with it ignored) stop the demo the way
+    # Ctrl-C does, so the child processes are always stopped.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+    ok = False
     try:
         print(
             f"starting {len(demo.topology.platforms)} platforms"
@@ -98,14 +108,16 @@ def run(args: argparse.Namespace) -> int:
         print("sample traffic:")
         exchanges = asyncio.run(run_traffic(demo))
         print(summary(demo, exchanges))
+        ok = all(e.ok for e in exchanges)
         if args.keep_running:
             for name, node in demo.nodes.items():
                 print(f"  {name}: {node.url} (admin token {ADMIN_TOKEN})")
             print("running; Ctrl-C stops everything")
             stopped.wait()
-        return 0 if all(e.ok for e in exchanges) else 1
+        return 0 if ok else 1
     except KeyboardInterrupt:
-        return 130
+        # with --keep-running, Ctrl-C is the way to stop after a good run
+        return 0 if ok and args.keep_running else 130
     except (httpx.HTTPStatusError, RuntimeError) as error:
         print(f"\nocpi-ledger demo: {error}", file=sys.stderr)
         return 1

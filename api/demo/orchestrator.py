@@ -66,11 +66,18 @@ class NodeProcess:
 class Demo:
     topology: Topology
     database_url: str | None = None
+    postgres_nodes: tuple[str, ...] | None = None
+    """With a PostgreSQL `database_url`: only these nodes use it (the rest SQLite); None = all.
+    Each PostgreSQL node holds several pooled connections, so a 7-node topology on one server
+    can exhaust its `max_connections`."""
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="ocpi-demo-")))
     nodes: dict[str, NodeProcess] = field(default_factory=dict)
     backends: subprocess.Popen[bytes] | None = None
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     connections: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(initiator, receiver) -> the connection id on the initiator's node ..."""
+    peer_connections: dict[tuple[str, str], str] = field(default_factory=dict)
+    """... and on the receiver's node."""
 
     # ---- start -------------------------------------------------------------------------------
 
@@ -94,7 +101,7 @@ class Demo:
 
     def _database(self, name: str) -> DatabaseUrl:
         slug = "".join(c if c.isalnum() else "_" for c in name.lower())
-        if self.database_url:
+        if self.database_url and (self.postgres_nodes is None or name in self.postgres_nodes):
             base = parse_database_url(self.database_url)
             if base.is_postgres:
                 return base.with_schema(f"demo_{self.run_id}_{slug}")
@@ -198,13 +205,11 @@ class Demo:
     def connect(self) -> None:
         """Each link: an invitation on one node, connect (the real handshake) on the other."""
         for a, b in self.topology.links:
-            self.connections[(a, b)] = self._handshake(self.nodes[a], self.nodes[b])
+            self._handshake(self.nodes[a], self.nodes[b])
         for member in self.topology.hub_members:
-            self.connections[(member, HUB_NAME)] = self._handshake(
-                self.nodes[member], self.nodes[HUB_NAME]
-            )
+            self._handshake(self.nodes[member], self.nodes[HUB_NAME])
 
-    def _handshake(self, initiator: NodeProcess, receiver: NodeProcess) -> str:
+    def _handshake(self, initiator: NodeProcess, receiver: NodeProcess) -> None:
         admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
         label = f"{initiator.name} -> {receiver.name}"
         invitation = httpx.post(
@@ -223,7 +228,9 @@ class Demo:
             timeout=20,
         )
         connected.raise_for_status()
-        return str(connected.json().get("id", ""))
+        pair = (initiator.name, receiver.name)
+        self.connections[pair] = str(connected.json().get("id", ""))
+        self.peer_connections[pair] = str(invited.get("id", ""))
 
     # ---- stop --------------------------------------------------------------------------------
 

@@ -18,10 +18,12 @@ from api.auth import authenticate
 from api.dependencies import node_of
 from api.errors import OcpiError
 from api.node import Node
+from api.platform import BACKENDS, POLICY, backend_caller
 from application.owner_index import InMemoryOwnerIndex
 from application.rate_limits import RateLimiter
-from application.routing_service import InboundRequest, RoutingConfig, RoutingService
-from domain.values import FUNCTIONAL_MODULES, OCPI_VERSION, InterfaceRole, ModuleId
+from application.routing_service import Answer, InboundRequest, RoutingConfig, RoutingService
+from application.routing_table import ConnectionEntry
+from domain.values import FUNCTIONAL_MODULES, OCPI_VERSION, InterfaceRole, ModuleId, PartyKey
 from infrastructure.callback_store import SqlLinkStore
 from infrastructure.forwarder import HttpDeliverer
 from infrastructure.hub_object_store import SqlHubObjectStore, SqlOwnerFactStore
@@ -42,9 +44,11 @@ def install_routing(node: Node) -> None:
         owners.learn(fact)
     node.services[ROUTING_SERVICE] = RoutingService(
         RoutingConfig(
-            hub=settings.party,
+            # on a platform nothing is addressed to the node itself: its party is a hosted one
+            hub=settings.party if settings.is_hub else None,
             base_url=settings.base_url,
             hub_error_http_status=settings.hub_error_http_status,
+            policy=tuple(node.services.get(POLICY, ())),
         ),
         node.routing_table,
         node.committer,
@@ -58,6 +62,7 @@ def install_routing(node: Node) -> None:
         owners,
         owner_facts,
         limiter=RateLimiter(settings.rate_limits) if settings.rate_limits else None,
+        backends=node.services.get(BACKENDS),
     )
 
 
@@ -83,25 +88,46 @@ def _endpoint(
         if rest and not rest.startswith("/"):
             raise OcpiError(2000, f"no such endpoint: {request.url.path}", http_status=404)
         node = node_of(request)
-        caller = authenticate(request, node.routing_table)
-        service: RoutingService = node.services[ROUTING_SERVICE]
-        body = await read_body(request, node.settings.max_body_bytes)
-        answer = await service.handle(
-            InboundRequest(
-                connection=caller.connection,
-                module=str(module),
-                interface=str(interface),
-                method=request.method,
-                # The raw path keeps percent-encoding, as parse_operation expects.
-                path=_raw_rest(request, rest),
-                query=request.url.query,
-                headers=request.headers,
-                body=body,
-            )
+        # A hosted backend posts async results here too (the callback URLs the node hands out).
+        local = backend_caller(node, request)
+        if local is not None:
+            connection, parties = local[0], local[1].parties
+        else:
+            connection, parties = authenticate(request, node.routing_table).connection, None
+        answer = await serve_routed(
+            request, node, connection, parties, module, interface, _raw_rest(request, rest)
         )
         return Response(answer.body, status_code=answer.http_status, headers=answer.headers)
 
     return route
+
+
+async def serve_routed(
+    request: Request,
+    node: Node,
+    connection: ConnectionEntry,
+    sender_parties: tuple[PartyKey, ...] | None,
+    module: ModuleId,
+    interface: InterfaceRole,
+    path: str,
+) -> Answer:
+    """One functional-module request into the routing service, from a connection or backend."""
+    service: RoutingService = node.services[ROUTING_SERVICE]
+    body = await read_body(request, node.settings.max_body_bytes)
+    return await service.handle(
+        InboundRequest(
+            connection=connection,
+            module=str(module),
+            interface=str(interface),
+            method=request.method,
+            # The raw path keeps percent-encoding, as parse_operation expects.
+            path=path,
+            query=request.url.query,
+            headers=request.headers,
+            body=body,
+            sender_parties=sender_parties,
+        )
+    )
 
 
 def _raw_rest(request: Request, rest: str) -> str:

@@ -81,8 +81,9 @@ def test_a_backend_cannot_send_as_a_party_it_does_not_host_and_the_refusal_is_re
 ):
     demo, _ = local_platform
     response = _egress(demo, "locations/sender", "NL*ZZZ", "NL*CP1")
-    assert response.status_code == 400
-    assert "not a party this backend hosts" in response.json()["status_message"]
+    # the same refusal as for a connection: FROM is not one of the caller's parties
+    assert response.json()["status_code"] == 2001
+    assert "not a party of the calling connection" in response.json()["status_message"]
     assert ledgers(demo)[PLATFORM.name]["refused-NL*ZZZ"] == {"refused"}
 
 

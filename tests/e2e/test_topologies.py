@@ -2,8 +2,8 @@
 
 Per topology, started once and shared by its assertions: every trading pair exchanges the sample
 traffic; each message reaches the addressed party (never a neighbour on the same platform); every
-node on the path has it in its ledger under the same X-Correlation-ID. Hub topologies run every
-node (the hub included) on PostgreSQL, the others on SQLite.
+node on the path has it in its ledger under the same X-Correlation-ID. Every topology runs on
+SQLite; in `hub` and `hybrid` the hub (and in hybrid one platform) runs on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -18,34 +18,40 @@ from api.demo.command import run_traffic
 from api.demo.orchestrator import ADMIN_TOKEN, HUB_NAME, Demo
 from api.demo.topologies import TOPOLOGIES, Topology
 from api.demo.traffic import Exchange, Side, exchange_pair
+from infrastructure.ledger_reader import read_ledger
 from tests.conftest import DEFAULT_POSTGRES_URL, require_postgres
-from tests.e2e.platforms import assert_delivered_to_the_addressed_party, ledgers
+from tests.e2e.platforms import RECEIVER, assert_delivered_to_the_addressed_party, ledgers
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
-def _require_handshake_api(demo: Demo) -> None:
-    node = next(iter(demo.nodes.values()))
-    probe = httpx.get(f"{node.url}/admin/connections", headers=ADMIN, timeout=10)
-    if probe.status_code == 404:
-        pytest.skip("the nodes serve no /admin/connections yet (connections branch not merged)")
+# Each PostgreSQL node holds several pooled connections: the hub (and, in hybrid, one
+# platform) run on PostgreSQL, every other node on SQLite, so one server's max_connections
+# is enough and both stores carry real cross-node traffic.
+POSTGRES_NODES = {"hub": (HUB_NAME,), "hybrid": (HUB_NAME, "eMSP1+eMSP2")}
 
 
 @pytest.fixture(scope="module", params=sorted(TOPOLOGIES))
 def running(request: pytest.FixtureRequest) -> Iterator[tuple[Demo, list[Exchange]]]:
     topology = TOPOLOGIES[request.param]
     database_url = None
-    if topology.has_hub:
+    postgres_nodes = POSTGRES_NODES.get(topology.name)
+    if postgres_nodes:
         require_postgres()
         database_url = DEFAULT_POSTGRES_URL
-    demo = Demo(topology, database_url=database_url)
+    demo = Demo(topology, database_url=database_url, postgres_nodes=postgres_nodes)
     try:
         demo.start()
-        _require_handshake_api(demo)
         demo.connect()
         yield demo, asyncio.run(run_traffic(demo, progress=False))
     finally:
         demo.close()
+
+
+def test_the_nodes_named_for_postgresql_run_on_it(running):
+    demo, _ = running
+    on_postgres = {name for name, node in demo.nodes.items() if node.database.is_postgres}
+    assert on_postgres == set(POSTGRES_NODES.get(demo.topology.name, ()))
 
 
 def test_every_connected_pair_exchanges_all_sample_traffic_with_the_addressed_party(running):
@@ -81,15 +87,20 @@ def test_a_suspended_direct_connection_moves_traffic_to_the_hub_and_the_ledger_s
     if demo.topology.name != "hybrid":
         pytest.skip("only the hybrid topology has both a direct and a hub path")
     emsp_platform, cpo_platform = "eMSP1+eMSP2", "CPO1+CPO2"
-    connection_id = demo.connections[(emsp_platform, cpo_platform)]
+    pair = (emsp_platform, cpo_platform)
     node = demo.nodes[emsp_platform]
-    suspended = httpx.post(
-        f"{node.url}/admin/connections/{connection_id}/suspend",
-        json={"reason": "e2e: direct link maintenance"},
-        headers=ADMIN,
-        timeout=10,
-    )
-    assert suspended.status_code == 200, suspended.text
+    # both ends suspend the link (suspension is each node's own decision, not signalled)
+    for name, connection_id in (
+        (emsp_platform, demo.connections[pair]),
+        (cpo_platform, demo.peer_connections[pair]),
+    ):
+        suspended = httpx.post(
+            f"{demo.nodes[name].url}/admin/connections/{connection_id}/suspend",
+            json={"reason": "e2e: direct link maintenance"},
+            headers=ADMIN,
+            timeout=10,
+        )
+        assert suspended.status_code == 200, suspended.text
     emsp = demo.topology.platform(emsp_platform).parties[0]
     cpo = demo.topology.platform(cpo_platform).parties[0]
 
@@ -104,5 +115,11 @@ def test_a_suspended_direct_connection_moves_traffic_to_the_hub_and_the_ledger_s
     assert all("SUSPENDED" in e.reason for e in exchanges)
     held = ledgers(demo)
     for exchange in exchanges:
-        assert held[emsp_platform][exchange.correlation_id] >= {"hub"}
+        sender = emsp_platform if RECEIVER[exchange.name] == "cpo" else cpo_platform
+        (decision,) = [
+            e
+            for e in read_ledger(demo.nodes[sender].database).values()
+            if e.correlation_id == exchange.correlation_id and e.route == "hub"
+        ]
+        assert "SUSPENDED" in (decision.reason or ""), decision
         assert exchange.correlation_id in held[HUB_NAME]

@@ -53,3 +53,15 @@ def test_party_refs_are_case_insensitive_and_validated() -> None:
         PartyRef("NLD", "ABC")
     with pytest.raises(InvalidPartyError, match="CC\\*PID"):
         PartyRef.parse("NLABC")
+
+
+def test_a_hosted_party_whose_backend_moves_records_the_new_url_and_nothing_when_it_stays() -> None:
+    p = party()
+    p.add_route(LOCAL, ROUTE_LOCAL, ConnectionStatus.CONNECTED, backend_url="http://old")
+    p.collect_events()
+    p.add_route(LOCAL, ROUTE_LOCAL, ConnectionStatus.CONNECTED, backend_url="http://old")
+    assert p.collect_events() == []
+    p.add_route(LOCAL, ROUTE_LOCAL, ConnectionStatus.CONNECTED, backend_url="http://new")
+    (moved,) = p.collect_events()
+    assert isinstance(moved, Party.RouteAdded) and moved.backend_url == "http://new"
+    assert p.routes[LOCAL]["backend_url"] == "http://new"
