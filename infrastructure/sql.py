@@ -176,3 +176,23 @@ def open_database(url: DatabaseUrl, sqlite_path: str | None = None) -> Database:
     if url.is_postgres:
         return PostgresDatabase(url)
     return SqliteDatabase(sqlite_path or url.sqlite_path)
+
+
+@contextmanager
+def exclusive_setup(url: DatabaseUrl) -> Iterator[None]:
+    """Serialise start-up (table, type and function creation) of nodes sharing one schema.
+
+    PostgreSQL's catalog does not tolerate concurrent `CREATE ... IF NOT EXISTS` / `CREATE OR
+    REPLACE FUNCTION` on the same names ("tuple concurrently updated"); two nodes starting
+    together on one ledger take turns through an advisory lock keyed by the schema.
+    SQLite serialises DDL through its file lock already.
+    """
+    if not url.is_postgres:
+        yield
+        return
+    with psycopg.connect(url.conninfo(), autocommit=True, connect_timeout=5) as conn:
+        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"ocpi-ledger/{url.schema}",))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (f"ocpi-ledger/{url.schema}",))
