@@ -9,12 +9,26 @@ concurrency limit so one slow platform cannot take every connection of the pool.
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 
 import httpx
 
 from application.delivery import Delivered, Delivery, DeliveryFailed, DeliveryOutcome
 from domain.status_codes import HubError
+
+
+def cache_missing_sniffio() -> None:
+    """httpcore imports `sniffio` on every lock, event and shield it makes (several per
+    request); without sniffio installed each attempt searches sys.path again, about a tenth
+    of a forward's CPU. A None entry in sys.modules makes the miss immediate."""
+    try:
+        import sniffio  # noqa: F401
+    except ImportError:
+        sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
+
+
+cache_missing_sniffio()
 
 
 class ResponseTooLarge(Exception):

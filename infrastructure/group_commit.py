@@ -58,6 +58,7 @@ class GroupCommitter:
         self._thread.start()
         self.batches = 0
         self.items = 0
+        self.behind_failures = 0
 
     @property
     def store_available(self) -> bool:
@@ -81,6 +82,32 @@ class GroupCommitter:
         except TimeoutError:
             self._trip("commit did not complete in time")
             raise self._unavailable() from None
+
+    def record_behind(self, *messages: RoutedMessage, bodies: Sequence[Body] = ()) -> None:
+        """Queue for the next commit without waiting for it.
+
+        For the outcome of a message whose request is already recorded as forwarded: the
+        requester need not wait a second commit for its answer. The events are queued before
+        this returns, so they go out in the batch being collected (or the next), and `close`
+        commits everything queued; a failure is logged with the message ids and counted in
+        `behind_failures`, never dropped silently (the ledger then shows the message forwarded
+        without an outcome).
+        """
+        future = self.submit(messages, bodies)
+        ids = sorted({str(message.id) for message in messages})
+        future.add_done_callback(lambda done: self._behind_done(done, ids))
+
+    def _behind_done(self, future: Future[int], ids: list[str]) -> None:
+        error = future.exception()
+        if error is not None:
+            self.behind_failures += 1
+            log.error("the outcome of message(s) %s was not recorded: %s", ", ".join(ids), error)
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Return once everything submitted before this call was committed (or failed)."""
+        marker = _Pending((), ())
+        self._queue.put(marker)
+        marker.future.result(timeout if timeout is not None else self.commit_timeout * 2)
 
     def record_sync(self, *messages: RoutedMessage, bodies: Sequence[Body] = ()) -> int:
         try:

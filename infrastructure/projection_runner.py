@@ -30,6 +30,7 @@ class ProjectionRunner:
         *,
         batch_size: int = 500,
         poll_interval: float = 1.0,
+        min_interval: float = 0.0,
         on_progress: Callable[[int], None] | None = None,
     ) -> None:
         self.source = source
@@ -37,6 +38,7 @@ class ProjectionRunner:
         self.view = view
         self.batch_size = batch_size
         self.poll_interval = poll_interval
+        self.min_interval = min_interval
         self.on_progress = on_progress
         self.last_error: str | None = None
         self._position = view.position()
@@ -82,17 +84,21 @@ class ProjectionRunner:
 
     def step(self) -> int:
         """Read and apply one batch. Returns how many notifications it consumed."""
-        start = self.view.position()
+        # The position this runner last saw: apply_batch's compare-and-set catches a view moved
+        # by someone else (another node, a rebuild), so the hot loop needs no query for it.
+        start = self._position
         notifications = self.source.recorder.select_notifications(
             start, self.batch_size, inclusive_of_start=False
         )
         if not notifications:
-            self._advance(start)
-            return 0
+            current = self.view.position()
+            self._advance(current)
+            # Moved under us (a rebuild reset it, another node advanced it): follow it now.
+            return self.step() if current != start else 0
         events = [self.source.mapper.to_domain_event(n) for n in notifications]
         end = notifications[-1].id
         if not self.view.apply_batch(self.projection, events, start, end):
-            # Another runner (another node) applied this batch first; follow its position.
+            # Another runner (another node) applied this batch first, or the view was reset.
             self._advance(self.view.position())
             return len(notifications)
         self._advance(end)
@@ -135,6 +141,10 @@ class ProjectionRunner:
             if processed == 0:
                 self._wake.wait(self.poll_interval)
                 self._wake.clear()
+            elif processed < self.batch_size and self.min_interval:
+                # Caught up on a busy log: let the next batch gather instead of following
+                # every commit with a read and a transaction of its own.
+                self._stopping.wait(self.min_interval)
 
 
 class PostgresChangeListener:
