@@ -12,14 +12,14 @@ from infrastructure.projection_runner import ProjectionRunner
 from infrastructure.retention import RetentionSweeper
 from infrastructure.traffic_view import SqlTrafficView
 
-LEDGER_VIEW_INTERVAL = 0.05
+LEDGER_VIEW_INTERVAL = 0.2
 
 
 def install_audit(node: Node) -> None:
     store = node.store
     audit = SqlAuditView(store.ledger_db)
     traffic = SqlTrafficView(store.ledger_db)
-    # The ledger takes every routed message: its views follow in batches (at most 20 a second
+    # The ledger takes every routed message: its views follow in batches (at most 5 a second
     # while traffic flows), so they cost the routing hot path little CPU and few transactions.
     for projection, view in ((AuditProjection(), audit), (TrafficProjection(), traffic)):
         runner = ProjectionRunner(store.ledger, projection, view, min_interval=LEDGER_VIEW_INTERVAL)
