@@ -26,6 +26,7 @@ from api.routers import (
 from application.tokens import hash_token, new_token
 from infrastructure.secrets import SecretStore
 from infrastructure.settings import Settings
+from infrastructure.sql import startup_lock
 
 log = logging.getLogger(__name__)
 
@@ -80,11 +81,16 @@ def create_app(
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        node = build_node(settings)
+        with startup_lock(settings.database):
+            node = build_node(settings)
+            try:
+                setup_admin_token(node, announce_admin_token)
+                for hook in STARTUP_HOOKS:
+                    hook(node)
+            except BaseException:
+                node.close()
+                raise
         try:
-            setup_admin_token(node, announce_admin_token)
-            for hook in STARTUP_HOOKS:
-                hook(node)
             node.start()
             app.state.node = node
             yield

@@ -1,5 +1,6 @@
-"""Broadcast fan-out: a CPO pushes locations without OCPI-to; the node relays each push to every
-connected eMSP (50 at size 1.0), all served by one receiver process on distinct base URLs."""
+"""Broadcast fan-out: a CPO pushes locations addressed to the hub (OCPI-to = NL*HUB); the node
+relays each push to every connected eMSP (50 at size 1.0), all served by one receiver process on
+distinct base URLs."""
 
 from __future__ import annotations
 
@@ -68,6 +69,8 @@ def broadcast(size: float, say: Callable[[str], None]) -> tuple[str, list[str]]:
                         "x-correlation-id": str(uuid.uuid4()),
                         "ocpi-from-country-code": "NL",
                         "ocpi-from-party-id": "CPA",
+                        "ocpi-to-country-code": "NL",
+                        "ocpi-to-party-id": "HUB",
                         "content-type": "application/json",
                     },
                     content=json.dumps(document).encode(),

@@ -262,7 +262,7 @@ def write_results(
         "Every pass is a real process on loopback: the receiver is `bench/receiver.py` (raw ASGI "
         "under uvicorn), the baseline `bench/baseline_proxy.py` (Starlette + httpx, no ledger, no "
         "routing), the node `ocpi-ledger serve --log-level warning`. Requests are OCPI token "
-        "pushes (PUT, 230-byte JSON body) eMSP → hub → CPO with all routing headers; every one "
+        "pushes (PUT, 196-byte JSON body) eMSP → hub → CPO with all routing headers; every one "
         "is recorded in the ledger before it is forwarded.",
         "",
     ]

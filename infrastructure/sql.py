@@ -167,6 +167,24 @@ class PostgresDatabase(Database):
         self.pool.close()
 
 
+@contextmanager
+def startup_lock(url: DatabaseUrl) -> Iterator[None]:
+    """Serialise the start-ups of processes sharing one PostgreSQL schema (uvicorn workers,
+    nodes): CREATE TABLE IF NOT EXISTS is not safe against a concurrent create of the same
+    table, the loser fails on pg_type's unique index. SQLite's write lock serialises by itself."""
+    if not url.is_postgres:
+        yield
+        return
+    with psycopg.connect(url.conninfo(), autocommit=True, connect_timeout=5) as conn:
+        # A session lock: released by the unlock, or by the connection closing if we crash.
+        key = f"ocpi-ledger start-up {url.dbname}.{url.schema}"
+        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
+
+
 def ensure_postgres_schema(url: DatabaseUrl) -> None:
     with psycopg.connect(url.conninfo(), autocommit=True, connect_timeout=5) as conn:
         conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{url.schema}"')
