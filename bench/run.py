@@ -136,6 +136,29 @@ def node_pass(
     return result
 
 
+def failed_pass(name: str, error: Exception) -> Pass:
+    """A pass that could not run: reported in the table instead of ending the whole run."""
+    print(f"{name:28} FAILED: {error}", flush=True)
+    nothing = load.WrkResult(0, 1, 0, 0, 0, 0, 0, 0)
+    result = Pass(name, nothing, nothing, loadavg(), 0)
+    result.notes.append(f"FAILED: {str(error).splitlines()[0][:300]}")
+    return result
+
+
+def guarded_node_pass(
+    name: str,
+    database_url: str,
+    receiver_url: str,
+    seconds: float,
+    workers: int,
+    repo: Path | None = None,
+) -> Pass:
+    try:
+        return node_pass(name, database_url, receiver_url, seconds, workers, repo)
+    except Exception as error:
+        return failed_pass(name, error)
+
+
 def routing_passes(seconds: float, workers: list[int], before: Path | None = None) -> list[Pass]:
     passes: list[Pass] = []
     receiver = uvicorn_server("receiver", "bench.receiver:app", {})
@@ -148,17 +171,18 @@ def routing_passes(seconds: float, workers: list[int], before: Path | None = Non
             with running(proxy):
                 name = f"baseline proxy, {n} worker{'s' * (n > 1)}"
                 passes.append(measure(name, proxy, NODE_PREFIX, "Token x", seconds))
+            workers_text = f"{n} worker{'s' * (n > 1)}"
             with tempfile.TemporaryDirectory() as directory:
                 url = f"sqlite:///{directory}/bench.db"
-                name = f"node SQLite, {n} worker{'s' * (n > 1)}"
-                passes.append(node_pass(name, url, receiver.url, seconds, n))
+                name = f"node SQLite, {workers_text}"
+                passes.append(guarded_node_pass(name, url, receiver.url, seconds, n))
             with postgres_schema() as url:
-                name = f"node PostgreSQL, {n} worker{'s' * (n > 1)}"
-                passes.append(node_pass(name, url, receiver.url, seconds, n))
+                name = f"node PostgreSQL, {workers_text}"
+                passes.append(guarded_node_pass(name, url, receiver.url, seconds, n))
             if before is not None:
                 with postgres_schema() as url:
-                    name = f"node PostgreSQL BEFORE ({before.name}), {n} worker{'s' * (n > 1)}"
-                    passes.append(node_pass(name, url, receiver.url, seconds, n, before))
+                    name = f"node PostgreSQL BEFORE ({before.name}), {workers_text}"
+                    passes.append(guarded_node_pass(name, url, receiver.url, seconds, n, before))
     return passes
 
 
@@ -199,6 +223,9 @@ def routing_table(passes: list[Pass]) -> list[str]:
     ]
     for p in passes:
         base = baselines.get(p.name.split(", ")[-1])
+        if p.saturation.requests == 0:
+            lines.append(f"| {p.name} | failed (see notes) |" + " |" * 9)
+            continue
         ratio = f"{p.saturation.rate / base.saturation.rate:.0%}" if base else "—"
         cpu_ratio = f"{p.cpu_ms / base.cpu_ms:.2f}x" if base else "—"
         lines.append(

@@ -19,7 +19,7 @@ import queue
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 
 from eventsourcing.persistence import IntegrityError
@@ -105,13 +105,20 @@ class GroupCommitter:
         error = future.exception()
         if error is not None:
             self.behind_failures += 1
-            log.error("the outcome of message(s) %s was not recorded: %s", ", ".join(ids), error)
+            log.error(
+                "the outcome of message(s) %s was not recorded (%s): %s",
+                ", ".join(ids),
+                self.last_failure or type(error).__name__,
+                error if not isinstance(error, LedgerUnavailableError) else "store unavailable",
+            )
 
     def flush(self, timeout: float | None = None) -> None:
         """Return once everything submitted before this call was committed (or failed)."""
         marker = _Pending((), ())
         self._queue.put(marker)
-        marker.future.result(timeout if timeout is not None else self.commit_timeout * 2)
+        limit = timeout if timeout is not None else self.commit_timeout * 2
+        if not wait([marker.future], limit).done:
+            raise TimeoutError(f"queued ledger commits did not finish within {limit:g} s")
 
     def record_sync(self, *messages: RoutedMessage, bodies: Sequence[Body] = ()) -> int:
         try:

@@ -84,21 +84,17 @@ class ProjectionRunner:
 
     def step(self) -> int:
         """Read and apply one batch. Returns how many notifications it consumed."""
-        # The position this runner last saw: apply_batch's compare-and-set catches a view moved
-        # by someone else (another node, a rebuild), so the hot loop needs no query for it.
-        start = self._position
+        start = self.view.position()
         notifications = self.source.recorder.select_notifications(
             start, self.batch_size, inclusive_of_start=False
         )
         if not notifications:
-            current = self.view.position()
-            self._advance(current)
-            # Moved under us (a rebuild reset it, another node advanced it): follow it now.
-            return self.step() if current != start else 0
+            self._advance(start)
+            return 0
         events = [self.source.mapper.to_domain_event(n) for n in notifications]
         end = notifications[-1].id
         if not self.view.apply_batch(self.projection, events, start, end):
-            # Another runner (another node) applied this batch first, or the view was reset.
+            # Another runner (another node) applied this batch first; follow its position.
             self._advance(self.view.position())
             return len(notifications)
         self._advance(end)
