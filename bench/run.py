@@ -14,7 +14,6 @@ import platform
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -124,12 +123,15 @@ def node_pass(
     workers: int,
     repo: Path | None = None,
 ) -> Pass:
-    auth = seed_hub(database_url, receiver_url)
-    label = "".join(c if c.isalnum() else "-" for c in name)
-    server = node_server(label, database_url, workers, repo or REPO)
-    with running(server, "/health"):
-        result = measure(name, server, NODE_PREFIX, auth, seconds)
-        time.sleep(1)  # outcome records behind the answers
+    try:
+        auth = seed_hub(database_url, receiver_url)
+        label = "".join(c if c.isalnum() else "-" for c in name)
+        server = node_server(label, database_url, workers, repo or REPO)
+        # Stopping the node commits the outcomes still queued behind the answers.
+        with running(server, "/health"):
+            result = measure(name, server, NODE_PREFIX, auth, seconds)
+    except Exception as error:
+        return failed_pass(name, error)
     sent = result.saturation.requests + result.moderate.requests
     recorded = ledger_count(database_url)
     result.notes.append(f"ledger holds {recorded} messages for >= {sent} answered requests")
@@ -143,20 +145,6 @@ def failed_pass(name: str, error: Exception) -> Pass:
     result = Pass(name, nothing, nothing, loadavg(), 0)
     result.notes.append(f"FAILED: {str(error).splitlines()[0][:300]}")
     return result
-
-
-def guarded_node_pass(
-    name: str,
-    database_url: str,
-    receiver_url: str,
-    seconds: float,
-    workers: int,
-    repo: Path | None = None,
-) -> Pass:
-    try:
-        return node_pass(name, database_url, receiver_url, seconds, workers, repo)
-    except Exception as error:
-        return failed_pass(name, error)
 
 
 def routing_passes(seconds: float, workers: list[int], before: Path | None = None) -> list[Pass]:
@@ -175,14 +163,14 @@ def routing_passes(seconds: float, workers: list[int], before: Path | None = Non
             with tempfile.TemporaryDirectory() as directory:
                 url = f"sqlite:///{directory}/bench.db"
                 name = f"node SQLite, {workers_text}"
-                passes.append(guarded_node_pass(name, url, receiver.url, seconds, n))
+                passes.append(node_pass(name, url, receiver.url, seconds, n))
             with postgres_schema() as url:
                 name = f"node PostgreSQL, {workers_text}"
-                passes.append(guarded_node_pass(name, url, receiver.url, seconds, n))
+                passes.append(node_pass(name, url, receiver.url, seconds, n))
             if before is not None:
                 with postgres_schema() as url:
                     name = f"node PostgreSQL BEFORE ({before.name}), {workers_text}"
-                    passes.append(guarded_node_pass(name, url, receiver.url, seconds, n, before))
+                    passes.append(node_pass(name, url, receiver.url, seconds, n, before))
     return passes
 
 
