@@ -90,8 +90,15 @@ class Server:
 
 def uvicorn_server(name: str, app: str, env: dict[str, str], workers: int = 1) -> Server:
     port = free_port()
+    if workers > 1:
+        # The node's multi-worker runner (TCP_NODELAY on the shared socket, api/serving.py), so
+        # the baseline with workers is not slowed by 40 ms delayed-ACK stalls the node avoids.
+        code = "import sys; from api.serving import run_workers; run_workers(*sys.argv[1:3], "
+        code += "int(sys.argv[3]), int(sys.argv[4]), 'warning')"
+        command = [sys.executable, "-c", code, app, "127.0.0.1", str(port), str(workers)]
+        return Server(name, command, port, env)
     command = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--log-level", "warning", "--no-access-log", "--workers", str(workers)]
+    command += ["--log-level", "warning", "--no-access-log"]
     return Server(name, command, port, env)
 
 
