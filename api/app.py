@@ -26,7 +26,7 @@ from api.routers import (
 from application.tokens import hash_token, new_token
 from infrastructure.secrets import SecretStore
 from infrastructure.settings import Settings
-from infrastructure.sql import exclusive_setup
+from infrastructure.sql import startup_lock
 
 log = logging.getLogger(__name__)
 
@@ -81,13 +81,16 @@ def create_app(
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        with exclusive_setup(settings.database):
+        with startup_lock(settings.database):
             node = build_node(settings)
-        try:
-            with exclusive_setup(settings.database):
+            try:
                 setup_admin_token(node, announce_admin_token)
                 for hook in STARTUP_HOOKS:
                     hook(node)
+            except BaseException:
+                node.close()
+                raise
+        try:
             node.start()
             app.state.node = node
             yield

@@ -53,14 +53,9 @@ def _serve(args: argparse.Namespace) -> int:
             value = getattr(args, key, None)
             if value is not None:
                 os.environ[variable] = str(value)
-        uvicorn.run(
-            "api.main:app",
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            log_level=args.log_level,
-            factory=False,
-        )
+        from api.serving import run_workers
+
+        run_workers("api.main:app", args.host, args.port, args.workers, args.log_level)
         return 0
     from api.main import build_app
 

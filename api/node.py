@@ -27,6 +27,7 @@ class Node:
     runners: dict[str, ProjectionRunner] = field(default_factory=dict)
     listener: PostgresChangeListener | None = None
     services: dict[str, Any] = field(default_factory=dict)
+    _runners_by_channel: dict[str, list[ProjectionRunner]] = field(default_factory=dict)
 
     @property
     def registry(self) -> Any:
@@ -52,6 +53,7 @@ class Node:
         """Register a projection runner that follows `source` (an Application of this node)."""
         self.runners[runner.name] = runner
         source.add_save_listener(runner.wake)
+        self._runners_by_channel.setdefault(f"{source.name}_events", []).append(runner)
         return runner
 
     def wait_for_registry(self, position: int, timeout: float = 5.0) -> None:
@@ -69,8 +71,10 @@ class Node:
                 self.store.url.conninfo(), self.store.channels, self._on_remote_change
             ).start()
 
-    def _on_remote_change(self, _channel: str) -> None:
-        for runner in self.runners.values():
+    def _on_remote_change(self, channel: str) -> None:
+        # Only the followers of the application that saved: a routed message must not make
+        # the registry's followers query the registry.
+        for runner in self._runners_by_channel.get(channel, ()):
             runner.wake()
 
     def close(self) -> None:

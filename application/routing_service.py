@@ -2,7 +2,8 @@
 
 One `RoutingService.handle` call per inbound request. The order never changes: nothing is
 forwarded before the ledger holds the request, its routing decision and each forwarded leg
-(Received, Routed, Forwarded); the outcome (Answered/Failed per leg, Responded) follows. If the
+(Received, Routed, Forwarded); the outcome (Answered/Failed per leg, Responded) follows,
+written behind the answer (queued before it, committed in the next group commit). If the
 ledger cannot record, `LedgerUnavailableError` is raised and nothing is forwarded.
 
 Hot path: routing decisions read the in-memory routing table and owner index; each request
@@ -124,6 +125,8 @@ _STATUS_CODE = re.compile(rb'"status_code"\s*:\s*(\d{4})')
 
 class MessageRecorder(Protocol):
     async def record(self, *messages: RoutedMessage, bodies: Sequence[Body] = ()) -> int: ...
+
+    def record_behind(self, *messages: RoutedMessage, bodies: Sequence[Body] = ()) -> None: ...
 
 
 Blocking = Callable[..., Awaitable[Any]]
@@ -369,13 +372,12 @@ class RoutingService:
             await self._store(self.links.put, link)
         await self._admit(exchange)
         fact = fact_of(operation)
-        delivery = self.deliverer.deliver(
+        if fact is not None and self.owners.learn(fact):
+            # Known at once for open routing; kept in the store behind, off the answer's path.
+            self._spawn(self._keep_fact(fact))
+        outcome = await self.deliverer.deliver(
             Delivery(leg.target, request.method, leg.url, leg.headers, leg.body)
         )
-        if fact is not None and not self.owners.knows(fact):
-            outcome, _ = await asyncio.gather(delivery, self._learn(fact))
-        else:
-            outcome = await delivery
         message = exchange.message
         assert message is not None
         if isinstance(outcome, DeliveryFailed):
@@ -1022,7 +1024,9 @@ class RoutingService:
         exchange.steps.append(respond)
 
     async def _finish(self, exchange: _Exchange, answer: Answer, bodies: list[Body]) -> Answer:
-        """Record the outcome and what the requester gets; the answer goes out regardless."""
+        """Queue the outcome and what the requester gets, then answer without waiting for its
+        commit: the durability rule is "recorded before forwarding", which `_admit` kept; the
+        outcome rides in the next group commit (a failure there is logged, never silent)."""
         message = exchange.message
         assert message is not None
         exchange.steps = []
@@ -1031,7 +1035,7 @@ class RoutingService:
         for step in exchange.steps:
             step(message)
         try:
-            await self.recorder.record(message, bodies=exchange.bodies)
+            self.recorder.record_behind(message, bodies=exchange.bodies)
         except Exception:
             # Already forwarded (and recorded as such): the requester still gets its answer.
             log.exception("recording the outcome of %s failed", exchange.request_id)
@@ -1094,13 +1098,14 @@ class RoutingService:
         return result
 
     async def _learn(self, fact: Any) -> None:
-        if fact is None or self.owners.knows(fact):
-            return
+        if fact is not None and self.owners.learn(fact):
+            await self._keep_fact(fact)
+
+    async def _keep_fact(self, fact: Any) -> None:
         try:
             await self._blocking(self.owner_facts.add, fact)
         except Exception:
             log.exception("could not keep the owner fact %s", fact)
-        self.owners.learn(fact)
 
     async def _json_problem(self, body: bytes) -> str | None:
         if len(body) > _JSON_IN_THREAD:

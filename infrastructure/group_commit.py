@@ -19,7 +19,7 @@ import queue
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 
 from eventsourcing.persistence import IntegrityError
@@ -46,9 +46,13 @@ class GroupCommitter:
         max_batch: int = 256,
         commit_timeout: float = 3.0,
         breaker_seconds: float = 0.5,
+        linger: float = 0.002,
+        linger_from: int = 4,
     ) -> None:
         self.ledger = ledger
         self.max_batch = max_batch
+        self.linger = linger
+        self.linger_from = linger_from
         self.commit_timeout = commit_timeout
         self.breaker_seconds = breaker_seconds
         self.last_failure: str | None = None
@@ -58,6 +62,7 @@ class GroupCommitter:
         self._thread.start()
         self.batches = 0
         self.items = 0
+        self.behind_failures = 0
 
     @property
     def store_available(self) -> bool:
@@ -82,6 +87,39 @@ class GroupCommitter:
             self._trip("commit did not complete in time")
             raise self._unavailable() from None
 
+    def record_behind(self, *messages: RoutedMessage, bodies: Sequence[Body] = ()) -> None:
+        """Queue for the next commit without waiting for it.
+
+        For the outcome of a message whose request is already recorded as forwarded: the
+        requester need not wait a second commit for its answer. The events are queued before
+        this returns, so they go out in the batch being collected (or the next), and `close`
+        commits everything queued; a failure is logged with the message ids and counted in
+        `behind_failures`, never dropped silently (the ledger then shows the message forwarded
+        without an outcome).
+        """
+        future = self.submit(messages, bodies)
+        ids = sorted({str(message.id) for message in messages})
+        future.add_done_callback(lambda done: self._behind_done(done, ids))
+
+    def _behind_done(self, future: Future[int], ids: list[str]) -> None:
+        error = future.exception()
+        if error is not None:
+            self.behind_failures += 1
+            log.error(
+                "the outcome of message(s) %s was not recorded (%s): %s",
+                ", ".join(ids),
+                self.last_failure or type(error).__name__,
+                error if not isinstance(error, LedgerUnavailableError) else "store unavailable",
+            )
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Return once everything submitted before this call was committed (or failed)."""
+        marker = _Pending((), ())
+        self._queue.put(marker)
+        limit = timeout if timeout is not None else self.commit_timeout * 2
+        if not wait([marker.future], limit).done:
+            raise TimeoutError(f"queued ledger commits did not finish within {limit:g} s")
+
     def record_sync(self, *messages: RoutedMessage, bodies: Sequence[Body] = ()) -> int:
         try:
             return self.submit(messages, bodies).result(self.commit_timeout)
@@ -104,21 +142,32 @@ class GroupCommitter:
         self._thread.join(10)
 
     def _run(self) -> None:
+        last_size = 0
         while True:
             first = self._queue.get()
             if first is None:
                 return
             batch = [first]
+            # Under load (the last batch was not small) wait a moment for more: every commit
+            # costs the same CPU and round trips however many messages it carries. At low
+            # load nothing waits.
+            deadline = time.monotonic() + (self.linger if last_size >= self.linger_from else 0)
             stop = False
             while len(batch) < self.max_batch:
+                remaining = deadline - time.monotonic()
                 try:
-                    item = self._queue.get_nowait()
+                    item = (
+                        self._queue.get(timeout=remaining)
+                        if remaining > 0
+                        else (self._queue.get_nowait())
+                    )
                 except queue.Empty:
                     break
                 if item is None:
                     stop = True
                     break
                 batch.append(item)
+            last_size = len(batch)
             self._commit(batch)
             if stop:
                 return

@@ -31,6 +31,7 @@ class ProjectionRunner:
         *,
         batch_size: int = 500,
         poll_interval: float = 1.0,
+        min_interval: float = 0.0,
         on_progress: Callable[[int], None] | None = None,
     ) -> None:
         self.source = source
@@ -38,11 +39,12 @@ class ProjectionRunner:
         self.view = view
         self.batch_size = batch_size
         self.poll_interval = poll_interval
+        self.min_interval = min_interval
         self.on_progress = on_progress
         self._position = view.position()
         self._progress = threading.Condition()
         self._loop = BackgroundLoop(
-            f"projection-{projection.name}", self.step, poll_interval, lambda: self._position
+            f"projection-{projection.name}", self._paced_step, poll_interval, lambda: self._position
         )
 
     @property
@@ -66,6 +68,14 @@ class ProjectionRunner:
 
     def stop(self, timeout: float = 5.0) -> None:
         self._loop.stop(timeout)
+
+    def _paced_step(self) -> int:
+        processed = self.step()
+        if 0 < processed < self.batch_size and self.min_interval:
+            # Caught up on a busy log: let the next batch gather instead of following every
+            # commit with a read and a transaction of its own.
+            self._loop.pause(self.min_interval)
+        return processed
 
     def run_until_caught_up(self) -> int:
         """Process batches in this thread until nothing is left; returns events processed."""

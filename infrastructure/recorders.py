@@ -12,6 +12,7 @@ read here is the true head even when several nodes write one ledger concurrently
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -121,6 +122,7 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             "INSERT INTO {schema}.{table} (position, notification_id, originator_id, "
             "originator_version, prev_hash, hash) VALUES (%s, %s, %s, %s, %s, %s)"
         ).format(schema=schema, table=Identifier(CHAIN_TABLE))
+        self._head_reads = threading.local()
 
     def _insert_events(
         self,
@@ -141,6 +143,19 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             curs.executemany(self.redact_body_statement, [(sha,) for sha in redact_bodies])
         super()._insert_events(curs, stored_events, **kwargs)
 
+    def _insert_stored_events(
+        self,
+        curs: Cursor[DictRow],
+        stored_events: Sequence[StoredEvent],
+        **kwargs: Any,
+    ) -> None:
+        super()._insert_stored_events(curs, stored_events, **kwargs)
+        # Queued behind the lock and the insert in the same pipeline, so the chain head comes
+        # back with the notification ids in one round trip instead of a second one.
+        head_cursor = curs.connection.cursor()
+        head_cursor.execute(self.select_chain_head_statement)
+        self._head_reads.cursor = head_cursor
+
     def _fetch_ids_after_insert_events(
         self,
         curs: Cursor[DictRow],
@@ -149,9 +164,10 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
     ) -> Sequence[int] | None:
         # Still inside the transaction that holds the EXCLUSIVE lock on the events table.
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        head_cursor: Cursor[DictRow] = self._head_reads.__dict__.pop("cursor")
+        with head_cursor:
+            row = head_cursor.fetchone()
         if ids:
-            curs.execute(self.select_chain_head_statement)
-            row = curs.fetchone()
             head: ChainLink | None = link_from_row(row) if row else None
             links = extend_chain(head, chain_records(ids, stored_events))
             curs.executemany(self.insert_link_statement, [_link_params(link) for link in links])

@@ -167,6 +167,24 @@ class PostgresDatabase(Database):
         self.pool.close()
 
 
+@contextmanager
+def startup_lock(url: DatabaseUrl) -> Iterator[None]:
+    """Serialise the start-ups of processes sharing one PostgreSQL schema (uvicorn workers,
+    nodes): CREATE TABLE IF NOT EXISTS is not safe against a concurrent create of the same
+    table, the loser fails on pg_type's unique index. SQLite's write lock serialises by itself."""
+    if not url.is_postgres:
+        yield
+        return
+    with psycopg.connect(url.conninfo(), autocommit=True, connect_timeout=5) as conn:
+        # A session lock: released by the unlock, or by the connection closing if we crash.
+        key = f"ocpi-ledger start-up {url.dbname}.{url.schema}"
+        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
+
+
 def ensure_postgres_schema(url: DatabaseUrl) -> None:
     with psycopg.connect(url.conninfo(), autocommit=True, connect_timeout=5) as conn:
         conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{url.schema}"')
@@ -176,23 +194,3 @@ def open_database(url: DatabaseUrl, sqlite_path: str | None = None) -> Database:
     if url.is_postgres:
         return PostgresDatabase(url)
     return SqliteDatabase(sqlite_path or url.sqlite_path)
-
-
-@contextmanager
-def exclusive_setup(url: DatabaseUrl) -> Iterator[None]:
-    """Serialise start-up (table, type and function creation) of nodes sharing one schema.
-
-    PostgreSQL's catalog does not tolerate concurrent `CREATE ... IF NOT EXISTS` / `CREATE OR
-    REPLACE FUNCTION` on the same names ("tuple concurrently updated"); two nodes starting
-    together on one ledger take turns through an advisory lock keyed by the schema.
-    SQLite serialises DDL through its file lock already.
-    """
-    if not url.is_postgres:
-        yield
-        return
-    with psycopg.connect(url.conninfo(), autocommit=True, connect_timeout=5) as conn:
-        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"ocpi-ledger/{url.schema}",))
-        try:
-            yield
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (f"ocpi-ledger/{url.schema}",))

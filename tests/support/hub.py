@@ -177,8 +177,17 @@ class HubUnderTest:
     # ---- the ledger ------------------------------------------------------------------------
 
     def events(self, peer: Peer, request_id: str, attempt: int = 0) -> list[Any]:
+        # Outcomes are recorded behind the answer: read once the queued ones are committed.
+        self.node.committer.flush()
         identifier = message_id(str(peer.connection_id), request_id, attempt)
         return list(self.node.ledger.repository.event_store.get(identifier))
+
+    def verify_ledger(self) -> Any:
+        """The chain verification of everything recorded so far, queued outcomes included."""
+        from infrastructure.ledger_chain import verify_ledger
+
+        self.node.committer.flush()
+        return verify_ledger(self.node.services["ledger_archive"])
 
     def event_names(self, peer: Peer, request_id: str, attempt: int = 0) -> list[str]:
         return [type(event).__name__ for event in self.events(peer, request_id, attempt)]

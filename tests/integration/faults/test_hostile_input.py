@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, given, settings
 
 from domain.values import Role
 from infrastructure.database_url import DatabaseUrl
-from infrastructure.ledger_chain import verify_ledger
 from tests.support.hub import HubUnderTest, Peer
 
 
@@ -51,7 +50,7 @@ def test_malformed_headers_bodies_and_encodings_get_clear_errors_and_the_chain_v
             _clean(response)
             assert response.status_code != 200 or response.json()["status_code"] != 1000, extra
         assert cpo.platform.requests == []
-        report = verify_ledger(hub.node.services["ledger_archive"])
+        report = hub.verify_ledger()
         assert report.ok, report.problems
 
 

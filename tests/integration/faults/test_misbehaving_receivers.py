@@ -19,7 +19,6 @@ import httpx
 
 from domain.values import Role
 from infrastructure.database_url import DatabaseUrl
-from infrastructure.ledger_chain import verify_ledger
 from tests.support.fake_platform import Reply, envelope
 from tests.support.hub import HubUnderTest, Peer
 
@@ -128,5 +127,5 @@ def test_a_binary_answer_is_relayed_and_the_ledger_chain_still_verifies(
     cpo.platform.on("GET", "/", Reply(200, b"\x00\xff not json"))
     answer = emsp.call("GET", "locations", "sender", to=cpo.party, request_id="bin")
     assert answer.content == b"\x00\xff not json"
-    report = verify_ledger(hub.node.services["ledger_archive"])
+    report = hub.verify_ledger()
     assert report.ok and report.records >= 5, report.problems

@@ -119,3 +119,44 @@ def test_a_store_outage_is_reported_fast_and_clearly_then_probed_again() -> None
         assert ledger.attempts == 2  # the breaker let one probe through
     finally:
         committer.close()
+
+
+def test_an_outcome_recorded_behind_is_in_the_ledger_once_the_committer_is_flushed(
+    store: Store,
+) -> None:
+    committer = GroupCommitter(store.ledger)
+    try:
+        message = received("behind")
+        message.route("DIRECT", ["NL*EMS"], "to header")
+        committer.record_sync(message)
+        message.respond(200, 1000, 1.5, {}, None, 0)
+        committer.record_behind(message)
+        committer.flush()
+        loaded = store.ledger.get_message(message.id)
+        assert loaded is not None and loaded.version == message.version
+        assert committer.behind_failures == 0
+    finally:
+        committer.close()
+
+
+def test_closing_the_committer_commits_what_was_queued_behind(store: Store) -> None:
+    committer = GroupCommitter(store.ledger)
+    queued = [received(f"queued-{n}") for n in range(20)]
+    for message in queued:
+        committer.record_behind(message)
+    committer.close()
+    assert all(store.ledger.get_message(m.id) is not None for m in queued)
+
+
+def test_an_outcome_that_cannot_be_recorded_behind_is_counted_and_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    committer = GroupCommitter(BrokenLedger())  # type: ignore[arg-type]
+    message = received("lost")
+    try:
+        committer.record_behind(message)
+        committer.flush()
+    finally:
+        committer.close()
+    assert committer.behind_failures == 1
+    assert str(message.id) in caplog.text and "was not recorded" in caplog.text

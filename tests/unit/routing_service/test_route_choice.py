@@ -42,6 +42,10 @@ class FakeRecorder:
             self.events.extend(message.collect_events())
         return len(self.events)
 
+    def record_behind(self, *messages: RoutedMessage, bodies: Sequence[Body] = ()) -> None:
+        for message in messages:
+            self.events.extend(message.collect_events())
+
 
 def connection(connection_id: str, status: ConnectionStatus, roles: tuple[PartyKey, ...]) -> Any:
     url = f"https://{connection_id}.example.com/ocpi/tariffs/sender"
