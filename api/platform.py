@@ -71,8 +71,6 @@ def backend_caller(node: Node, request: Request) -> tuple[ConnectionEntry, Local
     return connection, backend
 
 
-@router.api_route("/egress/{module}/{interface}", methods=METHODS)
-@router.api_route("/egress/{module}/{interface}/{rest:path}", methods=METHODS)
 async def egress(request: Request, module: str, interface: str, rest: str = "") -> Response:
     from api.routers.routing import serve_routed  # the routing router imports this module
 
@@ -98,3 +96,15 @@ async def egress(request: Request, module: str, interface: str, rest: str = "") 
         headers["x-ledger-route"] = answer.via
         headers["x-ledger-route-reason"] = answer.reason.encode("ascii", "replace").decode()
     return Response(answer.body, status_code=answer.http_status, headers=headers)
+
+
+# One route per method and path: FastAPI gives a multi-method route a single operation id,
+# which makes the OpenAPI description ambiguous for clients and fuzzers.
+for _method in METHODS:
+    for _path in ("/egress/{module}/{interface}", "/egress/{module}/{interface}/{rest:path}"):
+        router.add_api_route(
+            _path,
+            egress,
+            methods=[_method],
+            name=f"egress_{_method.lower()}{'_path' if 'rest' in _path else ''}",
+        )
