@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 
 from api import platform
 from api.audit_setup import install_audit
@@ -110,5 +112,14 @@ def create_app(
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+
+    def openapi_with_routed_endpoints() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+            schema["paths"].update(routing.openapi_paths())
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi_with_routed_endpoints  # type: ignore[method-assign]
     app.add_middleware(RequestIdMiddleware)
     return app
