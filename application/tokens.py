@@ -8,8 +8,15 @@ import secrets
 
 
 def new_token() -> str:
-    """A 43-character URL-safe token: printable ASCII within OCPI's string(64)."""
-    return secrets.token_urlsafe(32)
+    """A 43-character URL-safe token: printable ASCII within OCPI's string(64).
+
+    Never starting with "-": operators paste tokens into command lines, where a leading dash
+    reads as an option (`ocpi-ledger connect URL -abc...`).
+    """
+    while True:
+        token = secrets.token_urlsafe(32)
+        if not token.startswith("-"):
+            return token
 
 
 def hash_token(token: str) -> str:
