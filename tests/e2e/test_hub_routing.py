@@ -9,13 +9,13 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from application.tokens import hash_token, new_token
 from domain.messages import message_id
-from domain.values import OCPI_VERSION, Role
+from domain.values import Role
 from infrastructure.database_url import DatabaseUrl
 from infrastructure.store import open_store
 from tests.e2e.nodes import free_port, start_node, wait_until_serving
 from tests.support.fake_platform import FakePlatform
+from tests.support.registration import register_platform
 
 
 @pytest.fixture
@@ -28,23 +28,7 @@ def platforms() -> Iterator[tuple[FakePlatform, FakePlatform]]:
 
 def register(url: DatabaseUrl, platform: FakePlatform, role: Role, party_id: str) -> str:
     """Connect a platform straight through the registry; returns the token it calls us with."""
-    store = open_store(url)
-    try:
-        connection_id, _token_a, _ = store.registry.invite(platform.name)
-        token = new_token()
-        store.registry.register_connection(
-            connection_id,
-            OCPI_VERSION,
-            f"{platform.url}/ocpi/versions",
-            platform.endpoints_for(role),
-            [{"role": str(role), "country_code": "NL", "party_id": party_id,
-              "business_details": {"name": party_id}}],
-            hash_token(token),
-            f"outbound-{party_id}",
-        )  # fmt: skip
-    finally:
-        store.close()
-    return token
+    return register_platform(url, platform, role, party_id)[1]
 
 
 def test_a_served_hub_relays_a_token_push_and_its_ledger_holds_it(

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from application.tokens import hash_token, new_token
 from domain.messages import message_id
-from domain.values import OCPI_VERSION, Role
+from domain.values import Role
 from infrastructure.database_url import DatabaseUrl
 from infrastructure.store import open_store
 from tests.e2e.nodes import ADMIN_TOKEN, REPO, database_url_text
 from tests.support.fake_platform import FakePlatform
+from tests.support.registration import register_platform
 
 
 def kill_hard(process: subprocess.Popen[str]) -> None:
@@ -67,31 +67,9 @@ class Sender:
 def connect_pair(url: DatabaseUrl, cpo: FakePlatform, emsp: FakePlatform, n: str) -> Sender:
     """Register a CPO and an eMSP platform straight through the registry (as another node or
     an operator's tool would): the nodes learn them from the shared event store."""
-    _register(url, cpo, Role.CPO, f"C{n}")
-    connection_id, token = _register(url, emsp, Role.EMSP, f"E{n}")
+    register_platform(url, cpo, Role.CPO, f"C{n}")
+    connection_id, token = register_platform(url, emsp, Role.EMSP, f"E{n}")
     return Sender(token, f"E{n}", connection_id, f"C{n}")
-
-
-def _register(
-    url: DatabaseUrl, platform: FakePlatform, role: Role, party_id: str
-) -> tuple[str, str]:
-    store = open_store(url)
-    try:
-        connection_id, _token_a, _ = store.registry.invite(platform.name)
-        token = new_token()
-        store.registry.register_connection(
-            connection_id,
-            OCPI_VERSION,
-            f"{platform.url}/ocpi/versions",
-            platform.endpoints_for(role),
-            [{"role": str(role), "country_code": "NL", "party_id": party_id,
-              "business_details": {"name": party_id}}],
-            hash_token(token),
-            f"outbound-{party_id}",
-        )  # fmt: skip
-    finally:
-        store.close()
-    return str(connection_id), token
 
 
 def wait_routing(sender: Sender, port: int, timeout: float = 10) -> float:
