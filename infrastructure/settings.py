@@ -39,7 +39,6 @@ class Settings:
     """Requests in flight to one receiver at a time; more wait their turn."""
     rate_limits: dict[str, Limit] = field(default_factory=dict)
     """Per sending party and module (`*` = any other module), per node; empty = no limit."""
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_hub(self) -> bool:

@@ -188,9 +188,3 @@ def startup_lock(url: DatabaseUrl) -> Iterator[None]:
 def ensure_postgres_schema(url: DatabaseUrl) -> None:
     with psycopg.connect(url.conninfo(), autocommit=True, connect_timeout=5) as conn:
         conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{url.schema}"')
-
-
-def open_database(url: DatabaseUrl, sqlite_path: str | None = None) -> Database:
-    if url.is_postgres:
-        return PostgresDatabase(url)
-    return SqliteDatabase(sqlite_path or url.sqlite_path)
