@@ -118,6 +118,9 @@ class ProjectionRunner:
                 self._progress.wait(min(remaining, 0.05))
 
     def _advance(self, position: int) -> None:
+        # Cleared before waiters wake: a caller who saw the view catch up must not see the
+        # error of a failure it has already recovered from.
+        self._loop.last_error = None
         with self._progress:
             if position != self._position:
                 self._position = position

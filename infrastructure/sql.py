@@ -133,6 +133,15 @@ class SqliteDatabase(Database):
         self._local = threading.local()
 
 
+RECONNECT_TIMEOUT = 10.0
+"""Seconds a psycopg pool keeps retrying a failed connect before it starts over.
+
+The pool's default (5 min) backs off up to minutes between attempts, and while it retries it
+does not try to grow again: after a short outage or a moment of "too many clients" the pool
+stays short of connections and callers time out long after the server is fine again.
+"""
+
+
 class PostgresDatabase(Database):
     dialect = "postgres"
 
@@ -148,6 +157,7 @@ class PostgresDatabase(Database):
                 "connect_timeout": 5,
             },
             timeout=10,
+            reconnect_timeout=RECONNECT_TIMEOUT,
             open=True,
         )
 

@@ -17,7 +17,13 @@ from application.ledger import MessageLedger
 from application.registry import Registry
 from infrastructure.database_url import DatabaseUrl
 from infrastructure.recorders import PostgresLedgerRecorder, SQLiteLedgerRecorder
-from infrastructure.sql import Database, PostgresDatabase, SqliteDatabase, ensure_postgres_schema
+from infrastructure.sql import (
+    RECONNECT_TIMEOUT,
+    Database,
+    PostgresDatabase,
+    SqliteDatabase,
+    ensure_postgres_schema,
+)
 from infrastructure.transcoding import MroJSONTranscoder
 
 
@@ -84,6 +90,9 @@ def open_store(url: DatabaseUrl) -> Store:
         ensure_postgres_schema(url)
         registry = Registry(env=app_env(url, ""))
         ledger = MessageLedger(env=app_env(url, "", PostgresLedgerRecorder))
+        for app in (registry, ledger):
+            # The library's pools take no setting for it; see RECONNECT_TIMEOUT.
+            app.recorder.datastore.pool.reconnect_timeout = RECONNECT_TIMEOUT  # type: ignore[attr-defined]
         registry_db: Database = PostgresDatabase(url, max_size=6)
         ledger_db: Database = PostgresDatabase(url, max_size=8)
     else:

@@ -9,9 +9,11 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from psycopg_pool import PoolTimeout
 
 from domain.values import Role
 from infrastructure.database_url import DatabaseUrl
+from infrastructure.sql import PostgresDatabase
 from tests.support.hub import HubUnderTest
 from tests.support.servers import wait_for
 from tests.support.tcp_proxy import TcpProxy
@@ -59,3 +61,25 @@ def test_while_the_store_is_down_requests_get_a_fast_503_and_nothing_is_forwarde
         head = hub.node.ledger.recorder.max_notification_id()
         hub.node.runners["audit"].wait(head, timeout=15)
         assert hub.node.runners["audit"].last_error is None
+
+
+def test_a_read_model_pool_connects_again_soon_after_a_long_outage(
+    postgres_url: DatabaseUrl, proxy: TcpProxy
+) -> None:
+    """psycopg's pool, left to its defaults, retries a failed connect with a growing backoff
+    for five minutes and does not grow meanwhile: after a 15 s outage its next try would come
+    14 s after the store is back. Ours gives up after RECONNECT_TIMEOUT and starts afresh on
+    demand."""
+    through_proxy = dataclasses.replace(postgres_url, host="127.0.0.1", port=proxy.port)
+    database = PostgresDatabase(through_proxy, min_size=0, max_size=2)
+    try:
+        proxy.cut()
+        with pytest.raises(PoolTimeout):
+            database.query("SELECT 1")  # the pool starts trying, and failing, to connect
+        time.sleep(17 - 10)  # a 17 s outage: the query above waited 10 s for the pool
+        proxy.restore()
+        started = time.monotonic()
+        assert database.query("SELECT 1 AS one") == [{"one": 1}]
+        assert time.monotonic() - started < 5
+    finally:
+        database.close()
