@@ -17,9 +17,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from infrastructure.forwarder import cache_missing_sniffio
+from infrastructure.http_pools import ShardedPool, shared_ssl_context
 
-# The node's httpx fix applies to the baseline too, so the comparison is of the ledger and
-# routing alone.
+# The node's httpx fixes (sniffio, small pools) apply to the baseline too, so the comparison is
+# of the ledger and routing alone.
 cache_missing_sniffio()
 
 UPSTREAM = os.environ.get("BENCH_UPSTREAM", "http://127.0.0.1:9000")
@@ -30,19 +31,25 @@ _DROP = {"host", "content-length", "connection", "keep-alive", "transfer-encodin
 @asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     # The same pool settings as the node's forwarder (infrastructure/forwarder.py).
-    limits = httpx.Limits(max_connections=512, max_keepalive_connections=512, keepalive_expiry=30)
-    async with httpx.AsyncClient(timeout=10, limits=limits) as client:
-        app.state.client = client
-        yield
+    def make_client(connections: int) -> httpx.AsyncClient:
+        limits = httpx.Limits(
+            max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=30
+        )
+        return httpx.AsyncClient(timeout=10, limits=limits, verify=shared_ssl_context())
+
+    app.state.pool = ShardedPool(make_client, 64)
+    yield
+    await app.state.pool.aclose()
 
 
 async def proxy(request: Request) -> Response:
-    client: httpx.AsyncClient = request.app.state.client
+    pool: ShardedPool = request.app.state.pool
     headers = {k: v for k, v in request.headers.items() if k not in _DROP}
     url = UPSTREAM + request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    upstream = await client.request(
-        request.method, url, headers=headers, content=await request.body()
-    )
+    async with pool.client() as client:
+        upstream = await client.request(
+            request.method, url, headers=headers, content=await request.body()
+        )
     relayed = {k: v for k, v in upstream.headers.items() if k not in _DROP}
     return Response(upstream.content, status_code=upstream.status_code, headers=relayed)
 

@@ -1,10 +1,9 @@
-"""The load generator: wrk with bench/put_token.lua (OCPI headers, unique X-Request-IDs).
+"""The load generators: OCPI token pushes with every routing header and unique X-Request-IDs.
 
-Saturation: closed loop, 1 thread, 32 connections, for `duration` s: requests/s at saturation.
-Moderate rate: 4 connections that each pause 20 ms after every answer (wrk's `delay()`), which
-gives about 190 req/s; latency p50/p99 are wrk's, measured per request from send to answer.
-wrk2 (constant-rate, coordinated-omission corrected) is not packaged; at this rate the latency is
-far below the 20 ms pause, so the closed loop rarely delays a request it would have sent.
+Saturation: wrk with bench/put_token.lua, closed loop, 1 thread, 32 connections: requests/s.
+Latency: bench/paced.py, open loop at a fixed 200 requests/s, each latency measured from the
+instant the request was due (wrk's closed loop hides stalls and, with pauses between requests,
+lets its connections fall into lockstep; wrk2 is not packaged).
 """
 
 from __future__ import annotations
@@ -16,10 +15,12 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.paced import PacedResult, paced
+
 SCRIPT = Path(__file__).with_name("put_token.lua")
 SATURATION_CONNECTIONS = 32
-MODERATE_CONNECTIONS = 4
-MODERATE_DELAY_MS = 20
+MODERATE_RATE = 200.0
+"""Requests/s of the latency pass: the rate the issue's latency targets are set at."""
 
 
 @dataclass(frozen=True)
@@ -53,14 +54,11 @@ def ensure_wrk() -> str:
     return found
 
 
-def wrk(
-    url: str, prefix: str, authorization: str, seconds: float, connections: int, delay_ms: int = 0
-) -> WrkResult:
+def wrk(url: str, prefix: str, authorization: str, seconds: float, connections: int) -> WrkResult:
     env = {
         **os.environ,
         "BENCH_AUTH": authorization,
         "BENCH_PREFIX": prefix,
-        "BENCH_DELAY_MS": str(delay_ms),
     }
     command = [ensure_wrk(), "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s"]
     command += ["-s", str(SCRIPT), url]
@@ -87,5 +85,6 @@ def saturate(url: str, prefix: str, authorization: str, seconds: float) -> WrkRe
     return wrk(url, prefix, authorization, seconds, SATURATION_CONNECTIONS)
 
 
-def moderate(url: str, prefix: str, authorization: str, seconds: float) -> WrkResult:
-    return wrk(url, prefix, authorization, seconds, MODERATE_CONNECTIONS, MODERATE_DELAY_MS)
+def moderate(url: str, prefix: str, authorization: str, seconds: float) -> PacedResult:
+    """Latency at the fixed rate of the targets, open loop (see bench/paced.py)."""
+    return paced(url, prefix, authorization, MODERATE_RATE, seconds)

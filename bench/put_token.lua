@@ -1,10 +1,8 @@
 -- wrk script: OCPI token pushes eMSP NL*EMA -> CPO NL*CPA with every OCPI routing header,
 -- a unique X-Request-ID per request (a repeated one would be recorded as a retry), 1000 token
--- uids in turn. BENCH_DELAY_MS > 0 makes each connection pause between requests (the fixed
--- moderate rate of the latency pass: rate ~= connections / (delay + latency)).
+-- uids in turn (the saturation pass; the latency pass is bench/paced.py).
 local token = os.getenv("BENCH_AUTH") or "Token none"
 local prefix = os.getenv("BENCH_PREFIX") or "/ocpi/2.2.1/tokens/receiver/NL/EMA/"
-local pause = tonumber(os.getenv("BENCH_DELAY_MS") or "0")
 local counter = 0
 local thread_id = 0
 local threads = {}
@@ -37,10 +35,6 @@ function request()
     ["OCPI-to-party-id"] = "CPA",
   }
   return wrk.format("PUT", prefix .. uid, headers, string.format(body, uid))
-end
-
-function delay()
-  return pause
 end
 
 local bad = 0

@@ -40,7 +40,7 @@ NODE_PREFIX = "/ocpi/2.2.1/tokens/receiver/NL/EMA/"
 class Pass:
     name: str
     saturation: load.WrkResult
-    moderate: load.WrkResult
+    moderate: load.PacedResult
     load_before: str
     cpu_ms: float
     """CPU time the server process(es) spent per request during the saturation pass."""
@@ -142,7 +142,7 @@ def failed_pass(name: str, error: Exception) -> Pass:
     """A pass that could not run: reported in the table instead of ending the whole run."""
     print(f"{name:28} FAILED: {error}", flush=True)
     nothing = load.WrkResult(0, 1, 0, 0, 0, 0, 0, 0)
-    result = Pass(name, nothing, nothing, loadavg(), 0)
+    result = Pass(name, nothing, load.PacedResult(0, 0, 0, 0, 0, 0, 0), loadavg(), 0)
     result.notes.append(f"FAILED: {str(error).splitlines()[0][:300]}")
     return result
 
@@ -206,7 +206,7 @@ def routing_table(passes: list[Pass]) -> list[str]:
     baselines = {p.name.split(", ")[1]: p for p in passes if p.name.startswith("baseline")}
     lines = [
         "| pass | req/s at saturation | vs baseline | server CPU ms/req | CPU vs baseline "
-        "| rate (moderate) | p50 ms | p99 ms | p50 - direct | p99 - direct | load avg before |",
+        "| rate (paced) | p50 ms | p99 ms | p50 - direct | p99 - direct | load avg before |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for p in passes:

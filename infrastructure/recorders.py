@@ -107,20 +107,35 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             )
             for statement in chain_ddl()
         )
-        self.insert_body_statement = SQL(
+        # One statement per table whatever the batch size, each row's columns as parallel
+        # arrays: psycopg dumps arrays of plain types in C, while the library's array of
+        # composite rows is dumped in Python, and executemany costs a statement per row.
+        self.insert_bodies_statement = SQL(
             "INSERT INTO {schema}.{table} AS b (sha256, content_type, size, body) "
-            "VALUES (%s, %s, %s, %s) ON CONFLICT (sha256) DO UPDATE SET stored_at = now(), "
+            "SELECT * FROM unnest(%b::text[], %b::text[], %b::int[], %b::bytea[]) "
+            "ON CONFLICT (sha256) DO UPDATE SET stored_at = now(), "
             "body = COALESCE(b.body, excluded.body)"
         ).format(schema=schema, table=Identifier(BODIES_TABLE))
-        self.redact_body_statement = SQL(
-            "UPDATE {schema}.{table} SET body = NULL WHERE sha256 = %s"
+        self.redact_bodies_statement = SQL(
+            "UPDATE {schema}.{table} SET body = NULL WHERE sha256 = ANY(%s::text[])"
         ).format(schema=schema, table=Identifier(BODIES_TABLE))
+        self.insert_ledger_events_statement = SQL(
+            "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
+            "SELECT * FROM unnest(%b::{id_type}[], %b::bigint[], %b::text[], %b::bytea[]) "
+            "RETURNING notification_id"
+        ).format(
+            schema=schema,
+            table=Identifier(self.events_table_name),
+            id_type=SQL(self.datastore.originator_id_type),
+        )
         self.select_chain_head_statement = SQL(
             "SELECT * FROM {schema}.{table} ORDER BY position DESC LIMIT 1"
         ).format(schema=schema, table=Identifier(CHAIN_TABLE))
-        self.insert_link_statement = SQL(
+        self.insert_links_statement = SQL(
             "INSERT INTO {schema}.{table} (position, notification_id, originator_id, "
-            "originator_version, prev_hash, hash) VALUES (%s, %s, %s, %s, %s, %s)"
+            "originator_version, prev_hash, hash) "
+            "SELECT * FROM unnest(%b::bigint[], %b::bigint[], %b::text[], %b::bigint[], "
+            "%b::text[], %b::text[])"
         ).format(schema=schema, table=Identifier(CHAIN_TABLE))
         self._head_reads = threading.local()
 
@@ -135,12 +150,10 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
     ) -> None:
         if bodies:
             # Sorted, so two transactions upserting the same bodies lock them in one order.
-            curs.executemany(
-                self.insert_body_statement,
-                sorted((sha, ctype, len(body), body) for sha, ctype, body in bodies),
-            )
+            rows = sorted((sha, ctype, len(body), body) for sha, ctype, body in bodies)
+            curs.execute(self.insert_bodies_statement, _columns(rows, 4), prepare=True)
         if redact_bodies:
-            curs.executemany(self.redact_body_statement, [(sha,) for sha in redact_bodies])
+            curs.execute(self.redact_bodies_statement, (list(redact_bodies),), prepare=True)
         super()._insert_events(curs, stored_events, **kwargs)
 
     def _insert_stored_events(
@@ -149,11 +162,22 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         stored_events: Sequence[StoredEvent],
         **kwargs: Any,
     ) -> None:
-        super()._insert_stored_events(curs, stored_events, **kwargs)
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        curs.execute(
+            self.insert_ledger_events_statement,
+            (
+                [e.originator_id for e in stored_events],
+                [e.originator_version for e in stored_events],
+                [e.topic for e in stored_events],
+                [e.state for e in stored_events],
+            ),
+            prepare=True,
+        )
         # Queued behind the lock and the insert in the same pipeline, so the chain head comes
         # back with the notification ids in one round trip instead of a second one.
         head_cursor = curs.connection.cursor()
-        head_cursor.execute(self.select_chain_head_statement)
+        head_cursor.execute(self.select_chain_head_statement, prepare=True)
         self._head_reads.cursor = head_cursor
 
     def _fetch_ids_after_insert_events(
@@ -170,8 +194,17 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         if ids:
             head: ChainLink | None = link_from_row(row) if row else None
             links = extend_chain(head, chain_records(ids, stored_events))
-            curs.executemany(self.insert_link_statement, [_link_params(link) for link in links])
+            curs.execute(
+                self.insert_links_statement,
+                _columns([_link_params(link) for link in links], 6),
+                prepare=True,
+            )
         return ids
+
+
+def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    """Rows to parallel column lists, the parameters of an `unnest(...)` insert."""
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
 
 
 def _link_params(link: ChainLink) -> tuple[int, int, str, int, str, str]:
