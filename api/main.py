@@ -9,7 +9,6 @@ from fastapi import FastAPI
 from api.app import create_app
 from infrastructure.settings import Settings, load_settings
 
-
 GIL_SWITCH_INTERVAL = 0.001
 """Seconds a thread may hold the GIL while another waits for it (CPython's default: 5 ms).
 

@@ -10,7 +10,7 @@ POST, commands), from the request body while the body is kept.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -53,6 +53,7 @@ class AuditWriter(Protocol):
     def put_message(self, row: dict[str, Any]) -> None: ...
     def add_keys(self, message_id: str, received_us: int, keys: Iterable[str]) -> None: ...
     def body(self, sha256: str) -> bytes | None: ...
+    def preload_bodies(self, hashes: Iterable[str]) -> None: ...
 
 
 def party_keys(a: str | None, b: str | None) -> list[str]:
@@ -61,6 +62,9 @@ def party_keys(a: str | None, b: str | None) -> list[str]:
         keys += [f"pc:{a}|{b}", f"pc:{b}|{a}"]
     return keys
 
+
+_BODY_METHODS = ("POST", "PUT", "PATCH")
+"""Requests whose body may name the object (a token uid, a location id) the message is about."""
 
 _BODY_ID_FIELDS = (
     ("id",),
@@ -119,6 +123,15 @@ def path_object_ids(operation: Operation | None) -> list[str]:
 class AuditProjection(Projection[AuditWriter]):
     name = "audit"
 
+    def prepare(self, events: Sequence[Any], writer: AuditWriter) -> None:
+        writer.preload_bodies(
+            event.body_sha256
+            for event in events
+            if isinstance(event, RoutedMessage.Received)
+            and event.body_sha256
+            and event.method in _BODY_METHODS
+        )
+
     def process(self, event: Any, writer: AuditWriter) -> None:
         if not isinstance(event, RoutedMessage.Event):
             return
@@ -174,7 +187,7 @@ class AuditProjection(Projection[AuditWriter]):
         received_us = epoch_us(event.timestamp)
         operation = operation_of(event)
         object_ids = path_object_ids(operation)
-        if event.body_sha256 and event.method in ("POST", "PUT", "PATCH"):
+        if event.body_sha256 and event.method in _BODY_METHODS:
             object_ids += body_object_ids(writer.body(event.body_sha256))
         object_ids = list(dict.fromkeys(object_ids))
         writer.put_message(

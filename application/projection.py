@@ -18,6 +18,10 @@ class Projection(ABC, Generic[W]):
     @abstractmethod
     def process(self, event: Any, writer: W) -> None: ...
 
+    def prepare(self, events: Sequence[Any], writer: W) -> None:
+        """Called once per batch before `process`: read in one query what processing the
+        events one by one would read with a query each."""
+
 
 class TrackedView(ABC, Generic[W]):
     """A view that stores, atomically with its rows, how far into the event log it has read."""

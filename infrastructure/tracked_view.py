@@ -63,6 +63,7 @@ class SqlTrackedView(TrackedView[W], Generic[W]):
             if moved != 1:
                 return False
             writer = self.writer(cursor)
+            projection.prepare(events, writer)
             for event in events:
                 projection.process(event, writer)
             # Writers that batch their rows in memory write them here, in the same transaction.
