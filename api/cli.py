@@ -47,20 +47,32 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"ocpi-ledger: {error}", file=sys.stderr)
         return 2
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s %(message)s")
-    if args.workers > 1:
-        # Workers are separate processes: they re-read settings from the environment.
-        for key, (variable, _default) in SETTING_VARIABLES.items():
-            value = getattr(args, key, None)
-            if value is not None:
-                os.environ[variable] = str(value)
-        from api.serving import run_workers
+    # Workers and the views process re-read settings from the environment.
+    flags = {
+        variable: str(getattr(args, key))
+        for key, (variable, _default) in SETTING_VARIABLES.items()
+        if getattr(args, key, None) is not None
+    }
+    views = None
+    if settings.ledger_views == "process":
+        from api import views_process
 
-        run_workers("api.main:app", args.host, args.port, args.workers, args.log_level)
+        views = views_process.start_beside(flags)
+    try:
+        if args.workers > 1:
+            os.environ.update(flags)
+            from api.serving import run_workers
+
+            run_workers("api.main:app", args.host, args.port, args.workers, args.log_level)
+            return 0
+        from api.main import build_app
+
+        app = build_app(settings)
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
         return 0
-    from api.main import build_app
-
-    uvicorn.run(build_app(settings), host=args.host, port=args.port, log_level=args.log_level)
-    return 0
+    finally:
+        if views is not None:
+            views_process.stop(views)
 
 
 COMMANDS["serve"] = (_configure_serve, _serve)
@@ -71,8 +83,10 @@ def _load_commands() -> None:
     import api.cli_admin
     import api.cli_audit
     import api.demo.command
+    from api import views_process
 
     api.cli_admin.register(COMMANDS)
+    COMMANDS["views"] = (views_process.configure, views_process.run)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -102,13 +102,20 @@ def uvicorn_server(name: str, app: str, env: dict[str, str], workers: int = 1) -
     return Server(name, command, port, env)
 
 
-def node_server(name: str, database_url: str, workers: int = 1, repo: Path = REPO) -> Server:
+def node_server(
+    name: str,
+    database_url: str,
+    workers: int = 1,
+    repo: Path = REPO,
+    settings: dict[str, str] | None = None,
+) -> Server:
     """`ocpi-ledger serve` from `repo` (another checkout compares code versions in one run)."""
     port = free_port()
     env = {
         "OCPI_LEDGER_DATABASE_URL": database_url,
         "OCPI_LEDGER_BASE_URL": f"http://127.0.0.1:{port}",
         "OCPI_LEDGER_ADMIN_TOKEN": ADMIN_TOKEN,
+        **(settings or {}),
     }
     command = [sys.executable, "-m", "api.cli", "serve", "--port", str(port)]
     command += ["--log-level", "warning", "--workers", str(workers)]

@@ -122,11 +122,12 @@ def node_pass(
     seconds: float,
     workers: int,
     repo: Path | None = None,
+    settings: dict[str, str] | None = None,
 ) -> Pass:
     try:
         auth = seed_hub(database_url, receiver_url)
         label = "".join(c if c.isalnum() else "-" for c in name)
-        server = node_server(label, database_url, workers, repo or REPO)
+        server = node_server(label, database_url, workers, repo or REPO, settings)
         # Stopping the node commits the outcomes still queued behind the answers.
         with running(server, "/health"):
             result = measure(name, server, NODE_PREFIX, auth, seconds)
@@ -167,6 +168,10 @@ def routing_passes(seconds: float, workers: list[int], before: Path | None = Non
             with postgres_schema() as url:
                 name = f"node PostgreSQL, {workers_text}"
                 passes.append(node_pass(name, url, receiver.url, seconds, n))
+            with postgres_schema() as url:
+                name = f"node PostgreSQL, views process, {workers_text}"
+                views = {"OCPI_LEDGER_LEDGER_VIEWS": "process"}
+                passes.append(node_pass(name, url, receiver.url, seconds, n, settings=views))
             if before is not None:
                 with postgres_schema() as url:
                     name = f"node PostgreSQL BEFORE ({before.name}), {workers_text}"

@@ -39,6 +39,10 @@ class Settings:
     """Requests in flight to one receiver at a time; more wait their turn."""
     rate_limits: dict[str, Limit] = field(default_factory=dict)
     """Per sending party and module (`*` = any other module), per node; empty = no limit."""
+    ledger_views: str = "inline"
+    """Who follows the ledger's read models (audit, traffic): `inline` (threads of this
+    process), `process` (`serve` starts `ocpi-ledger views` beside it) or `external` (an
+    `ocpi-ledger views` the operator runs elsewhere, e.g. one for several nodes)."""
 
     @property
     def is_hub(self) -> bool:
@@ -59,7 +63,10 @@ SETTING_VARIABLES = {
     "max_body_bytes": ("OCPI_LEDGER_MAX_BODY_BYTES", str(20 * 1024 * 1024)),
     "receiver_concurrency": ("OCPI_LEDGER_RECEIVER_CONCURRENCY", "64"),
     "rate_limits": ("OCPI_LEDGER_RATE_LIMITS", ""),
+    "ledger_views": ("OCPI_LEDGER_LEDGER_VIEWS", "inline"),
 }
+
+LEDGER_VIEWS_MODES = ("inline", "process", "external")
 
 
 def load_settings(
@@ -135,6 +142,13 @@ def load_settings(
     if unknown:
         raise fail("rate_limits", f"unknown module(s) {', '.join(unknown)}")
 
+    ledger_views = (raw["ledger_views"] or "").strip().lower()
+    if ledger_views not in LEDGER_VIEWS_MODES:
+        raise fail(
+            "ledger_views",
+            f"must be one of {', '.join(LEDGER_VIEWS_MODES)}, got {raw['ledger_views']!r}",
+        )
+
     return Settings(
         database=database,
         base_url=base_url,
@@ -146,5 +160,6 @@ def load_settings(
         health_check_interval=numbers["health_check_interval"],
         body_retention_days=body_retention_days,
         rate_limits=rate_limits,
+        ledger_views=ledger_views,
         **integers,
     )

@@ -29,10 +29,14 @@ class SqlTrackedView(TrackedView[W], Generic[W]):
 
     def __init__(self, database: Database) -> None:
         self.database = database
-        with database.transaction() as cursor:
-            cursor.execute(TRACKING_DDL)
-            for statement in self.ddl:
+        # Each statement commits on its own: another process (a node, `ocpi-ledger views`) may
+        # be applying a batch to these tables right now. In one transaction, CREATE INDEX IF NOT
+        # EXISTS (a share lock on the table) followed by the tracking insert (waiting for the
+        # row that batch holds) deadlocked with that batch (seen on PostgreSQL).
+        for statement in (TRACKING_DDL, *self.ddl):
+            with database.transaction() as cursor:
                 cursor.execute(statement)
+        with database.transaction() as cursor:
             cursor.execute(
                 "INSERT INTO projection_tracking (name, position) VALUES (%s, 0) "
                 "ON CONFLICT (name) DO NOTHING",

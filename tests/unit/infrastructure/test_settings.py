@@ -30,6 +30,7 @@ def test_flags_override_the_environment() -> None:
         ("OCPI_LEDGER_PARTY", "NL*HUBS", "party_id must be 3"),
         ("OCPI_LEDGER_ADMIN_TOKEN", "short", "at least 16"),
         ("OCPI_LEDGER_FORWARD_TIMEOUT", "soon", "number of seconds"),
+        ("OCPI_LEDGER_LEDGER_VIEWS", "elsewhere", "one of inline, process, external"),
     ],
 )
 def test_malformed_settings_name_the_variable_and_the_problem(
@@ -50,3 +51,8 @@ def test_a_postgres_url_keeps_credentials_and_schema() -> None:
 def test_the_message_log_lives_beside_the_sqlite_file() -> None:
     url = parse_database_url("sqlite:///var/lib/ocpi/node.db")
     assert url.sibling_sqlite_path("messages") == "var/lib/ocpi/node.messages.db"
+
+
+def test_the_ledger_views_are_followed_inline_unless_told_otherwise() -> None:
+    assert load_settings(environ={}).ledger_views == "inline"
+    assert load_settings(environ={"OCPI_LEDGER_LEDGER_VIEWS": "Process"}).ledger_views == "process"
