@@ -5,22 +5,23 @@ Bodies are content-addressed (SHA-256) so a body relayed to fifty receivers is s
 and events stay small: every projection reads every event, never the bodies.
 
 The chain (see `domain/chain.py`) is extended inside the insert transaction, after the events
-got their notification ids: on PostgreSQL the library holds an EXCLUSIVE lock on the events table
-until commit, on SQLite the file's write lock is held from the first insert, so the chain head
-read here is the true head even when several nodes write one ledger concurrently.
+got their notification ids, while the events table is locked (PostgreSQL: EXCLUSIVE lock until
+commit; SQLite: the file's write lock from the first insert), so the chain head read there is the
+true head even when several nodes write one ledger concurrently. On PostgreSQL a whole commit is
+one call of a server-side function (bodies, lock, events, links): one round trip per commit.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
+from contextlib import suppress
 from typing import Any
 
-from eventsourcing.persistence import StoredEvent
+import psycopg
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
-from psycopg import Cursor
-from psycopg.rows import DictRow
+from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
 from domain.chain import ChainLink, extend_chain
@@ -32,6 +33,7 @@ from infrastructure.ledger_chain import (
 )
 
 BODIES_TABLE = "message_bodies"
+APPEND_FUNCTION = "ledger_append"
 
 BodyRow = tuple[str, str, bytes]
 """(sha256 hex, content type, body bytes)"""
@@ -107,99 +109,110 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             )
             for statement in chain_ddl()
         )
-        # One statement per table whatever the batch size, each row's columns as parallel
-        # arrays: psycopg dumps arrays of plain types in C, while the library's array of
-        # composite rows is dumped in Python, and executemany costs a statement per row.
-        self.insert_bodies_statement = SQL(
-            "INSERT INTO {schema}.{table} AS b (sha256, content_type, size, body) "
-            "SELECT * FROM unnest(%b::text[], %b::text[], %b::int[], %b::bytea[]) "
-            "ON CONFLICT (sha256) DO UPDATE SET stored_at = now(), "
-            "body = COALESCE(b.body, excluded.body)"
-        ).format(schema=schema, table=Identifier(BODIES_TABLE))
-        self.redact_bodies_statement = SQL(
-            "UPDATE {schema}.{table} SET body = NULL WHERE sha256 = ANY(%s::text[])"
-        ).format(schema=schema, table=Identifier(BODIES_TABLE))
-        self.insert_ledger_events_statement = SQL(
-            "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
-            "SELECT * FROM unnest(%b::{id_type}[], %b::bigint[], %b::text[], %b::bytea[]) "
-            "RETURNING notification_id"
+        self.sql_create_statements.append(self._append_function_ddl())
+        self.append_statement = SQL(
+            "SELECT * FROM {schema}.{function}(%b::{id_type}[], %b::bigint[], %b::text[], "
+            "%b::bytea[], %b::text[], %b::text[], %b::int[], %b::bytea[], %b::text[])"
         ).format(
             schema=schema,
-            table=Identifier(self.events_table_name),
+            function=Identifier(APPEND_FUNCTION),
             id_type=SQL(self.datastore.originator_id_type),
         )
-        self.select_chain_head_statement = SQL(
-            "SELECT * FROM {schema}.{table} ORDER BY position DESC LIMIT 1"
-        ).format(schema=schema, table=Identifier(CHAIN_TABLE))
-        self.insert_links_statement = SQL(
-            "INSERT INTO {schema}.{table} (position, notification_id, originator_id, "
-            "originator_version, prev_hash, hash) "
-            "SELECT * FROM unnest(%b::bigint[], %b::bigint[], %b::text[], %b::bigint[], "
-            "%b::text[], %b::text[])"
-        ).format(schema=schema, table=Identifier(CHAIN_TABLE))
-        self._head_reads = threading.local()
 
-    def _insert_events(
+    def _append_function_ddl(self) -> SQL:
+        """One call records a commit: bodies, the events under the table lock, their chain links.
+
+        The link hash is `domain.chain.link_hash` computed by the server: the same JSON text
+        (`["prev",id,"originator",version,"topic","sha256(state)",[body hashes]]`, no spaces),
+        hashed with SHA-256. `ocpi-ledger verify` recomputes every link in Python, so any
+        difference between the two shows as a broken chain in the tests.
+        """
+        return SQL(
+            "CREATE OR REPLACE FUNCTION {schema}.{function}("
+            "ids {id_type}[], versions bigint[], topics text[], states bytea[], "
+            "body_shas text[], body_types text[], body_sizes int[], body_data bytea[], "
+            "redact text[]) RETURNS SETOF bigint LANGUAGE plpgsql AS $BODY$ "
+            "DECLARE head record; prev text; pos bigint; r record; bh text; h text; "
+            "BEGIN "
+            "IF cardinality(body_shas) > 0 THEN "
+            "  INSERT INTO {schema}.{bodies} AS b (sha256, content_type, size, body) "
+            "  SELECT * FROM unnest(body_shas, body_types, body_sizes, body_data) "
+            "  ON CONFLICT (sha256) DO UPDATE SET stored_at = now(), "
+            "  body = COALESCE(b.body, excluded.body); "
+            "END IF; "
+            "IF cardinality(redact) > 0 THEN "
+            "  UPDATE {schema}.{bodies} SET body = NULL WHERE sha256 = ANY(redact); "
+            "END IF; "
+            "IF cardinality(ids) = 0 THEN RETURN; END IF; "
+            "SET LOCAL lock_timeout = '{lock_timeout}s'; "
+            "LOCK TABLE {schema}.{events} IN EXCLUSIVE MODE; "
+            "NOTIFY {channel}; "
+            "SELECT c.position, c.hash INTO head FROM {schema}.{chain} c "
+            "ORDER BY c.position DESC LIMIT 1; "
+            "prev := COALESCE(head.hash, repeat('0', 64)); "
+            "pos := COALESCE(head.position, 0); "
+            "FOR r IN WITH inserted AS ("
+            "  INSERT INTO {schema}.{events} (originator_id, originator_version, topic, state) "
+            "  SELECT * FROM unnest(ids, versions, topics, states) "
+            "  RETURNING notification_id, originator_id, originator_version, topic, state) "
+            "SELECT * FROM inserted ORDER BY notification_id LOOP "
+            "  bh := CASE WHEN get_byte(r.state, 0) = 123 "
+            "        THEN convert_from(r.state, 'UTF8')::jsonb ->> 'body_sha256' END; "
+            "  h := encode(sha256(convert_to('[\"' || prev || '\",' || r.notification_id "
+            "    || ',\"' || r.originator_id::text || '\",' || r.originator_version || ',' "
+            "    || to_json(r.topic)::text || ',\"' || encode(sha256(r.state), 'hex') || '\",' "
+            "    || CASE WHEN bh ~ '^[0-9a-f]{{64}}$' THEN '[\"' || bh || '\"]' ELSE '[]' END "
+            "    || ']', 'UTF8')), 'hex'); "
+            "  pos := pos + 1; "
+            "  INSERT INTO {schema}.{chain} (position, notification_id, originator_id, "
+            "  originator_version, prev_hash, hash) VALUES "
+            "  (pos, r.notification_id, r.originator_id::text, r.originator_version, prev, h); "
+            "  prev := h; "
+            "  RETURN NEXT r.notification_id; "
+            "END LOOP; "
+            "END $BODY$"
+        ).format(
+            schema=Identifier(self.datastore.schema),
+            function=Identifier(APPEND_FUNCTION),
+            id_type=SQL(self.datastore.originator_id_type),
+            bodies=Identifier(BODIES_TABLE),
+            events=Identifier(self.events_table_name),
+            chain=Identifier(CHAIN_TABLE),
+            channel=Identifier(self.channel_name),
+            lock_timeout=SQL(str(int(self.datastore.lock_timeout))),
+        )
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(
         self,
-        curs: Cursor[DictRow],
         stored_events: Sequence[StoredEvent],
         *,
         bodies: Sequence[BodyRow] = (),
         redact_bodies: Sequence[str] = (),
         **kwargs: Any,
-    ) -> None:
-        if bodies:
-            # Sorted, so two transactions upserting the same bodies lock them in one order.
-            rows = sorted((sha, ctype, len(body), body) for sha, ctype, body in bodies)
-            curs.execute(self.insert_bodies_statement, _columns(rows, 4), prepare=True)
-        if redact_bodies:
-            curs.execute(self.redact_bodies_statement, (list(redact_bodies),), prepare=True)
-        super()._insert_events(curs, stored_events, **kwargs)
-
-    def _insert_stored_events(
-        self,
-        curs: Cursor[DictRow],
-        stored_events: Sequence[StoredEvent],
-        **kwargs: Any,
-    ) -> None:
-        self._lock_table(curs)
-        self._notify_channel(curs)
-        curs.execute(
-            self.insert_ledger_events_statement,
-            (
-                [e.originator_id for e in stored_events],
-                [e.originator_version for e in stored_events],
-                [e.topic for e in stored_events],
-                [e.state for e in stored_events],
-            ),
-            prepare=True,
-        )
-        # Queued behind the lock and the insert in the same pipeline, so the chain head comes
-        # back with the notification ids in one round trip instead of a second one.
-        head_cursor = curs.connection.cursor()
-        head_cursor.execute(self.select_chain_head_statement, prepare=True)
-        self._head_reads.cursor = head_cursor
-
-    def _fetch_ids_after_insert_events(
-        self,
-        curs: Cursor[DictRow],
-        stored_events: Sequence[StoredEvent],
-        **kwargs: Any,
     ) -> Sequence[int] | None:
-        # Still inside the transaction that holds the EXCLUSIVE lock on the events table.
-        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        head_cursor: Cursor[DictRow] = self._head_reads.__dict__.pop("cursor")
-        with head_cursor:
-            row = head_cursor.fetchone()
-        if ids:
-            head: ChainLink | None = link_from_row(row) if row else None
-            links = extend_chain(head, chain_records(ids, stored_events))
-            curs.execute(
-                self.insert_links_statement,
-                _columns([_link_params(link) for link in links], 6),
-                prepare=True,
-            )
-        return ids
+        # Sorted, so two transactions upserting the same bodies lock them in one order.
+        body_rows = sorted((sha, ctype, len(body), body) for sha, ctype, body in bodies)
+        params = (
+            [e.originator_id for e in stored_events],
+            [e.originator_version for e in stored_events],
+            [e.topic for e in stored_events],
+            [e.state for e in stored_events],
+            *_columns(body_rows, 4),
+            list(redact_bodies),
+        )
+        with self.datastore.get_connection() as conn:
+            # One statement in its own transaction: one round trip, where BEGIN ... COMMIT
+            # around it (even pipelined) cost several waits on the server per commit.
+            conn.autocommit = True
+            try:
+                with conn.cursor() as curs:
+                    curs.execute(self.append_statement, params, prepare=True)
+                    ids = [row[APPEND_FUNCTION] for row in curs.fetchall()]
+            finally:
+                with suppress(psycopg.Error):  # a broken connection leaves the pool anyway
+                    conn.autocommit = False
+        return ids if stored_events else None
 
 
 def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
