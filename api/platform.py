@@ -4,6 +4,9 @@ A backend calls `{node}/egress/{module}/{sender|receiver}{/path}` with its backe
 handled by the same routing service as traffic from connections (same ledger events, callback
 store and route choice), with the backend's parties as the ones it may speak for. The answer
 says which way the message went and why (`X-Ledger-Route`, `X-Ledger-Route-Reason`).
+
+A custom module (an id outside OCPI, e.g. `x-evroaming-reservations`) goes the same way: it
+needs OCPI-to, and leaves only over a CONNECTED direct connection whose peer publishes it.
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ from api.node import Node
 from application.delivery import LOCAL_ROUTE
 from application.local_backends import LocalBackend, LocalBackends
 from application.routing_table import ConnectionEntry
+from domain.errors import InvalidOperationError
 from domain.headers import parse_token_header
-from domain.values import ConnectionStatus, InterfaceRole, ModuleId
+from domain.values import ConnectionStatus, InterfaceRole, parse_module_id
 from infrastructure.backend_discovery import BackendDiscovery
 from infrastructure.node_config import NodeConfig, load_node_config
 
@@ -81,11 +85,12 @@ async def egress(request: Request, module: str, interface: str, rest: str = "") 
     if caller is None:
         raise Unauthorized("egress needs the backend token of a configured backend")
     try:
-        module_id = ModuleId(module.lower())
+        module_id = parse_module_id(module.lower())
         role = InterfaceRole(interface.upper())
-    except ValueError:
+    except (InvalidOperationError, ValueError) as error:
+        why = f": {error}" if isinstance(error, InvalidOperationError) else ""
         raise OcpiError(
-            2001, f"no egress for module {module!r} interface {interface!r}", http_status=404
+            2001, f"no egress for module {module!r} interface {interface!r}{why}", http_status=404
         ) from None
     connection, backend = caller
     answer = await serve_routed(

@@ -9,6 +9,9 @@ Decisions:
 * Module URLs are read once (at start) and kept; a backend that could not be read yet is read
   again in the background the next time a message needs it, and that message is refused
   (4003) with the reason instead of waiting.
+* Custom modules (ids outside OCPI) a backend publishes are kept like OCPI ones; the node lists
+  them in its own version details so peers can discover them (`custom_interfaces`). An
+  identifier that is not a valid custom module id is ignored there.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from dataclasses import dataclass
 
 from application.delivery import LOCAL_ROUTE, Target
 from application.tokens import hash_token
-from domain.values import PartyKey, PartyRef
+from domain.errors import InvalidOperationError
+from domain.values import CustomModuleId, InterfaceRole, PartyKey, PartyRef, parse_module_id
 
 Endpoints = Mapping[tuple[str, str], str]
 """(module, interface role upper-case) -> URL, as a backend's version details publish them."""
@@ -69,6 +73,20 @@ class LocalBackends:
 
     def discovered(self, backend: LocalBackend, endpoints: Endpoints) -> None:
         self._endpoints[backend.versions_url] = dict(endpoints)
+
+    def custom_interfaces(self) -> list[tuple[CustomModuleId, InterfaceRole]]:
+        """The custom modules and interfaces the hosted backends publish, sorted, each once."""
+        found: set[tuple[CustomModuleId, InterfaceRole]] = set()
+        for endpoints in self._endpoints.values():
+            for identifier, role in endpoints:
+                try:
+                    module = parse_module_id(identifier)
+                    interface = InterfaceRole(role)
+                except (InvalidOperationError, ValueError):
+                    continue
+                if isinstance(module, CustomModuleId):
+                    found.add((module, interface))
+        return sorted(found)
 
     def knows_endpoints(self, backend: LocalBackend) -> bool:
         return backend.versions_url in self._endpoints

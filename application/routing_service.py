@@ -105,7 +105,9 @@ from domain.routing import (
 from domain.status_codes import ClientError, HubError
 from domain.values import (
     OCPI_VERSION,
+    AnyModuleId,
     ConnectionStatus,
+    CustomModuleId,
     InterfaceRole,
     ModuleId,
     PartyKey,
@@ -259,7 +261,7 @@ class RoutingService:
                 return limited
         try:
             operation = parse_operation(
-                ModuleId(request.module),
+                request.module,
                 InterfaceRole(request.interface),
                 request.method,
                 request.path,
@@ -267,6 +269,14 @@ class RoutingService:
             )
         except (InvalidOperationError, ValueError) as error:
             return await self._refuse(exchange, ClientError.INVALID_OR_MISSING_PARAMETERS, error)
+        if operation.kind is OperationKind.CUSTOM and self.config.hub is not None:
+            return await self._refuse(
+                exchange,
+                ClientError.INVALID_OR_MISSING_PARAMETERS,
+                f"this node is a hub and does not route custom module {operation.module}:"
+                " custom modules are routed between platforms directly, never via a hub",
+                http_status=404,
+            )
         if request.body and request.method in _BODY_METHODS:
             problem = await self._json_problem(request.body)
             if problem is not None:
@@ -632,7 +642,7 @@ class RoutingService:
     # ---- route choice ------------------------------------------------------------------------
 
     def _choose(
-        self, party: PartyRef, module: ModuleId, interface: InterfaceRole
+        self, party: PartyRef, module: AnyModuleId, interface: InterfaceRole
     ) -> tuple[Target, str] | _NoRoute:
         """Route choice (domain/route_choice.py): hosted here, else a CONNECTED direct
         connection offering the endpoint, else a hub that lists the party; policy may force
@@ -670,7 +680,7 @@ class RoutingService:
         policy = policy_for(self.config.policy, party, str(module))
         decision = choose_route(party, str(module), str(interface), candidates, policy)
         if isinstance(decision, NoRoute):
-            if not candidates:
+            if not candidates or isinstance(module, CustomModuleId):
                 return _NoRoute(HubError.UNKNOWN_RECEIVER, decision.reason)
             if all(c.status is ConnectionStatus.CONNECTED for c in candidates):
                 return _NoRoute(

@@ -13,6 +13,8 @@ Decisions:
   chargingprofiles SENDER endpoints; the path after the endpoint is kept as `callback_path`.
 * A CDR GET on the cdrs RECEIVER interface follows a `Location` URL whose structure is free; the
   path after the endpoint is kept as `cdr_id`.
+* A custom module (`CustomModuleId`) is opaque: any OCPI method, the path and query relayed as
+  they are (only a path that does not start with '/' is refused); no ids, no owner.
 """
 
 from __future__ import annotations
@@ -22,7 +24,15 @@ from enum import StrEnum
 from urllib.parse import parse_qsl, unquote
 
 from domain.errors import InvalidOperationError, InvalidPartyError
-from domain.values import FUNCTIONAL_MODULES, InterfaceRole, ModuleId, PartyRef
+from domain.values import (
+    FUNCTIONAL_MODULES,
+    AnyModuleId,
+    CustomModuleId,
+    InterfaceRole,
+    ModuleId,
+    PartyRef,
+    parse_module_id,
+)
 
 _METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 _MAX_ID_LENGTH = 36
@@ -41,6 +51,8 @@ class OperationKind(StrEnum):
     CALLBACK_RESULT = "CALLBACK_RESULT"
     ACTIVE_PROFILE_UPDATE = "ACTIVE_PROFILE_UPDATE"
     CLIENT_INFO = "CLIENT_INFO"
+    CUSTOM = "CUSTOM"
+    """Any request of a custom module: the node does not know what it means."""
 
 
 class CommandType(StrEnum):
@@ -62,7 +74,7 @@ class TokenType(StrEnum):
 class Operation:
     """One parsed request. Ids the URL does not carry are None."""
 
-    module: ModuleId
+    module: AnyModuleId
     interface: InterfaceRole
     method: str
     kind: OperationKind
@@ -85,19 +97,27 @@ class Operation:
         return self.module in FUNCTIONAL_MODULES
 
     @property
+    def is_custom(self) -> bool:
+        return self.kind is OperationKind.CUSTOM
+
+    @property
     def is_get(self) -> bool:
         return self.method == "GET"
 
 
 def parse_operation(
-    module: ModuleId, interface: InterfaceRole, method: str, path: str, query: str
+    module: AnyModuleId | str, interface: InterfaceRole, method: str, path: str, query: str
 ) -> Operation:
     """Parse a request to a hub module endpoint; raise `InvalidOperationError` if OCPI lacks it."""
-    module = ModuleId(module)
+    module = parse_module_id(module)
     interface = InterfaceRole(interface)
     method = method.upper()
     if method not in _METHODS:
         raise InvalidOperationError(f"HTTP method {method} is not used by OCPI")
+    if isinstance(module, CustomModuleId):
+        if path and not path.startswith("/"):
+            raise InvalidOperationError(f"path must start with '/', got {path!r}")
+        return Operation(module, interface, method, OperationKind.CUSTOM)
     if module is ModuleId.CREDENTIALS:
         raise InvalidOperationError("credentials is a configuration module and is never routed")
     segments = _split_path(path)

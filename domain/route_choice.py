@@ -96,8 +96,11 @@ class NoRoute:
     reason: str
 
 
+_FUNCTIONAL = frozenset(str(m) for m in FUNCTIONAL_MODULES)
+
+
 def is_custom_module(module: str) -> bool:
-    return module not in {str(m) for m in FUNCTIONAL_MODULES}
+    return module not in _FUNCTIONAL
 
 
 def worse_status(*statuses: ConnectionStatus) -> ConnectionStatus:
@@ -138,12 +141,18 @@ def choose_route(
             return RouteDecision(RouteKind.HUB, hub.connection_id, f"policy hub: via {_via(hub)}")
         return NoRoute(f"policy hub, but no usable hub lists {target}: {_why_not(hubs, target)}")
     if direct is not None:
-        prefix = "policy direct" if policy is RoutePolicy.DIRECT else "direct preferred"
+        if custom:
+            prefix = f"custom module {module} goes direct only"
+        elif policy is RoutePolicy.DIRECT:
+            prefix = "policy direct"
+        else:
+            prefix = "direct preferred"
         reason = f"{prefix}: {direct.describe()} is CONNECTED and offers {what}"
         return RouteDecision(RouteKind.DIRECT, direct.connection_id, reason)
     if custom:
         return NoRoute(
-            f"custom module {module} goes direct only, never via a hub: {why_not_direct}"
+            f"custom module {module} goes direct only, never via a hub, and no CONNECTED direct"
+            f" connection offers {what} to {target}: {why_not_direct}"
         )
     if policy is RoutePolicy.DIRECT:
         return NoRoute(f"policy direct, but {why_not_direct}")

@@ -26,6 +26,8 @@ Decisions on the ambiguous points (digest §9):
 * TO == FROM is refused with 2001: nothing to route. TO being another party on the requester's own
   connection is DIRECT (digest §2.3 step 8: allowed when explicit).
 * Whether TO is a party the hub knows (else 4001) is for the caller, which owns the directory.
+* A custom module (two platforms' own) is DIRECT only: no TO is refused (no open routing, the
+  node cannot read its content), TO = hub is refused (never broadcast).
 """
 
 from __future__ import annotations
@@ -111,7 +113,8 @@ def classify(
     `InvalidOperationError` for configuration modules: the hub answers those itself, they are
     never routed, so calling this for them is a wiring mistake.
     """
-    if operation.module not in FUNCTIONAL_MODULES:
+    custom = operation.kind is OperationKind.CUSTOM
+    if operation.module not in FUNCTIONAL_MODULES and not custom:
         raise InvalidOperationError(f"{operation.module} is a configuration module; never routed")
 
     refs = {party.ref for party in sender_parties}
@@ -136,10 +139,34 @@ def classify(
             from_party,
         )
 
+    if custom:
+        return _classify_custom(operation, from_party, to_party, hub)
     if to_party is None:
         return _classify_open_routing(operation, from_party)
     if to_party == hub:
         return _classify_addressed_to_hub(operation, from_party)
+    if to_party == from_party:
+        return _refuse(f"OCPI-to {to_party} equals OCPI-from: nothing to route", from_party)
+    return RouteClass(RouteKind.DIRECT, from_party=from_party, to_party=to_party)
+
+
+def _classify_custom(
+    operation: Operation, from_party: PartyRef, to_party: PartyRef | None, hub: PartyRef | None
+) -> RouteClass:
+    """A custom module is opaque to the node: it can only go where OCPI-to points."""
+    module = operation.module
+    if to_party is None:
+        return _refuse(
+            f"custom module {module} needs OCPI-to-country-code and OCPI-to-party-id:"
+            " custom modules are never open-routed",
+            from_party,
+        )
+    if to_party == hub:
+        return _refuse(
+            f"custom module {module} cannot be addressed to the hub: custom modules are never"
+            " broadcast",
+            from_party,
+        )
     if to_party == from_party:
         return _refuse(f"OCPI-to {to_party} equals OCPI-from: nothing to route", from_party)
     return RouteClass(RouteKind.DIRECT, from_party=from_party, to_party=to_party)

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from domain.errors import InvalidPartyError
+from domain.errors import InvalidOperationError, InvalidPartyError
 
 OCPI_VERSION = "2.2.1"
 
@@ -34,6 +34,46 @@ class ModuleId(StrEnum):
     SESSIONS = "sessions"
     TARIFFS = "tariffs"
     TOKENS = "tokens"
+
+
+_OCPI_MODULES: dict[str, ModuleId] = {str(m): m for m in ModuleId}
+# "versions" is OCPI's own module too (not a ModuleID): a custom module may not take its name.
+RESERVED_MODULE_IDS = frozenset(_OCPI_MODULES) | {"versions"}
+CUSTOM_MODULE_PATTERN = "[a-z0-9_-]{1,64}"
+_CUSTOM_MODULE = re.compile(CUSTOM_MODULE_PATTERN)
+
+
+class CustomModuleId(str):
+    """A module outside OCPI that two platforms agreed on (e.g. `x-evroaming-reservations`),
+    as their version details publish it: lower-case letters, digits, `-` or `_`, at most 64.
+
+    The node routes it as an opaque module: it knows nothing of its paths or objects, so it goes
+    only where OCPI-to points, and only over a direct connection (see domain/route_choice.py).
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, value: str) -> CustomModuleId:
+        if not _CUSTOM_MODULE.fullmatch(value):
+            raise InvalidOperationError(
+                f"module {value!r} is neither an OCPI module nor a valid custom module id"
+                " (lower-case letters, digits, '-' or '_', at most 64 characters)"
+            )
+        if value in RESERVED_MODULE_IDS:
+            raise InvalidOperationError(f"{value!r} is an OCPI module, not a custom one")
+        return super().__new__(cls, value)
+
+
+AnyModuleId = ModuleId | CustomModuleId
+
+
+def parse_module_id(text: str) -> AnyModuleId:
+    """An OCPI module id, else a custom one; raises `InvalidOperationError` for neither.
+    OCPI modules cost one dict look-up: the hot path stays as it was."""
+    known = _OCPI_MODULES.get(text)
+    if known is not None:
+        return known
+    return CustomModuleId(text)
 
 
 FUNCTIONAL_MODULES: frozenset[ModuleId] = frozenset(

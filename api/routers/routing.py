@@ -2,7 +2,8 @@
 
 Raw Starlette routes (no pydantic, no dependency injection): the body is read as bytes and
 relayed byte for byte; everything else is the routing service's job. Credentials, versions and
-hubclientinfo are served elsewhere and never routed.
+hubclientinfo are served elsewhere and never routed. A custom module (an id outside OCPI that
+two platforms agreed on) has one route of its own, matched after the OCPI modules' routes.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -24,7 +26,17 @@ from application.owner_index import InMemoryOwnerIndex
 from application.rate_limits import RateLimiter
 from application.routing_service import Answer, InboundRequest, RoutingConfig, RoutingService
 from application.routing_table import ConnectionEntry
-from domain.values import FUNCTIONAL_MODULES, OCPI_VERSION, InterfaceRole, ModuleId, PartyKey
+from domain.values import (
+    CUSTOM_MODULE_PATTERN,
+    FUNCTIONAL_MODULES,
+    OCPI_VERSION,
+    RESERVED_MODULE_IDS,
+    AnyModuleId,
+    CustomModuleId,
+    InterfaceRole,
+    ModuleId,
+    PartyKey,
+)
 from infrastructure.callback_store import SqlLinkStore
 from infrastructure.forwarder import HttpDeliverer
 from infrastructure.hub_object_store import SqlHubObjectStore, SqlOwnerFactStore
@@ -85,22 +97,38 @@ def _endpoint(
     module: ModuleId, interface: InterfaceRole
 ) -> Callable[[Request], Awaitable[Response]]:
     async def route(request: Request) -> Response:
-        rest = request.path_params.get("rest", "")
-        if rest and not rest.startswith("/"):
-            raise OcpiError(2000, f"no such endpoint: {request.url.path}", http_status=404)
-        node = node_of(request)
-        # A hosted backend posts async results here too (the callback URLs the node hands out).
-        local = backend_caller(node, request)
-        if local is not None:
-            connection, parties = local[0], local[1].parties
-        else:
-            connection, parties = authenticate(request, node.routing_table).connection, None
-        answer = await serve_routed(
-            request, node, connection, parties, module, interface, _raw_rest(request, rest)
-        )
-        return Response(answer.body, status_code=answer.http_status, headers=answer.headers)
+        return await _serve_endpoint(request, module, interface)
 
     return route
+
+
+async def _serve_endpoint(
+    request: Request, module: AnyModuleId, interface: InterfaceRole
+) -> Response:
+    rest = request.path_params.get("rest", "")
+    if rest and not rest.startswith("/"):
+        raise OcpiError(2000, f"no such endpoint: {request.url.path}", http_status=404)
+    node = node_of(request)
+    # A hosted backend posts async results here too (the callback URLs the node hands out).
+    local = backend_caller(node, request)
+    if local is not None:
+        connection, parties = local[0], local[1].parties
+    else:
+        connection, parties = authenticate(request, node.routing_table).connection, None
+    answer = await serve_routed(
+        request, node, connection, parties, module, interface, _raw_rest(request, rest)
+    )
+    return Response(answer.body, status_code=answer.http_status, headers=answer.headers)
+
+
+async def _custom_endpoint(request: Request) -> Response:
+    """A custom module's endpoint: on a platform it is routed (direct only); a hub refuses it,
+    on record, through the same routing service."""
+    module = CustomModuleId(request.path_params["module"])
+    interface = request.path_params["interface"]
+    if interface not in ("sender", "receiver"):
+        raise OcpiError(2000, f"no such endpoint: {request.url.path}", http_status=404)
+    return await _serve_endpoint(request, module, InterfaceRole(interface.upper()))
 
 
 async def serve_routed(
@@ -108,7 +136,7 @@ async def serve_routed(
     node: Node,
     connection: ConnectionEntry,
     sender_parties: tuple[PartyKey, ...] | None,
-    module: ModuleId,
+    module: AnyModuleId,
     interface: InterfaceRole,
     path: str,
 ) -> Answer:
@@ -150,6 +178,29 @@ for _module in sorted(FUNCTIONAL_MODULES):
             methods=METHODS,
             include_in_schema=False,
         )
+
+
+class _CustomModuleConvertor(Convertor[str]):
+    """Matches custom module ids only: an OCPI module's path never reaches the custom route,
+    so its answers (404, 405) stay as they were."""
+
+    regex = f"(?!(?:{'|'.join(sorted(RESERVED_MODULE_IDS))})/){CUSTOM_MODULE_PATTERN}"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("custom_module", _CustomModuleConvertor())
+# After the OCPI modules' routes: they match first and cost nothing extra.
+router.add_route(
+    f"/ocpi/{OCPI_VERSION}/{{module:custom_module}}/{{interface}}{{rest:path}}",
+    _custom_endpoint,
+    methods=METHODS,
+    include_in_schema=False,
+)
 
 
 async def close_routing(node: Node) -> None:

@@ -8,13 +8,15 @@ from fastapi.responses import Response
 from api.auth import authenticate
 from api.dependencies import node_of
 from api.envelope import ocpi_response
+from api.platform import BACKENDS
 from application.endpoints import hub_interfaces, platform_interfaces
-from domain.values import OCPI_VERSION, InterfaceRole, ModuleId
+from application.local_backends import LocalBackends
+from domain.values import OCPI_VERSION, AnyModuleId, InterfaceRole, ModuleId
 
 router = APIRouter()
 
 
-def endpoint_url(base: str, module: ModuleId, interface: InterfaceRole) -> str:
+def endpoint_url(base: str, module: AnyModuleId, interface: InterfaceRole) -> str:
     if module is ModuleId.CREDENTIALS:
         return f"{base}/{OCPI_VERSION}/credentials"
     if module is ModuleId.HUB_CLIENT_INFO:
@@ -33,11 +35,16 @@ def get_versions(request: Request) -> Response:
 def get_version_details(request: Request) -> Response:
     node = node_of(request)
     authenticate(request, node.routing_table, allow_token_a=True)
+    served: list[tuple[AnyModuleId, InterfaceRole]]
     if node.settings.is_hub:
-        served = hub_interfaces()
+        served = list(hub_interfaces())
     else:
         local_roles = [p.key.role for p in node.routing_table.parties() if "local" in p.routes]
-        served = platform_interfaces(local_roles)
+        served = list(platform_interfaces(local_roles))
+        # The custom modules the hosted backends publish, so peers can discover and use them.
+        backends: LocalBackends | None = node.services.get(BACKENDS)
+        if backends:
+            served += backends.custom_interfaces()
     endpoints = [
         {
             "identifier": str(module),

@@ -74,27 +74,37 @@ def network(direct_status: ConnectionStatus) -> InMemoryRoutingTable:
     return table
 
 
-def route_once(
-    table: InMemoryRoutingTable,
-    policy: tuple[PolicyRule, ...] = (),
-    backends: LocalBackends | None = None,
-) -> tuple[FakeDeliverer, FakeRecorder]:
+def service_with_fakes(
+    config: RoutingConfig, table: InMemoryRoutingTable, backends: LocalBackends | None = None
+) -> tuple[RoutingService, FakeDeliverer, FakeRecorder]:
+    """A routing service for requests that touch no links, hub objects or owner facts."""
     deliverer, recorder = FakeDeliverer(), FakeRecorder()
 
     async def inline(function: Any, *args: Any) -> Any:
         return function(*args)
 
     service = RoutingService(
-        RoutingConfig(hub=HUB, base_url="https://hub.example.com", policy=policy),
+        config,
         table,
         recorder,
         deliverer,
-        links=None,  # type: ignore[arg-type]  # a tariffs GET touches no links or objects
+        links=None,  # type: ignore[arg-type]
         objects=None,  # type: ignore[arg-type]
         owners=InMemoryOwnerIndex(),
         owner_facts=None,  # type: ignore[arg-type]
         blocking=inline,
         backends=backends,
+    )
+    return service, deliverer, recorder
+
+
+def route_once(
+    table: InMemoryRoutingTable,
+    policy: tuple[PolicyRule, ...] = (),
+    backends: LocalBackends | None = None,
+) -> tuple[FakeDeliverer, FakeRecorder]:
+    service, deliverer, recorder = service_with_fakes(
+        RoutingConfig(hub=HUB, base_url="https://hub.example.com", policy=policy), table, backends
     )
     request = InboundRequest(
         connection=table.connection("emsp"),  # type: ignore[arg-type]
