@@ -199,7 +199,8 @@ def rebuild(name: str, node: Admin) -> Response:
 
 @router.get("/projections/{name}")
 def projection_progress(name: str, node: Admin) -> Response:
-    if name not in node.runners:
+    # node.runners also holds background loops (health checks, sweeps): only views have progress.
+    if not hasattr(node.runners.get(name), "view"):
         raise OcpiError(2000, f"no projection {name}", http_status=404)
     return ocpi_response(_progress(node, name))
 

@@ -2,8 +2,9 @@
 
 Per topology, started once and shared by its assertions: every trading pair exchanges the sample
 traffic; each message reaches the addressed party (never a neighbour on the same platform); every
-node on the path has it in its ledger under the same X-Correlation-ID. Every topology runs on
-SQLite; in `hub` and `hybrid` the hub (and in hybrid one platform) runs on PostgreSQL.
+node on the path has it in its ledger under the same X-Correlation-ID. Every topology runs with
+nodes on PostgreSQL (the two-platform ones entirely) and, where it has more nodes, others on
+SQLite, so both stores carry real cross-node traffic in each.
 """
 
 from __future__ import annotations
@@ -25,10 +26,18 @@ from tests.e2e.platforms import RECEIVER, assert_delivered_to_the_addressed_part
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
-# Each PostgreSQL node holds several pooled connections: the hub (and, in hybrid, one
-# platform) run on PostgreSQL, every other node on SQLite, so one server's max_connections
-# is enough and both stores carry real cross-node traffic.
-POSTGRES_NODES = {"hub": (HUB_NAME,), "hybrid": (HUB_NAME, "eMSP1+eMSP2")}
+# Each PostgreSQL node holds several pooled connections: at most two nodes per topology run on
+# PostgreSQL, so one server's default max_connections (100) is enough.
+POSTGRES_NODES = {
+    "p2p": ("eMSP1", "CPO1"),
+    "multi-p2p": ("eMSP1", "CPO1"),
+    "same-roles": ("eMSP1+eMSP2+eMSP3", "CPO1+CPO2"),
+    "dual-roles": ("CPO1+eMSP1", "CPO2+eMSP2"),
+    "mixed": ("eMSP1+CPO1+eMSP2+CPO2", "eMSP4+CPO5+CPO6+CPO7"),
+    "mesh": ("eMSP1+eMSP2", "CPO1+CPO2"),
+    "hub": (HUB_NAME,),
+    "hybrid": (HUB_NAME, "eMSP1+eMSP2"),
+}
 
 
 @pytest.fixture(scope="module", params=sorted(TOPOLOGIES))
