@@ -56,6 +56,14 @@ class SqlLinkStore:
                 (expires_at.isoformat(), link_id, expires_at.isoformat()),
             )
 
+    def delete_expired(self, before: datetime) -> int:
+        """Forget callback links that expired before `before`; CDR locations never expire."""
+        with self.database.transaction() as cursor:
+            return cursor.execute(
+                "DELETE FROM hub_links WHERE expires_at IS NOT NULL AND expires_at < %s",
+                (before.isoformat(),),
+            ).rowcount
+
 
 def _link(row: dict[str, Any]) -> HubLink:
     expires = row["expires_at"]

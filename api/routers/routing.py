@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter
@@ -37,6 +38,7 @@ from domain.values import (
     ModuleId,
     PartyKey,
 )
+from infrastructure.background_loop import BackgroundLoop
 from infrastructure.callback_store import SqlLinkStore
 from infrastructure.forwarder import HttpDeliverer
 from infrastructure.hub_object_store import SqlHubObjectStore, SqlOwnerFactStore
@@ -47,10 +49,26 @@ METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 router = APIRouter()
 
 
+EXPIRED_LINK_GRACE = timedelta(days=1)
+"""How long an expired callback link is kept before the sweep deletes it (a late callback is
+refused either way; the day leaves the mapping to look at while a dispute is fresh)."""
+LINK_SWEEP_SECONDS = 3600.0
+
+
 def install_routing(node: Node) -> None:
     """Start-up hook: build the routing service on the node's stores and routing table."""
     settings = node.settings
     database = node.store.ledger_db
+    links = SqlLinkStore(database)
+
+    def sweep_links() -> int:
+        links.delete_expired(datetime.now(UTC) - EXPIRED_LINK_GRACE)
+        return 0  # nothing to follow up at once: the next sweep is an hour away
+
+    # Without it every command's callback link would stay in the table for ever.
+    node.runners["hub_link_expiry"] = BackgroundLoop(  # type: ignore[assignment]
+        "hub_link_expiry", sweep_links, idle=LINK_SWEEP_SECONDS
+    )
     owner_facts = SqlOwnerFactStore(database)
     owners = InMemoryOwnerIndex()
     for fact in owner_facts.all():
@@ -70,7 +88,7 @@ def install_routing(node: Node) -> None:
             max_response_bytes=settings.max_body_bytes,
             per_receiver_concurrency=settings.receiver_concurrency,
         ),
-        SqlLinkStore(database),
+        links,
         SqlHubObjectStore(database),
         owners,
         owner_facts,
