@@ -18,6 +18,7 @@ from starlette.responses import Response
 from api.auth import authenticate
 from api.dependencies import node_of
 from api.errors import OcpiError
+from api.hub_objects_setup import HUB_OBJECTS
 from api.node import Node
 from api.platform import BACKENDS, POLICY, backend_caller
 from application.owner_index import InMemoryOwnerIndex
@@ -27,7 +28,7 @@ from application.routing_table import ConnectionEntry
 from domain.values import FUNCTIONAL_MODULES, OCPI_VERSION, InterfaceRole, ModuleId, PartyKey
 from infrastructure.callback_store import SqlLinkStore
 from infrastructure.forwarder import HttpDeliverer
-from infrastructure.hub_object_store import SqlHubObjectStore, SqlOwnerFactStore
+from infrastructure.hub_object_store import SqlOwnerFactStore
 
 ROUTING_SERVICE = "routing"
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -59,7 +60,7 @@ def install_routing(node: Node) -> None:
             per_receiver_concurrency=settings.receiver_concurrency,
         ),
         SqlLinkStore(database),
-        SqlHubObjectStore(database),
+        node.services[HUB_OBJECTS],
         owners,
         owner_facts,
         limiter=RateLimiter(settings.rate_limits) if settings.rate_limits else None,
