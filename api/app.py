@@ -14,6 +14,7 @@ from api import platform
 from api.audit_setup import install_audit
 from api.connections_setup import install_connections
 from api.errors import install_error_handlers
+from api.hub_objects_setup import install_hub_objects
 from api.node import Node, build_node
 from api.request_ids import RequestIdMiddleware
 from api.routers import (
@@ -44,6 +45,7 @@ ROUTERS += [admin_connections.router, admin_audit.router, platform.router, routi
 STARTUP_HOOKS: list[NodeHook] = [
     install_connections,
     install_audit,
+    install_hub_objects,  # before routing: GET All reads its view
     platform.start_platform,  # before routing: it reads the hosted backends and route policy
     routing.install_routing,
 ]

@@ -293,7 +293,7 @@ def _verify(args: argparse.Namespace) -> int:
 
 def _configure_rebuild(parser: argparse.ArgumentParser) -> None:
     _offline(parser)
-    parser.add_argument("projection", choices=("routing_table", "audit", "traffic"))
+    parser.add_argument("projection", choices=("routing_table", "audit", "traffic", "hub_objects"))
 
 
 def _rebuild(args: argparse.Namespace) -> int:
@@ -321,9 +321,11 @@ def _rebuild(args: argparse.Namespace) -> int:
 def rebuild_offline(store: Any, name: str, show: Callable[[int, int], None]) -> Any:
     """Drop the projection's rows and replay its log from event zero."""
     from application.audit import AuditProjection
+    from application.hub_objects import HubObjectsProjection
     from application.routing_table import RoutingTableProjection
     from application.traffic import TrafficProjection
     from infrastructure.audit_view import SqlAuditView
+    from infrastructure.hub_object_store import SqlHubObjectsView
     from infrastructure.projection_runner import ProjectionRunner
     from infrastructure.routing_table_view import SqlRoutingTableView
     from infrastructure.traffic_view import SqlTrafficView
@@ -336,6 +338,7 @@ def rebuild_offline(store: Any, name: str, show: Callable[[int, int], None]) -> 
         ),
         "audit": (store.ledger, AuditProjection(), SqlAuditView(store.ledger_db)),
         "traffic": (store.ledger, TrafficProjection(), SqlTrafficView(store.ledger_db)),
+        "hub_objects": (store.ledger, HubObjectsProjection(), SqlHubObjectsView(store.ledger_db)),
     }[name]
     view.reset()
     head = source.recorder.max_notification_id() or 0

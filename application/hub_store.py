@@ -1,11 +1,16 @@
-"""The port of the hub's object store: the broadcast objects GET All answers from (digest §2.7)."""
+"""The port of the hub's object store: the broadcast objects GET All answers from (digest §2.7).
+
+The store is a projection of the message ledger (`application.hub_objects`): routing only reads
+it, and only the projection writes it.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Protocol
 
-from domain.values import PartyRef
+from domain.operations import Operation
+from domain.values import ModuleId, PartyRef
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,9 +31,9 @@ class Page:
 class HubObjectStore(Protocol):
     def get(self, key: ObjectKey) -> bytes | None: ...
 
-    def put(self, key: ObjectKey, document: bytes, last_updated: str) -> None: ...
-
-    def delete(self, key: ObjectKey) -> None: ...
+    def pushed(self, position: int) -> None:
+        """A push was recorded at ledger `position`: later reads must include it."""
+        ...
 
     def page(
         self, module: str, date_from: str | None, date_to: str | None, offset: int, limit: int
@@ -36,3 +41,20 @@ class HubObjectStore(Protocol):
         """Objects of `module` with date_from <= last_updated < date_to (normalised datetimes),
         oldest first (stable order), and how many match in total."""
         ...
+
+
+def object_key(operation: Operation) -> tuple[ObjectKey | None, tuple[str, ...]]:
+    """The hub-store key of the object a push or Receiver GET names, and its sub-object ids."""
+    owner = operation.owner
+    if owner is None:
+        return None, ()
+    module = str(operation.module)
+    if operation.module is ModuleId.LOCATIONS and operation.location_id:
+        sub_ids = tuple(i for i in (operation.evse_uid, operation.connector_id) if i)
+        return ObjectKey(module, owner, operation.location_id), sub_ids
+    if operation.module is ModuleId.TARIFFS and operation.tariff_id:
+        return ObjectKey(module, owner, operation.tariff_id), ()
+    if operation.module is ModuleId.TOKENS and operation.token_uid:
+        token_type = str(operation.token_type or "RFID")
+        return ObjectKey(module, owner, operation.token_uid, token_type), ()
+    return None, ()

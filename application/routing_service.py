@@ -23,6 +23,9 @@ Decisions (digest §9 AMBIG):
   concurrently afterwards, their answers and failures are recorded and never reach the
   originator (digest §2.5).
 * GET All of sessions or cdrs: refused (2001): the hub never holds party-specific data.
+* GET All and the owner's Receiver GETs answer from the hub object store, a projection of the
+  ledger (application.hub_objects): a read first waits until it holds the pushes this node
+  recorded (read-your-writes).
 * A retried X-Request-ID from the same connection becomes attempt n+1 pointing at the first.
 """
 
@@ -66,14 +69,14 @@ from application.delivery import (
 )
 from application.endpoints import ROLE_INTERFACES
 from application.errors import LedgerUnavailableError
-from application.hub_store import HubObjectStore, ObjectKey
+from application.hub_store import HubObjectStore, object_key
 from application.local_backends import LocalBackends
 from application.owner_index import InMemoryOwnerIndex, OwnerFactStore, fact_of
 from application.rate_limits import RateLimiter
 from application.routing_table import ConnectionEntry, InMemoryRoutingTable
 from domain import headers as h
 from domain.errors import InvalidHeaderError, InvalidOperationError, RewriteError
-from domain.hub_objects import Deleted, Stored, apply_push, normalise_datetime
+from domain.hub_objects import normalise_datetime
 from domain.messages import RoutedMessage, message_id
 from domain.operations import Operation, OperationKind, parse_operation
 from domain.rewriting import (
@@ -186,6 +189,8 @@ class _Exchange:
     steps: list[Callable[[RoutedMessage], None]] = field(default_factory=list)
     bodies: list[Body] = field(default_factory=list)
     message: RoutedMessage | None = None
+    position: int = 0
+    """The ledger position that holds what `_admit` recorded."""
 
     def elapsed_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000
@@ -235,7 +240,6 @@ class RoutingService:
         self._now = now
         self.backends = backends or LocalBackends()
         self._background: set[asyncio.Task[None]] = set()
-        self._object_locks = [asyncio.Lock() for _ in range(64)]
 
     # ---- entry point -------------------------------------------------------------------------
 
@@ -763,7 +767,10 @@ class RoutingService:
         answer = self._ok_answer(exchange, None, f"broadcast to {len(legs)} receiver(s)")
         self._respond_step(exchange, answer)
         await self._admit(exchange)
-        await asyncio.gather(self._keep_object(operation, request), self._learn(fact_of(operation)))
+        # The hub's copy of the object is a projection of the ledger (application.hub_objects):
+        # this push is in it once the projection passes its position, and reads wait for that.
+        self.objects.pushed(exchange.position)
+        await self._learn(fact_of(operation))
         if legs:
             self._spawn(self._fan_out(exchange, legs))
         return answer
@@ -846,30 +853,6 @@ class RoutingService:
         task = asyncio.ensure_future(work)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
-
-    async def _keep_object(self, operation: Operation, request: InboundRequest) -> None:
-        """Update the hub's copy of a broadcast object; the ledger stays the record of truth."""
-        key, sub_ids = object_key(operation)
-        if key is None:
-            return
-        # Read-modify-write of one object must not interleave (EVSE pushes of one location).
-        async with self._object_locks[hash(key) % len(self._object_locks)]:
-            try:
-                await self._blocking(self._apply_object, key, sub_ids, request)
-            except Exception:
-                log.exception("the hub object store missed %s %s", request.method, key)
-
-    def _apply_object(
-        self, key: ObjectKey, sub_ids: tuple[str, ...], request: InboundRequest
-    ) -> None:
-        current = self.objects.get(key) if sub_ids or request.method == "PATCH" else None
-        result = apply_push(request.method, current, sub_ids, request.body)
-        if isinstance(result, Stored):
-            self.objects.put(key, result.document, result.last_updated)
-        elif isinstance(result, Deleted):
-            self.objects.delete(key)
-        else:
-            log.info("hub object store keeps %s unchanged: %s", key, result.reason)
 
     # ---- answers from the hub's own store ---------------------------------------------------
 
@@ -1061,7 +1044,7 @@ class RoutingService:
             for step in exchange.steps:
                 step(message)
             try:
-                await self.recorder.record(message, bodies=exchange.bodies)
+                exchange.position = await self.recorder.record(message, bodies=exchange.bodies)
             except IntegrityError:
                 retry_of = str(message_id(scope, exchange.request_id, 0))
                 continue
@@ -1136,23 +1119,6 @@ class RoutingService:
 
 _MODULE_IDS = frozenset(str(m) for m in ModuleId)
 _STORED_MODULES = frozenset({ModuleId.LOCATIONS, ModuleId.TARIFFS, ModuleId.TOKENS})
-
-
-def object_key(operation: Operation) -> tuple[ObjectKey | None, tuple[str, ...]]:
-    """The hub-store key of the object a push or Receiver GET names, and its sub-object ids."""
-    owner = operation.owner
-    if owner is None:
-        return None, ()
-    module = str(operation.module)
-    if operation.module is ModuleId.LOCATIONS and operation.location_id:
-        sub_ids = tuple(i for i in (operation.evse_uid, operation.connector_id) if i)
-        return ObjectKey(module, owner, operation.location_id), sub_ids
-    if operation.module is ModuleId.TARIFFS and operation.tariff_id:
-        return ObjectKey(module, owner, operation.tariff_id), ()
-    if operation.module is ModuleId.TOKENS and operation.token_uid:
-        token_type = str(operation.token_type or "RFID")
-        return ObjectKey(module, owner, operation.token_uid, token_type), ()
-    return None, ()
 
 
 def _sub_object(document: bytes, sub_ids: tuple[str, ...]) -> bytes | None:

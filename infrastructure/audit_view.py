@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from application.audit import AuditProjection, AuditWriter, MessageQuery, epoch_us, from_epoch_us
+from infrastructure.body_reader import LedgerBodies
 from infrastructure.sql import Cursor
 from infrastructure.tracked_view import SqlTrackedView
 
@@ -61,7 +62,7 @@ class SqlAuditWriter:
         self.cursor = cursor
         self._rows: dict[str, dict[str, Any]] = {}
         self._keys: set[tuple[str, int, str]] = set()
-        self._bodies: dict[str, bytes | None] = {}
+        self._bodies = LedgerBodies(cursor)
 
     def message(self, message_id: str) -> dict[str, Any] | None:
         row = self._rows.get(message_id)
@@ -80,23 +81,10 @@ class SqlAuditWriter:
         self._keys.update((key[:200], received_us, message_id) for key in keys)
 
     def preload_bodies(self, hashes: Iterable[str]) -> None:
-        wanted = sorted(set(hashes) - self._bodies.keys())
-        for start in range(0, len(wanted), 500):
-            part = wanted[start : start + 500]
-            rows = self.cursor.execute(
-                "SELECT sha256, body FROM message_bodies WHERE sha256 IN "
-                f"({', '.join(['%s'] * len(part))})",
-                part,
-            ).fetchall()
-            found = {row["sha256"]: row["body"] for row in rows}
-            for sha256 in part:
-                body = found.get(sha256)
-                self._bodies[sha256] = None if body is None else bytes(body)
+        self._bodies.preload(hashes)
 
     def body(self, sha256: str) -> bytes | None:
-        if sha256 not in self._bodies:
-            self.preload_bodies([sha256])
-        return self._bodies[sha256]
+        return self._bodies.get(sha256)
 
     def flush(self) -> None:
         self.cursor.executemany(

@@ -24,7 +24,7 @@ from infrastructure.ledger_chain import verify_ledger
 
 router = APIRouter(prefix="/admin", tags=["audit"])
 
-REBUILDABLE = ("routing_table", "audit", "traffic")
+REBUILDABLE = ("routing_table", "audit", "traffic", "hub_objects")
 
 Admin = Annotated[Node, Depends(require_admin)]
 

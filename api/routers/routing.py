@@ -21,6 +21,7 @@ from starlette.responses import Response
 from api.auth import authenticate
 from api.dependencies import node_of
 from api.errors import OcpiError
+from api.hub_objects_setup import HUB_OBJECTS
 from api.node import Node
 from api.platform import BACKENDS, POLICY, backend_caller
 from application.owner_index import InMemoryOwnerIndex
@@ -41,7 +42,7 @@ from domain.values import (
 from infrastructure.background_loop import BackgroundLoop
 from infrastructure.callback_store import SqlLinkStore
 from infrastructure.forwarder import HttpDeliverer
-from infrastructure.hub_object_store import SqlHubObjectStore, SqlOwnerFactStore
+from infrastructure.hub_object_store import SqlOwnerFactStore
 
 ROUTING_SERVICE = "routing"
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -89,7 +90,7 @@ def install_routing(node: Node) -> None:
             per_receiver_concurrency=settings.receiver_concurrency,
         ),
         links,
-        SqlHubObjectStore(database),
+        node.services[HUB_OBJECTS],
         owners,
         owner_facts,
         limiter=RateLimiter(settings.rate_limits) if settings.rate_limits else None,
