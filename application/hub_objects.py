@@ -194,6 +194,8 @@ class ProjectionProgress(Protocol):
 
     def wait(self, position: int, timeout: float = 5.0) -> None: ...
 
+    def wake(self, _position: int = 0) -> None: ...
+
 
 class HubObjectsView(Protocol):
     def get(self, key: ObjectKey) -> bytes | None: ...
@@ -230,6 +232,8 @@ class CaughtUpObjects:
         # Called on the event loop only, so the read-compare-write needs no lock.
         if position > self._recorded:
             self._recorded = position
+        # The runner is not woken by every ledger commit (most carry no push): this one does.
+        self.progress.wake()
 
     def get(self, key: ObjectKey) -> bytes | None:
         self._catch_up()

@@ -53,10 +53,6 @@ class BackgroundLoop:
             self._thread.join(timeout)
             self._thread = None
 
-    def pause(self, seconds: float) -> None:
-        """Wait inside a step without delaying a stop."""
-        self._stopping.wait(seconds)
-
     def _run(self) -> None:
         backoff = 0.05
         while not self._stopping.is_set():

@@ -43,6 +43,7 @@ class ProjectionRunner:
         self.on_progress = on_progress
         self._position = view.position()
         self._progress = threading.Condition()
+        self._hurry = threading.Event()
         self._loop = BackgroundLoop(
             f"projection-{projection.name}", self._paced_step, poll_interval, lambda: self._position
         )
@@ -67,14 +68,16 @@ class ProjectionRunner:
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
+        self._hurry.set()
         self._loop.stop(timeout)
 
     def _paced_step(self) -> int:
         processed = self.step()
         if 0 < processed < self.batch_size and self.min_interval:
             # Caught up on a busy log: let the next batch gather instead of following every
-            # commit with a read and a transaction of its own.
-            self._loop.pause(self.min_interval)
+            # commit with a read and a transaction of its own, unless somebody waits for it.
+            self._hurry.wait(self.min_interval)
+        self._hurry.clear()
         return processed
 
     def run_until_caught_up(self) -> int:
@@ -107,6 +110,8 @@ class ProjectionRunner:
     def wait(self, position: int, timeout: float = 5.0) -> None:
         """Block until the view has applied everything up to `position` (read-your-writes)."""
         deadline = time.monotonic() + timeout
+        if self._position < position:
+            self._hurry.set()
         with self._progress:
             while self._position < position:
                 remaining = deadline - time.monotonic()
@@ -114,6 +119,7 @@ class ProjectionRunner:
                     raise TimeoutError(
                         f"projection {self.name} at {self._position}, waited for {position}"
                     )
+                self._hurry.set()
                 self._loop.wake()
                 self._progress.wait(min(remaining, 0.05))
 

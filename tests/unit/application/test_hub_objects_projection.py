@@ -192,6 +192,10 @@ class Progress:
     def __init__(self, position: int) -> None:
         self.position = position
         self.waited: list[int] = []
+        self.woken = 0
+
+    def wake(self, _position: int = 0) -> None:
+        self.woken += 1
 
     def wait(self, position: int, timeout: float = 5.0) -> None:
         self.waited.append(position)
@@ -215,6 +219,7 @@ def test_reads_wait_only_while_the_projection_is_behind_this_nodes_last_push() -
     assert progress.waited == []
     objects.pushed(12)
     objects.pushed(11)  # an older commit settling later does not lower the mark
+    assert progress.woken == 2  # each push wakes the runner, which no other commit does
     objects.get(LOCATION)
     objects.page("locations", None, None, 0, 10)
     assert progress.waited == [12]
