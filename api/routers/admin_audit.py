@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from api.dependencies import require_admin
 from api.envelope import INVALID_PARAMETERS, ocpi_response, ocpi_timestamp
 from api.errors import OcpiError
+from api.hub_objects_setup import HUB_OBJECTS
 from api.node import Node
 from application.audit import InvalidQuery, MessageQuery
 from application.evidence import MAX_MESSAGES, build_bundle
@@ -185,6 +186,13 @@ def routing_table(request: Request, node: Admin) -> Response:
 def verify(node: Admin) -> Response:
     report = verify_ledger(node.services["ledger_archive"])
     return ocpi_response(report.as_dict())
+
+
+@router.get("/hub-objects/gaps")
+def hub_object_gaps(node: Admin) -> Response:
+    """Objects a rebuild of the hub object store could not restore: the body of a push they
+    need was redacted by retention (see application/hub_objects.py). Empty when complete."""
+    return ocpi_response({"gaps": node.services[HUB_OBJECTS].view.gaps()})
 
 
 @router.post("/projections/{name}/rebuild")

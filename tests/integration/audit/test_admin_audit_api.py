@@ -148,6 +148,8 @@ def test_traffic_routing_table_verify_and_rebuild(client: TestClient) -> None:
         time.sleep(0.01)
     assert data(client.get("/admin/messages", headers=AUTH)) == before
     assert client.post("/admin/projections/nothing/rebuild", headers=AUTH).status_code == 400
+    assert data(client.get("/admin/hub-objects/gaps", headers=AUTH)) == {"gaps": []}
+    assert client.get("/admin/hub-objects/gaps").status_code == 401
     # Background loops of the node are not projections: a clear 404, not a 500.
     for name in ("nothing", "health_check"):
         answer = client.get(f"/admin/projections/{name}", headers=AUTH)
