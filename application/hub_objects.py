@@ -211,8 +211,8 @@ class CaughtUpObjects:
 
     The check is two integers in memory, no query: reads wait only while the runner is behind
     the last push position recorded here. Several nodes on one PostgreSQL: a node waits for its
-    own pushes only; another node's pushes show once a runner (woken by the save in that node,
-    and by LISTEN in this one) applies them, i.e. eventually, within the runner's pace.
+    own pushes only; another node's pushes show once this node's runner polls (every second)
+    and applies them.
     While an operator rebuilds the view, reads answer from the rows rebuilt so far.
     """
 
