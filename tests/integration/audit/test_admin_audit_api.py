@@ -12,7 +12,7 @@ from api.app import create_app
 from application.evidence import verify_bundle
 from infrastructure.database_url import DatabaseUrl
 from infrastructure.settings import load_settings
-from tests.audit_support import Leg, at, record, routed
+from tests.audit_support import Leg, record, routed
 
 ADMIN = "admin-token-for-audit-tests"
 AUTH = {"Authorization": f"Bearer {ADMIN}"}
@@ -30,14 +30,16 @@ def client(database_url: DatabaseUrl) -> Iterator[TestClient]:
     settings = load_settings(
         environ={"OCPI_LEDGER_DATABASE_URL": url, "OCPI_LEDGER_ADMIN_TOKEN": ADMIN}
     )
+    # Built before the node starts: freezegun stops the clock of every thread, and the node's
+    # connection pools time their connects and waits by it (they stalled for good).
+    messages = (
+        routed("r1", when=T0, correlation_id="dispute"),
+        routed("r2", when=T0 + timedelta(minutes=5), correlation_id="dispute",
+               legs=[Leg("DE*EMS", "conn-ems", failure="timeout")], respond=(200, 4002)),
+    )  # fmt: skip
     with TestClient(create_app(settings, announce_admin_token=lambda _t: None)) as test_client:
         node = test_client.app.state.node  # type: ignore[attr-defined]
-        position = record(
-            node.store,
-            routed("r1", when=T0, correlation_id="dispute"),
-            routed("r2", when=T0 + timedelta(minutes=5), correlation_id="dispute",
-                   legs=[Leg("DE*EMS", "conn-ems", failure="timeout")], respond=(200, 4002)),
-        )  # fmt: skip
+        position = record(node.store, *messages)
         for name in ("audit", "traffic"):
             try:
                 node.runners[name].wait(position, timeout=20)
@@ -126,15 +128,14 @@ def test_traffic_routing_table_verify_and_rebuild(client: TestClient) -> None:
     assert traffic["totals"][0]["count"] == 2
     assert client.get("/admin/traffic", params={"bucket": "week"}, headers=AUTH).status_code == 400
     node = client.app.state.node  # type: ignore[attr-defined]
-    with at(T0):
-        node.store.registry.invite("a peer")
-    table = data(
-        client.get("/admin/routing-table", params={"as_of": "2024-03-01T14:00:00Z"}, headers=AUTH)
-    )
+    # Not under freezegun: the node's threads are running (see the client fixture).
+    node.store.registry.invite("a peer")
+    now = datetime.now(UTC)
+    after = (now + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    before = (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S")  # naive: taken as UTC
+    table = data(client.get("/admin/routing-table", params={"as_of": after}, headers=AUTH))
     assert [c["label"] for c in table["connections"]] == ["a peer"]
-    earlier = data(
-        client.get("/admin/routing-table", params={"as_of": "2024-03-01T13:00:00"}, headers=AUTH)
-    )
+    earlier = data(client.get("/admin/routing-table", params={"as_of": before}, headers=AUTH))
     assert earlier["connections"] == []
     report = data(client.post("/admin/ledger/verify", headers=AUTH))
     assert report["ok"] and report["records"] == 10
