@@ -131,9 +131,7 @@ class HubObjectsProjection(Projection[HubObjectsWriter]):
             if push is not None:
                 writer.put_pending(message_id, push)
             return
-        if not isinstance(
-            event, RoutedMessage.Routed | RoutedMessage.Refused | RoutedMessage.Responded
-        ):
+        if not isinstance(event, _OUTCOMES):
             return
         push = writer.pending(message_id)
         if push is None:

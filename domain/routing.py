@@ -139,34 +139,22 @@ def classify(
             from_party,
         )
 
-    if custom:
-        return _classify_custom(operation, from_party, to_party, hub)
     if to_party is None:
+        if custom:
+            return _refuse(
+                f"custom module {operation.module} needs OCPI-to-country-code and"
+                " OCPI-to-party-id: custom modules are never open-routed",
+                from_party,
+            )
         return _classify_open_routing(operation, from_party)
     if to_party == hub:
+        if custom:
+            return _refuse(
+                f"custom module {operation.module} cannot be addressed to the hub: custom"
+                " modules are never broadcast",
+                from_party,
+            )
         return _classify_addressed_to_hub(operation, from_party)
-    if to_party == from_party:
-        return _refuse(f"OCPI-to {to_party} equals OCPI-from: nothing to route", from_party)
-    return RouteClass(RouteKind.DIRECT, from_party=from_party, to_party=to_party)
-
-
-def _classify_custom(
-    operation: Operation, from_party: PartyRef, to_party: PartyRef | None, hub: PartyRef | None
-) -> RouteClass:
-    """A custom module is opaque to the node: it can only go where OCPI-to points."""
-    module = operation.module
-    if to_party is None:
-        return _refuse(
-            f"custom module {module} needs OCPI-to-country-code and OCPI-to-party-id:"
-            " custom modules are never open-routed",
-            from_party,
-        )
-    if to_party == hub:
-        return _refuse(
-            f"custom module {module} cannot be addressed to the hub: custom modules are never"
-            " broadcast",
-            from_party,
-        )
     if to_party == from_party:
         return _refuse(f"OCPI-to {to_party} equals OCPI-from: nothing to route", from_party)
     return RouteClass(RouteKind.DIRECT, from_party=from_party, to_party=to_party)

@@ -110,8 +110,6 @@ class ProjectionRunner:
     def wait(self, position: int, timeout: float = 5.0) -> None:
         """Block until the view has applied everything up to `position` (read-your-writes)."""
         deadline = time.monotonic() + timeout
-        if self._position < position:
-            self._hurry.set()
         with self._progress:
             while self._position < position:
                 remaining = deadline - time.monotonic()
