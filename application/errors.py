@@ -1,5 +1,7 @@
 """Errors the use cases raise; the API maps each to an OCPI status code."""
 
+from collections.abc import Callable
+
 from domain.errors import DomainError
 
 
@@ -17,3 +19,7 @@ class PartyNotFoundError(ApplicationError):
 
 class LedgerUnavailableError(ApplicationError):
     """The message ledger could not record; nothing may be forwarded unrecorded."""
+
+    when_committed: Callable[[Callable[[], None]], None] | None = None
+    """Set when the record may still land (its commit was under way when the wait ended):
+    registers a callback to run if it does (at once if it already has)."""

@@ -40,6 +40,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Protocol, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -128,6 +129,10 @@ _JSON_IN_THREAD = 1024 * 1024
 _STATUS_CODE = re.compile(rb'"status_code"\s*:\s*(\d{4})')
 
 
+NOT_RECORDED = "the message ledger cannot record right now; nothing was forwarded, retry shortly"
+NOT_SENT = "not sent: the ledger confirmed the record only after the requester had been refused"
+
+
 class MessageRecorder(Protocol):
     async def record(self, *messages: RoutedMessage, bodies: Sequence[Body] = ()) -> int: ...
 
@@ -191,6 +196,8 @@ class _Exchange:
     message: RoutedMessage | None = None
     position: int = 0
     """The ledger position that holds what `_admit` recorded."""
+    unrecorded: Answer | None = None
+    """The 503 the requester gets when `_admit` could not record."""
 
     def elapsed_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000
@@ -252,6 +259,15 @@ class RoutingService:
             started=time.perf_counter(),
             headers=headers,
         )
+        try:
+            return await self._classify(exchange)
+        except LedgerUnavailableError:
+            if exchange.unrecorded is None:
+                raise
+            return exchange.unrecorded
+
+    async def _classify(self, exchange: _Exchange) -> Answer:
+        request, headers = exchange.request, exchange.headers
         if request.body:
             content_type = headers.get(h.CONTENT_TYPE) or h.JSON
             exchange.bodies.append(Body.of(request.body, content_type))
@@ -1034,6 +1050,35 @@ class RoutingService:
             log.exception("recording the outcome of %s failed", exchange.request_id)
         return answer
 
+    def _record_unrecorded_answer(self, exchange: _Exchange, message: RoutedMessage) -> None:
+        """The record of a refused request landed after all (its commit outlasted the wait):
+        add that nothing was sent and what the requester got, so the ledger does not show a
+        forward that never happened."""
+        answer = exchange.unrecorded
+        if answer is None:
+            return
+        if message.outcome is not None:
+            # A refusal carries its own answer, which the requester did not get either; the
+            # domain keeps one answer per message, so this is only logged.
+            log.warning(
+                "%s was recorded as refused after the requester got HTTP 503 instead",
+                exchange.request_id,
+            )
+            return
+        for leg, state in message.legs.items():
+            if state["outcome"] is None:
+                message.record_failure(leg, int(HubError.GENERIC), NOT_SENT, 0.0)
+        body = Body.of(answer.body)
+        message.respond(
+            answer.http_status,
+            int(HubError.GENERIC),
+            exchange.elapsed_ms(),
+            h.sanitize_for_ledger(answer.headers),
+            body.sha256,
+            len(answer.body),
+        )
+        self.recorder.record_behind(message, bodies=[body])
+
     async def _admit(self, exchange: _Exchange) -> None:
         """Record everything decided so far; a repeated X-Request-ID becomes the next attempt."""
         request = exchange.request
@@ -1049,10 +1094,20 @@ class RoutingService:
                 retry_of = str(message_id(scope, exchange.request_id, 0))
                 continue
             except Exception as error:
-                log.exception("the ledger could not record %s", exchange.request_id)
-                raise LedgerUnavailableError(
-                    "the message ledger cannot record right now; nothing was forwarded"
-                ) from error
+                if isinstance(error, LedgerUnavailableError):
+                    log.error("the ledger could not record %s: %s", exchange.request_id, error)
+                else:
+                    log.exception("the ledger could not record %s", exchange.request_id)
+                exchange.unrecorded = self._hub_answer(
+                    exchange,
+                    HubError.GENERIC,
+                    NOT_RECORDED,
+                    http_status=503,
+                    extra_headers={"Retry-After": "1"},
+                )
+                if isinstance(error, LedgerUnavailableError) and error.when_committed:
+                    error.when_committed(partial(self._record_unrecorded_answer, exchange, message))
+                raise LedgerUnavailableError(NOT_RECORDED) from error
             exchange.message = message
             return
         raise LedgerUnavailableError(

@@ -18,7 +18,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 
@@ -79,13 +79,28 @@ class GroupCommitter:
         return pending.future
 
     async def record(self, *messages: RoutedMessage, bodies: Sequence[Body] = ()) -> int:
-        """Durably record; raises LedgerUnavailableError when the store cannot confirm in time."""
-        future = asyncio.wrap_future(self.submit(messages, bodies))
+        """Durably record; raises LedgerUnavailableError when the store cannot confirm in time.
+
+        Giving up withdraws the submission unless the writer has already taken it into a
+        commit. Such a commit may still land after the caller was refused; the error then
+        offers `when_committed`, so the caller can record what really happened instead of
+        leaving the ledger to claim a forward that never took place.
+        """
+        submitted = self.submit(messages, bodies)
         try:
-            return await asyncio.wait_for(future, self.commit_timeout)
+            return await asyncio.wait_for(asyncio.wrap_future(submitted), self.commit_timeout)
         except TimeoutError:
-            self._trip("commit did not complete in time")
-            raise self._unavailable() from None
+            pass
+        submitted.cancel()  # succeeds only while the writer has not taken it
+        if submitted.done() and not submitted.cancelled() and submitted.exception() is None:
+            return submitted.result()  # it landed just as the wait ended
+        self._trip("commit did not complete in time")
+        refusal = self._unavailable()
+        if not submitted.done():
+            refusal.when_committed = lambda then: submitted.add_done_callback(
+                lambda done: _call_if_committed(done, then)
+            )
+        raise refusal
 
     def record_behind(self, *messages: RoutedMessage, bodies: Sequence[Body] = ()) -> None:
         """Queue for the next commit without waiting for it.
@@ -121,9 +136,11 @@ class GroupCommitter:
             raise TimeoutError(f"queued ledger commits did not finish within {limit:g} s")
 
     def record_sync(self, *messages: RoutedMessage, bodies: Sequence[Body] = ()) -> int:
+        submitted = self.submit(messages, bodies)
         try:
-            return self.submit(messages, bodies).result(self.commit_timeout)
+            return submitted.result(self.commit_timeout)
         except TimeoutError:
+            submitted.cancel()
             self._trip("commit did not complete in time")
             raise self._unavailable() from None
 
@@ -168,7 +185,11 @@ class GroupCommitter:
                     break
                 batch.append(item)
             last_size = len(batch)
-            self._commit(batch)
+            # Whatever a caller withdrew (it gave up waiting) is never committed; the rest can
+            # no longer be withdrawn.
+            taken = [pending for pending in batch if pending.future.set_running_or_notify_cancel()]
+            if taken:
+                self._commit(taken)
             if stop:
                 return
 
@@ -191,6 +212,7 @@ class GroupCommitter:
                 _settle(pending.future, error=self._unavailable())
             return
         self.last_failure = None
+        self._open_until = 0.0  # the store answers again: no need to sit out the window
         self.batches += 1
         self.items += len(batch)
         for pending in batch:
@@ -207,11 +229,18 @@ class GroupCommitter:
 
 
 def _settle(future: Future[int], position: int = 0, error: BaseException | None = None) -> None:
-    """Settle a caller's future unless the caller gave up (its timeout cancelled the future):
-    the writer thread must outlive every caller, or the node never records again."""
-    if not future.set_running_or_notify_cancel():
-        return
+    """Settle a future the writer took (so no caller can cancel it any more)."""
     if error is not None:
         future.set_exception(error)
     else:
         future.set_result(position)
+
+
+def _call_if_committed(future: Future[int], then: Callable[[], None]) -> None:
+    if future.cancelled() or future.exception() is not None:
+        return
+    try:
+        then()
+    except Exception:
+        # The writer thread must outlive every callback, or the node never records again.
+        log.exception("recording what followed a late commit failed")

@@ -160,3 +160,70 @@ def test_an_outcome_that_cannot_be_recorded_behind_is_counted_and_logged(
         committer.close()
     assert committer.behind_failures == 1
     assert str(message.id) in caplog.text and "was not recorded" in caplog.text
+
+
+class GatedLedger:
+    """The real ledger behind a gate: a commit waits until the test opens it, like a store
+    that answers slowly."""
+
+    def __init__(self, store: Store) -> None:
+        self.ledger = store.ledger
+        self.gate = threading.Event()
+        self.entered = threading.Event()
+
+    def record(self, *events: object, bodies: object = ()) -> int:
+        self.entered.set()
+        self.gate.wait(10)
+        return self.ledger.record(*events, bodies=bodies)  # type: ignore[arg-type]
+
+
+def test_a_submission_withdrawn_before_the_writer_took_it_is_never_committed(
+    store: Store,
+) -> None:
+    import asyncio
+
+    from application.errors import LedgerUnavailableError
+
+    gated = GatedLedger(store)
+    committer = GroupCommitter(gated, commit_timeout=0.2)  # type: ignore[arg-type]
+    try:
+        committer.record_behind(received("ahead"))  # the writer is stuck committing this one
+        assert gated.entered.wait(5)
+        withdrawn = received("withdrawn")
+        with pytest.raises(LedgerUnavailableError) as refused:
+            asyncio.run(committer.record(withdrawn))
+        assert refused.value.when_committed is None  # it cannot land any more
+        gated.gate.set()
+        committer.flush()
+        assert store.ledger.get_message(withdrawn.id) is None
+    finally:
+        gated.gate.set()
+        committer.close()
+
+
+def test_a_commit_under_way_when_the_wait_ends_reports_that_it_landed(store: Store) -> None:
+    import asyncio
+
+    from application.errors import LedgerUnavailableError
+
+    gated = GatedLedger(store)
+    committer = GroupCommitter(gated, commit_timeout=0.2, breaker_seconds=30)  # type: ignore[arg-type]
+    try:
+        late = received("late")
+        with pytest.raises(LedgerUnavailableError) as refused:
+            asyncio.run(committer.record(late))
+        assert not committer.store_available  # the breaker opened
+        landed: list[str] = []
+        when_committed = refused.value.when_committed
+        assert when_committed is not None
+        when_committed(lambda: landed.append("late"))
+        gated.gate.set()
+        committer.flush()
+        assert landed == ["late"]
+        assert store.ledger.get_message(late.id) is not None
+        # A commit that succeeds shows the store answers again: the breaker closes at once.
+        assert committer.store_available
+        assert committer.record_sync(received("next")) > 0
+    finally:
+        gated.gate.set()
+        committer.close()
