@@ -10,10 +10,15 @@ from typing import Any
 
 from application.bodies import Body
 from application.errors import LedgerUnavailableError
-from application.routing_service import Answer, InboundRequest, RoutingConfig
+from application.routing_service import Answer, RoutingConfig
 from domain.messages import RoutedMessage
 from domain.values import ConnectionStatus
-from tests.unit.routing_service.test_route_choice import HUB, network, service_with_fakes
+from tests.unit.routing_service.test_route_choice import (
+    HUB,
+    network,
+    service_with_fakes,
+    tariffs_get,
+)
 
 
 class SlowRecorder:
@@ -50,21 +55,7 @@ def handle_with(recorder: SlowRecorder) -> tuple[Answer, Any]:
         network(ConnectionStatus.CONNECTED),
     )
     service.recorder = recorder
-    request = InboundRequest(
-        connection=service.table.connection("emsp"),  # type: ignore[arg-type]
-        module="tariffs",
-        interface="SENDER",
-        method="GET",
-        path="",
-        query="",
-        headers={
-            "ocpi-from-country-code": "NL",
-            "ocpi-from-party-id": "EMA",
-            "ocpi-to-country-code": "NL",
-            "ocpi-to-party-id": "CPA",
-            "x-request-id": "slow-1",
-        },
-    )
+    request = tariffs_get(service.table, "slow-1")
     return asyncio.run(service.handle(request)), deliverer
 
 

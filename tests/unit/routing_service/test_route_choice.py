@@ -106,7 +106,13 @@ def route_once(
     service, deliverer, recorder = service_with_fakes(
         RoutingConfig(hub=HUB, base_url="https://hub.example.com", policy=policy), table, backends
     )
-    request = InboundRequest(
+    asyncio.run(service.handle(tariffs_get(table)))
+    return deliverer, recorder
+
+
+def tariffs_get(table: InMemoryRoutingTable, request_id: str = "r1") -> InboundRequest:
+    """A GET of the CPO's tariffs from the eMSP, addressed by OCPI-to headers."""
+    return InboundRequest(
         connection=table.connection("emsp"),  # type: ignore[arg-type]
         module="tariffs",
         interface="SENDER",
@@ -118,11 +124,9 @@ def route_once(
             "ocpi-from-party-id": "EMA",
             "ocpi-to-country-code": "NL",
             "ocpi-to-party-id": "CPA",
-            "x-request-id": "r1",
+            "x-request-id": request_id,
         },
     )
-    asyncio.run(service.handle(request))
-    return deliverer, recorder
 
 
 def test_a_connected_direct_route_is_preferred_over_a_hub_route() -> None:
