@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from eventsourcing.application import Application
@@ -81,31 +82,55 @@ class ProjectionRunner:
         return processed
 
     def run_until_caught_up(self) -> int:
-        """Process batches in this thread until nothing is left; returns events processed."""
+        """Process batches in this thread until nothing is left; returns events processed.
+
+        While one batch is applied, a helper thread reads and decodes the next: the database's
+        time on the one overlaps the Python time on the other (rebuilds on PostgreSQL)."""
         total = 0
-        while True:
-            processed = self.step()
-            total += processed
-            if processed == 0:
-                return total
+        with ThreadPoolExecutor(1, thread_name_prefix=f"{self.name}-read-ahead") as reader:
+            start = self.view.position()
+            ahead = reader.submit(self._read, start)
+            while True:
+                batch = ahead.result()
+                if batch is None:
+                    self._advance(start)
+                    return total
+                events, end = batch
+                ahead = reader.submit(self._read, end)
+                total += len(events)
+                if self._apply(events, start, end):
+                    start = end
+                else:
+                    ahead.result()  # read past a batch another runner applied: start afresh
+                    start = self.view.position()
+                    ahead = reader.submit(self._read, start)
 
     def step(self) -> int:
         """Read and apply one batch. Returns how many notifications it consumed."""
         start = self.view.position()
+        batch = self._read(start)
+        if batch is None:
+            self._advance(start)
+            return 0
+        events, end = batch
+        self._apply(events, start, end)
+        return len(events)
+
+    def _read(self, start: int) -> tuple[list[Any], int] | None:
         notifications = self.source.recorder.select_notifications(
             start, self.batch_size, inclusive_of_start=False
         )
         if not notifications:
-            self._advance(start)
-            return 0
-        events = [self.source.mapper.to_domain_event(n) for n in notifications]
-        end = notifications[-1].id
+            return None
+        return [self.source.mapper.to_domain_event(n) for n in notifications], notifications[-1].id
+
+    def _apply(self, events: list[Any], start: int, end: int) -> bool:
         if not self.view.apply_batch(self.projection, events, start, end):
             # Another runner (another node) applied this batch first; follow its position.
             self._advance(self.view.position())
-            return len(notifications)
+            return False
         self._advance(end)
-        return len(notifications)
+        return True
 
     def wait(self, position: int, timeout: float = 5.0) -> None:
         """Block until the view has applied everything up to `position` (read-your-writes)."""

@@ -11,6 +11,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
+from functools import lru_cache
 from typing import Any
 
 import psycopg
@@ -26,15 +27,23 @@ _MAX_PARAMETERS = 30_000
 """PostgreSQL takes at most 65,535 parameters in one statement; stay well below."""
 
 
+@lru_cache(maxsize=64)
 def multi_row(sql: str, width: int, count: int) -> str | None:
-    """`INSERT ... VALUES (%s, %s) ...` for `count` rows in one statement, or None when `sql`
-    is not an insert of one row of `width` placeholders."""
+    """`INSERT ... VALUES ($1, $2), ($3, $4) ...`: `count` rows in one statement, in
+    PostgreSQL's own numbered placeholders, or None when `sql` is not an insert of one row of
+    `width` `%s` placeholders.
+
+    Numbered placeholders let a `RawCursor` send the statement as it is: psycopg's parser of
+    `%s` costs about 10 µs per placeholder, more than the server spends inserting the row."""
     match = _SINGLE_ROW_VALUES.search(sql)
-    if match is None or not sql.lstrip().upper().startswith("INSERT"):
+    if match is None or not sql.lstrip().upper().startswith("INSERT") or "%%" in sql:
         return None
     if match.group(1).count("%s") != width or sql.count("%s") != width:
         return None
-    rows = ", ".join([match.group(1)] * count)
+    rows = ", ".join(
+        "(" + ", ".join(f"${row * width + column}" for column in range(1, width + 1)) + ")"
+        for row in range(count)
+    )
     return f"{sql[: match.start(1)]}{rows}{sql[match.end(1) :]}"
 
 
@@ -66,10 +75,12 @@ class Cursor:
         if multi_row(sql, width, 1) is None:
             self._raw.executemany(sql, [tuple(r) for r in rows])
             return
+        raw = psycopg.RawCursor(self._raw.connection)
         for start in range(0, len(rows), chunk):
             part = rows[start : start + chunk]
             statement = multi_row(sql, width, len(part))
-            self._raw.execute(statement, [value for row in part for value in row])
+            assert statement is not None
+            raw.execute(statement, [value for row in part for value in row])
 
     def fetchone(self) -> Row | None:
         row = self._raw.fetchone()

@@ -121,6 +121,34 @@ def test_two_runners_sharing_one_view_apply_every_event_exactly_once(store: Stor
     assert EventLog(store.ledger_db).rows() == all_events(store)
 
 
+class OvertakenOnce(EventLog):
+    """A view shared with another runner, which applies the batch this one is about to apply."""
+
+    def __init__(self, database: Any, other: ProjectionRunner) -> None:
+        super().__init__(database)
+        self.other: ProjectionRunner | None = other
+
+    def apply_batch(self, projection: Any, events: Any, start: int, end: int) -> bool:
+        if self.other is not None:
+            self.other.step()
+            self.other = None
+        return super().apply_batch(projection, events, start, end)
+
+
+def test_a_runner_reading_ahead_follows_another_runner_that_applied_its_batch(
+    store: Store,
+) -> None:
+    fill_registry(store, 12)
+    other = ProjectionRunner(
+        store.registry, LogEverything(), EventLog(store.ledger_db), batch_size=4
+    )
+    view = OvertakenOnce(store.ledger_db, other)
+    runner = ProjectionRunner(store.registry, LogEverything(), view, batch_size=5)
+    runner.run_until_caught_up()
+    assert view.rows() == all_events(store)
+    assert runner.position == store.registry.recorder.max_notification_id()
+
+
 def test_a_rebuilt_routing_table_equals_the_live_one(store: Store) -> None:
     fill_registry(store, 6)
     view = SqlRoutingTableView(store.registry_db)
