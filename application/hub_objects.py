@@ -106,6 +106,7 @@ class HubObjectsWriter(Protocol):
 
 class HubObjectsProjection(Projection[HubObjectsWriter]):
     name = "hub_objects"
+    topics = frozenset({RoutedMessage.Received, *_OUTCOMES})
 
     def prepare(self, events: Sequence[Any], writer: HubObjectsWriter) -> None:
         broadcast = {

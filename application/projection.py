@@ -14,6 +14,9 @@ class Projection(ABC, Generic[W]):
     replaying from event zero always rebuilds the same rows."""
 
     name: str
+    topics: frozenset[type] | None = None
+    """The event classes `process` acts on, when it ignores all others: the runner then
+    does not decode the others at all. None: every event."""
 
     @abstractmethod
     def process(self, event: Any, writer: W) -> None: ...

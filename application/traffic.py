@@ -107,6 +107,16 @@ class TrafficWriter(Protocol):
 
 class TrafficProjection(Projection[TrafficWriter]):
     name = "traffic"
+    topics = frozenset(
+        {
+            RoutedMessage.Received,
+            RoutedMessage.Forwarded,
+            RoutedMessage.Answered,
+            RoutedMessage.Failed,
+            RoutedMessage.Responded,
+            RoutedMessage.Refused,
+        }
+    )
 
     def process(self, event: Any, writer: TrafficWriter) -> None:
         if not isinstance(event, RoutedMessage.Event):

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from eventsourcing.application import Application
+from eventsourcing.utils import get_topic
 
 from application.projection import Projection, TrackedView
 from infrastructure.background_loop import BackgroundLoop
@@ -42,6 +43,9 @@ class ProjectionRunner:
         self.poll_interval = poll_interval
         self.min_interval = min_interval
         self.on_progress = on_progress
+        self._topics = (
+            None if projection.topics is None else {get_topic(cls) for cls in projection.topics}
+        )
         self._position = view.position()
         self._progress = threading.Condition()
         self._hurry = threading.Event()
@@ -95,9 +99,9 @@ class ProjectionRunner:
                 if batch is None:
                     self._advance(start)
                     return total
-                events, end = batch
+                events, end, count = batch
                 ahead = reader.submit(self._read, end)
-                total += len(events)
+                total += count
                 if self._apply(events, start, end):
                     start = end
                 else:
@@ -112,17 +116,21 @@ class ProjectionRunner:
         if batch is None:
             self._advance(start)
             return 0
-        events, end = batch
+        events, end, count = batch
         self._apply(events, start, end)
-        return len(events)
+        return count
 
-    def _read(self, start: int) -> tuple[list[Any], int] | None:
+    def _read(self, start: int) -> tuple[list[Any], int, int] | None:
+        """The events of the next batch the projection looks at (others are not even decoded:
+        decoding is most of a runner's CPU), the batch's last position and its size."""
         notifications = self.source.recorder.select_notifications(
             start, self.batch_size, inclusive_of_start=False
         )
         if not notifications:
             return None
-        return [self.source.mapper.to_domain_event(n) for n in notifications], notifications[-1].id
+        decode, topics = self.source.mapper.to_domain_event, self._topics
+        events = [decode(n) for n in notifications if topics is None or n.topic in topics]
+        return events, notifications[-1].id, len(notifications)
 
     def _apply(self, events: list[Any], start: int, end: int) -> bool:
         if not self.view.apply_batch(self.projection, events, start, end):

@@ -5,6 +5,7 @@ from typing import Any
 from application.projection import Projection
 from application.routing_table import RoutingTableProjection
 from application.tokens import hash_token
+from domain.connections import Connection
 from infrastructure.projection_runner import ProjectionRunner
 from infrastructure.routing_table_view import SqlRoutingTableView
 from infrastructure.sql import Cursor
@@ -119,6 +120,30 @@ def test_two_runners_sharing_one_view_apply_every_event_exactly_once(store: Stor
     while first.step() + second.step():
         pass
     assert EventLog(store.ledger_db).rows() == all_events(store)
+
+
+class LogRegistrations(LogEverything):
+    topics = frozenset({Connection.Registered})
+
+    def __init__(self) -> None:
+        self.types: set[str] = set()
+
+    def process(self, event: Any, writer: EventLogWriter) -> None:
+        self.types.add(type(event).__name__)
+        super().process(event, writer)
+
+
+def test_a_projection_that_names_its_events_gets_only_those_and_still_reads_to_the_end(
+    store: Store,
+) -> None:
+    fill_registry(store, 5)
+    projection = LogRegistrations()
+    runner = ProjectionRunner(store.registry, projection, EventLog(store.ledger_db), batch_size=4)
+    consumed = runner.run_until_caught_up()
+    head = store.registry.recorder.max_notification_id()
+    assert consumed == head and runner.position == head
+    assert projection.types == {"Registered"}
+    assert len(EventLog(store.ledger_db).rows()) == 5
 
 
 class OvertakenOnce(EventLog):
