@@ -24,6 +24,7 @@ from domain.errors import InvalidOperationError
 from domain.headers import parse_token_header
 from domain.values import ConnectionStatus, InterfaceRole, parse_module_id
 from infrastructure.backend_discovery import BackendDiscovery
+from infrastructure.background_loop import BackgroundLoop
 from infrastructure.node_config import NodeConfig, load_node_config
 
 router = APIRouter()
@@ -51,9 +52,16 @@ def start_platform(node: Node) -> None:
         rediscover=discovery.read_later,
     )
     discovery.attach(backends)
-    for backend in backends.all():
-        discovery.read(backend)
+    discovery.read_all()
     node.services[BACKENDS] = backends
+    # Backends may publish new (custom) modules while the node runs: read them again as often
+    # as peers are health-checked.
+    node.runners["backend_discovery"] = BackgroundLoop(  # type: ignore[assignment]
+        "backend_discovery",
+        discovery.read_all,
+        idle=node.settings.health_check_interval,
+        idle_first=True,
+    )
     node.services[POLICY] = config.routes
 
 

@@ -1,7 +1,8 @@
 """Reading a hosted backend's module URLs: versions URL -> 2.2.1 details -> endpoints (digest §3).
 
-Blocking HTTP with a short timeout: called once per backend at start and, for a backend that
-could not be read then, again from a background thread when a message needs it.
+Blocking HTTP with a short timeout: called once per backend at start; for a backend that
+could not be read then, again from a background thread when a message needs it; and for every
+backend periodically, since a backend may publish a module (a custom one) after the node started.
 """
 
 from __future__ import annotations
@@ -57,6 +58,13 @@ class BackendDiscovery:
             log.warning("%s", error)
             return False
         return True
+
+    def read_all(self) -> int:
+        """Read every backend again. One that cannot be read keeps what was read before: a
+        backend restarting must not make the node forget its modules."""
+        for backend in self.backends.all():
+            self.read(backend)
+        return 0
 
     def read_later(self, backend: LocalBackend) -> None:
         with self._lock:

@@ -23,10 +23,13 @@ class BackgroundLoop:
         step: Callable[[], int],
         idle: float = 1.0,
         position: Callable[[], int] = lambda: 0,
+        idle_first: bool = False,
     ) -> None:
         self.name = name
         self._step = step
         self.idle = idle
+        self.idle_first = idle_first
+        """Wait `idle` (or a wake) before the first step, for work just done at start."""
         self._position = position
         self.last_error: str | None = None
         self._wake = threading.Event()
@@ -55,6 +58,9 @@ class BackgroundLoop:
 
     def _run(self) -> None:
         backoff = 0.05
+        if self.idle_first:
+            self._wake.wait(self.idle)
+            self._wake.clear()
         while not self._stopping.is_set():
             try:
                 worked = self._step()
