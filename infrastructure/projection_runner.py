@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from eventsourcing.application import Application
+from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import get_topic
 
 from application.projection import Projection, TrackedView
@@ -88,8 +89,14 @@ class ProjectionRunner:
     def run_until_caught_up(self) -> int:
         """Process batches in this thread until nothing is left; returns events processed.
 
-        While one batch is applied, a helper thread reads and decodes the next: the database's
-        time on the one overlaps the Python time on the other (rebuilds on PostgreSQL)."""
+        On PostgreSQL a helper thread reads and decodes the next batch while one is applied:
+        the server's time on the one overlaps the Python time on the other. SQLite works in
+        this process, so there it would only contend for the GIL (measured 15% slower)."""
+        if not isinstance(self.source.recorder, PostgresApplicationRecorder):
+            total = 0
+            while processed := self.step():
+                total += processed
+            return total
         total = 0
         with ThreadPoolExecutor(1, thread_name_prefix=f"{self.name}-read-ahead") as reader:
             start = self.view.position()
