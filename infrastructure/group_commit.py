@@ -96,7 +96,7 @@ class GroupCommitter:
             return submitted.result()  # it landed just as the wait ended
         self._trip("commit did not complete in time")
         refusal = self._unavailable()
-        if not submitted.done():
+        if not submitted.cancelled():  # under way (or it ended just now, failed or not)
             refusal.when_committed = lambda then: submitted.add_done_callback(
                 lambda done: _call_if_committed(done, then)
             )
