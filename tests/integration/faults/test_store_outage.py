@@ -45,7 +45,7 @@ def test_while_the_store_is_down_requests_get_a_fast_503_and_nothing_is_forwarde
             assert answer.json()["status_code"] == 4000
             assert "nothing was forwarded" in answer.json()["status_message"]
             assert int(answer.headers["retry-after"]) >= 1
-        assert slowest < 3.5  # bounded by the commit timeout, then the breaker answers at once
+        assert slowest < 4.5  # bounded by the 3 s commit timeout, then the breaker answers at once
         assert len(cpo.platform.requests) == forwarded
 
         proxy.restore()

@@ -111,7 +111,7 @@ def test_a_store_outage_is_reported_fast_and_clearly_then_probed_again() -> None
         started = time.perf_counter()
         with pytest.raises(LedgerUnavailableError, match="ConnectionError"):
             committer.record_sync(received("second"))
-        assert time.perf_counter() - started < 0.05  # refused without touching the store
+        assert time.perf_counter() - started < 0.5  # refused at once, not after the 3 s timeout
         assert ledger.attempts == 1
         time.sleep(0.25)
         with pytest.raises(LedgerUnavailableError):
