@@ -241,27 +241,53 @@ _ROUTING_HEADERS = (
 def openapi_paths() -> dict[str, Any]:
     """OpenAPI path items of the routed endpoints, which are raw routes (no request parsing on
     the hot path) and so invisible to FastAPI's generator: clients and fuzzers see them here."""
+    rest = {"name": "rest", "in": "path", "required": True, "schema": {"type": "string"}}
     paths: dict[str, Any] = {}
     for module in sorted(FUNCTIONAL_MODULES):
         for interface in InterfaceRole:
-            parameters = [
-                {"name": "rest", "in": "path", "required": True, "schema": {"type": "string"}},
-                *({"name": name, "in": "header", "schema": {"type": "string"}}
-                  for name in _ROUTING_HEADERS),
-            ]  # fmt: skip
-            item: dict[str, Any] = {}
-            for method in METHODS:
-                operation: dict[str, Any] = {
-                    "summary": f"{module} {interface} interface, routed by OCPI-to",
-                    "operationId": f"route_{module}_{interface.lower()}_{method.lower()}",
-                    "tags": ["OCPI routing"],
-                    "parameters": parameters,
-                    "responses": {"200": {"description": "OCPI response envelope"}},
-                }
-                if method in ("POST", "PUT", "PATCH"):
-                    operation["requestBody"] = {
-                        "content": {"application/json": {"schema": {}}},
-                    }
-                item[method.lower()] = operation
-            paths[f"/ocpi/{OCPI_VERSION}/{module}/{interface.lower()}/{{rest}}"] = item
+            paths[f"/ocpi/{OCPI_VERSION}/{module}/{interface.lower()}/{{rest}}"] = _routed_item(
+                f"{module} {interface} interface, routed by OCPI-to",
+                f"route_{module}_{interface.lower()}",
+                [rest],
+            )
+    custom = [
+        {
+            "name": "module",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "pattern": f"^{CUSTOM_MODULE_PATTERN}$"},
+            "description": "a custom module id the two platforms agreed on",
+        },
+        {
+            "name": "interface",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "enum": ["sender", "receiver"]},
+        },
+        rest,
+    ]
+    paths[f"/ocpi/{OCPI_VERSION}/{{module}}/{{interface}}/{{rest}}"] = _routed_item(
+        "custom module, routed by OCPI-to between platforms directly (a hub answers 404)",
+        "route_custom_module",
+        custom,
+    )
     return paths
+
+
+def _routed_item(summary: str, operation_id: str, parameters: list[Any]) -> dict[str, Any]:
+    headers = [
+        {"name": name, "in": "header", "schema": {"type": "string"}} for name in _ROUTING_HEADERS
+    ]
+    item: dict[str, Any] = {}
+    for method in METHODS:
+        operation: dict[str, Any] = {
+            "summary": summary,
+            "operationId": f"{operation_id}_{method.lower()}",
+            "tags": ["OCPI routing"],
+            "parameters": [*parameters, *headers],
+            "responses": {"200": {"description": "OCPI response envelope"}},
+        }
+        if method in ("POST", "PUT", "PATCH"):
+            operation["requestBody"] = {"content": {"application/json": {"schema": {}}}}
+        item[method.lower()] = operation
+    return item

@@ -102,6 +102,7 @@ def test_fuzzing_the_openapi_description_finds_no_server_error(fuzzed_hub: HubUn
     schema = schemathesis.openapi.from_url(f"{fuzzed_hub.url}/admin/openapi.json")
     paths = {result.ok().path for result in schema.get_all_operations()}
     assert "/ocpi/2.2.1/tokens/receiver/{rest}" in paths  # the routed endpoints are fuzzed too
+    assert "/ocpi/2.2.1/{module}/{interface}/{rest}" in paths  # custom modules as well
     failures: list[str] = []
     for authorization in ("Bearer hub-admin-token-0123456789", _token(emsp), None):
         headers = {} if authorization is None else {"authorization": authorization}
