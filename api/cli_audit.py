@@ -1,4 +1,4 @@
-"""`ocpi-ledger audit | evidence | traffic | routing-table | verify | rebuild`.
+"""`ocpi-ledger audit | redrive | evidence | traffic | routing-table | verify | rebuild`.
 
 They talk to a running node (OCPI_LEDGER_URL, OCPI_LEDGER_ADMIN_TOKEN); `verify` and `rebuild`
 also work offline against the database (`--database-url`), and `evidence --verify FILE` checks a
@@ -347,7 +347,31 @@ def rebuild_offline(store: Any, name: str, show: Callable[[int, int], None]) -> 
     return runner
 
 
+# ---- redrive ---------------------------------------------------------------------------------
+
+
+def _configure_redrive(parser: argparse.ArgumentParser) -> None:
+    _remote(parser)
+    parser.add_argument("message_id", help="the recorded push or command to send once more")
+
+
+def _redrive(args: argparse.Namespace) -> int:
+    data = _call(args, "POST", f"/admin/messages/{args.message_id}/redrive")
+    _emit(args, data, _redriven_text)
+    return 0
+
+
+def _redriven_text(data: dict[str, Any]) -> str:
+    answer = data["answer"]
+    return (
+        f"sent again as message {data['message_id']} (X-Request-ID {data['request_id']}, "
+        f"X-Correlation-ID {data['correlation_id']}); answer: HTTP {answer['http_status']}, "
+        f"OCPI {answer['ocpi_status']}"
+    )
+
+
 COMMANDS["audit"] = (_configure_audit, _guarded(_audit))
+COMMANDS["redrive"] = (_configure_redrive, _guarded(_redrive))
 COMMANDS["evidence"] = (_configure_evidence, _guarded(_evidence))
 COMMANDS["traffic"] = (_configure_traffic, _guarded(_traffic))
 COMMANDS["routing-table"] = (_configure_routing_table, _guarded(_routing_table))

@@ -168,6 +168,8 @@ class InboundRequest:
     body: bytes = b""
     sender_parties: tuple[PartyKey, ...] | None = None
     """The parties the caller may speak for when it is not a connection (a local backend)."""
+    repeats: str | None = None
+    """The recorded message an operator sends again (a re-drive); recorded as `retry_of`."""
 
 
 @dataclass(frozen=True)
@@ -1133,7 +1135,7 @@ class RoutingService:
             body_size=len(request.body),
             from_party=str(exchange.from_party) if exchange.from_party else None,
             to_party=str(exchange.to_party) if exchange.to_party else None,
-            retry_of=retry_of,
+            retry_of=retry_of or request.repeats,
         )
 
     async def _store(self, function: Callable[..., T], *args: Any) -> T:

@@ -16,8 +16,15 @@ from api.envelope import INVALID_PARAMETERS, ocpi_response, ocpi_timestamp
 from api.errors import OcpiError
 from api.hub_objects_setup import HUB_OBJECTS
 from api.node import Node
+from api.routers.routing import ROUTING_SERVICE
 from application.audit import InvalidQuery, MessageQuery
 from application.evidence import MAX_MESSAGES, build_bundle
+from application.redrive import (
+    RecordedMessageNotFoundError,
+    RedriveRefusedError,
+    redrive,
+)
+from application.routing_service import ocpi_status_of
 from application.time_travel import describe, routing_table_as_of
 from application.timeline import message_timeline
 from application.traffic import TrafficQuery
@@ -127,6 +134,41 @@ def get_message(message_id: str, node: Admin) -> Response:
         raise OcpiError(2000, f"no message {message_id}", http_status=404)
     timeline["summary"] = node.services["audit_view"].summary(message_id)
     return ocpi_response(timeline)
+
+
+@router.post("/messages/{message_id}/redrive")
+async def redrive_message(message_id: str, node: Admin) -> Response:
+    """Send a recorded push or command once more, as a new message that names this one."""
+    try:
+        message_id = str(UUID(message_id))
+    except ValueError:
+        raise bad(f"message id must be a UUID, got {message_id!r}") from None
+    try:
+        done = await redrive(
+            node.services[ROUTING_SERVICE],
+            node.services["ledger_archive"],
+            node.store.ledger.mapper,
+            node.routing_table,
+            message_id,
+        )
+    except RecordedMessageNotFoundError as error:
+        raise OcpiError(2000, str(error), http_status=404) from None
+    except RedriveRefusedError as error:
+        raise OcpiError(2000, f"not re-driven: {error}", http_status=409) from None
+    answer = done.answer
+    return ocpi_response(
+        {
+            "repeats": done.repeats,
+            "message_id": done.message_id,
+            "request_id": done.request_id,
+            "correlation_id": done.correlation_id,
+            "answer": {
+                "http_status": answer.http_status,
+                "ocpi_status": ocpi_status_of(answer.body),
+                "body": answer.body.decode("utf-8", "replace"),
+            },
+        }
+    )
 
 
 @router.get("/evidence")

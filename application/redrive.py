@@ -1,0 +1,123 @@
+"""Re-driving a recorded message: the operator sends a request the ledger holds once more.
+
+For the pushes and commands a receiver lost or refused while it was down: the same method, path,
+query, routing headers and body bytes as recorded, a new X-Request-ID and the original
+X-Correlation-ID, routed by today's routing table through the normal path (recorded before it is
+forwarded, every check and rule as for the sender's own requests). The new message names the
+one it repeats (`retry_of`), so the audit trail shows both. Nothing is queued or sent by itself:
+each re-drive is one explicit operator action.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Mapper
+
+from application.delivery import LOCAL_ROUTE
+from application.errors import ApplicationError
+from application.records import LedgerRecords, decode, event_name
+from application.routing_service import Answer, InboundRequest, RoutingService
+from application.routing_table import InMemoryRoutingTable
+from domain import headers as h
+from domain.messages import message_id as message_id_of
+from domain.values import ConnectionStatus
+
+REDRIVABLE_METHODS = ("PUT", "PATCH", "POST", "DELETE")
+
+
+class RecordedMessageNotFoundError(ApplicationError):
+    pass
+
+
+class RedriveRefusedError(ApplicationError):
+    """The message cannot be sent again; the message says why."""
+
+
+@dataclass(frozen=True)
+class Redriven:
+    repeats: str
+    message_id: str
+    request_id: str
+    correlation_id: str
+    answer: Answer
+    """What the routing answered, as the sender would have got it."""
+
+
+async def redrive(
+    service: RoutingService,
+    records: LedgerRecords,
+    mapper: Mapper[UUID],
+    table: InMemoryRoutingTable,
+    message_id: str,
+) -> Redriven:
+    request = redrive_request(records, mapper, table, message_id)
+    answer = await service.handle(request)
+    request_id = request.headers[h.X_REQUEST_ID]
+    return Redriven(
+        repeats=message_id,
+        message_id=str(message_id_of(request.connection.id, request_id)),
+        request_id=request_id,
+        correlation_id=request.headers[h.X_CORRELATION_ID],
+        answer=answer,
+    )
+
+
+def redrive_request(
+    records: LedgerRecords,
+    mapper: Mapper[UUID],
+    table: InMemoryRoutingTable,
+    message_id: str,
+) -> InboundRequest:
+    """The recorded request of `message_id`, ready to go through routing again."""
+    stored = records.records_of(message_id)
+    if not stored:
+        raise RecordedMessageNotFoundError(f"no message {message_id} in the ledger")
+    received: Any = decode(mapper, stored[0])
+    if event_name(received) != "Received":
+        raise RedriveRefusedError(f"message {message_id} has no recorded request")
+    if received.method not in REDRIVABLE_METHODS:
+        raise RedriveRefusedError(
+            f"only pushes and commands ({', '.join(REDRIVABLE_METHODS)}) are re-driven; "
+            f"this is a {received.method}, which its sender can simply ask again"
+        )
+    if received.connection_id == LOCAL_ROUTE:
+        raise RedriveRefusedError(
+            "this message came from a hosted party's backend: re-send it from that backend"
+        )
+    connection = table.connection(received.connection_id or "")
+    if connection is None:
+        raise RedriveRefusedError(
+            f"the connection {received.connection_id} that sent it is no longer registered"
+        )
+    if connection.status is ConnectionStatus.SUSPENDED:
+        raise RedriveRefusedError(
+            f"the connection {connection.id} that sent it is suspended; reactivate it first"
+        )
+    body = b""
+    if received.body_sha256:
+        stored_body = records.bodies([received.body_sha256]).get(received.body_sha256)
+        if stored_body is None or stored_body.data is None:
+            raise RedriveRefusedError(
+                f"its body {received.body_sha256} is no longer stored (body retention keeps "
+                "only its hash): it cannot be sent again as it was"
+            )
+        body = bytes(stored_body.data)
+    # Stored sanitised already; again, as the timeline does, so no secret can ride along.
+    headers = h.sanitize_for_ledger(received.headers)
+    headers[h.X_REQUEST_ID] = str(uuid.uuid4())
+    headers[h.X_CORRELATION_ID] = received.correlation_id
+    return InboundRequest(
+        connection=connection,
+        module=received.module or "",
+        interface=received.interface or "",
+        method=received.method,
+        path=received.path,
+        query=received.query,
+        headers=headers,
+        body=body,
+        repeats=message_id,
+    )
