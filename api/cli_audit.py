@@ -1,4 +1,4 @@
-"""`ocpi-ledger audit | redrive | evidence | traffic | routing-table | verify | rebuild`.
+"""`ocpi-ledger audit | redrive | route | evidence | traffic | routing-table | verify | rebuild`.
 
 They talk to a running node (OCPI_LEDGER_URL, OCPI_LEDGER_ADMIN_TOKEN); `verify` and `rebuild`
 also work offline against the database (`--database-url`), and `evidence --verify FILE` checks a
@@ -370,7 +370,33 @@ def _redriven_text(data: dict[str, Any]) -> str:
     )
 
 
+# ---- route (a dry run of route choice) --------------------------------------------------------
+
+
+def _configure_route(parser: argparse.ArgumentParser) -> None:
+    _remote(parser)
+    parser.add_argument("to", help="the receiving party, CC*PID")
+    parser.add_argument("module", help="e.g. tokens, or a custom module id")
+    parser.add_argument("interface", choices=("sender", "receiver"))
+
+
+def _route(args: argparse.Namespace) -> int:
+    params = {"to": args.to, "module": args.module, "interface": args.interface}
+    data = _call(args, "GET", "/admin/routing-table/explain", params)
+    _emit(args, data, _route_text)
+    return 0
+
+
+def _route_text(data: dict[str, Any]) -> str:
+    asked = f"{data['party']} {data['module']} {data['interface']}"
+    if not data["routed"]:
+        return f"{asked}: {data['status_code']} {data['reason']}"
+    where = f"{data['via']} via {data['connection_id'] or 'this node'}: {data['endpoint_url']}"
+    return f"{asked} -> {where}\n{data['reason']}"
+
+
 COMMANDS["audit"] = (_configure_audit, _guarded(_audit))
+COMMANDS["route"] = (_configure_route, _guarded(_route))
 COMMANDS["redrive"] = (_configure_redrive, _guarded(_redrive))
 COMMANDS["evidence"] = (_configure_evidence, _guarded(_evidence))
 COMMANDS["traffic"] = (_configure_traffic, _guarded(_traffic))

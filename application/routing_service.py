@@ -215,6 +215,23 @@ class _Leg:
 
 
 @dataclass(frozen=True)
+class RouteExplanation:
+    """Where a message would go now (`routed`), or the hub error it would get, and why."""
+
+    party: str
+    module: str
+    interface: str
+    routed: bool
+    reason: str
+    via: str | None = None
+    """local | direct | hub"""
+    connection_id: str | None = None
+    endpoint_url: str | None = None
+    status_code: int | None = None
+    """The hub error (4001, 4003) when it would not be routed."""
+
+
+@dataclass(frozen=True)
 class _NoRoute:
     status_code: HubError
     reason: str
@@ -662,6 +679,33 @@ class RoutingService:
         )
 
     # ---- route choice ------------------------------------------------------------------------
+
+    def explain_route(
+        self, party: PartyRef, module: AnyModuleId, interface: InterfaceRole
+    ) -> RouteExplanation:
+        """What a message to `party` for this module interface would do now, and why: the
+        same choice `handle` makes, without recording or sending anything (no token shown)."""
+        chosen = self._choose(party, module, interface)
+        if isinstance(chosen, _NoRoute):
+            return RouteExplanation(
+                party=str(party),
+                module=str(module),
+                interface=str(interface),
+                routed=False,
+                reason=chosen.reason,
+                status_code=int(chosen.status_code),
+            )
+        target, reason = chosen
+        return RouteExplanation(
+            party=str(party),
+            module=str(module),
+            interface=str(interface),
+            routed=True,
+            reason=reason,
+            via=target.kind,
+            connection_id=target.connection_id,
+            endpoint_url=target.endpoint_url,
+        )
 
     def _choose(
         self, party: PartyRef, module: AnyModuleId, interface: InterfaceRole

@@ -3,6 +3,7 @@ at any instant, ledger verification and projection rebuilds. Thin: parse, call, 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -28,6 +29,8 @@ from application.routing_service import ocpi_status_of
 from application.time_travel import describe, routing_table_as_of
 from application.timeline import message_timeline
 from application.traffic import TrafficQuery
+from domain.errors import DomainError
+from domain.values import InterfaceRole, PartyRef, parse_module_id
 from infrastructure.ledger_chain import verify_ledger
 
 router = APIRouter(prefix="/admin", tags=["audit"])
@@ -222,6 +225,26 @@ def routing_table(request: Request, node: Admin) -> Response:
         )
         return ocpi_response(describe(node.routing_table, datetime.now(UTC)))
     return ocpi_response(describe(routing_table_as_of(node.store.registry, instant), instant))
+
+
+@router.get("/routing-table/explain")
+def explain_route(request: Request, node: Admin) -> Response:
+    """Where a message to a party for a module interface would go now, and why (a dry run)."""
+    params = _params(request, {"to", "module", "interface"})
+    missing = sorted({"to", "module", "interface"} - {k for k, v in params.items() if v})
+    if missing:
+        raise bad(f"give {', '.join(missing)} (to=CC*PID, module, interface=sender|receiver)")
+    try:
+        party = PartyRef.parse(params["to"])
+        module = parse_module_id(params["module"])
+        interface = InterfaceRole(params["interface"].upper())
+    except (DomainError, ValueError) as error:
+        raise bad(str(error)) from None
+    node.runners["routing_table_memory"].wait(
+        node.store.registry.recorder.max_notification_id() or 0
+    )
+    explanation = node.services[ROUTING_SERVICE].explain_route(party, module, interface)
+    return ocpi_response(dataclasses.asdict(explanation))
 
 
 @router.post("/ledger/verify")
