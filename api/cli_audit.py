@@ -350,24 +350,51 @@ def rebuild_offline(store: Any, name: str, show: Callable[[int, int], None]) -> 
 # ---- redrive ---------------------------------------------------------------------------------
 
 
+_REDRIVE_FILTERS = tuple(f for f in _FILTERS if f not in ("request_id", "offset"))
+
+
 def _configure_redrive(parser: argparse.ArgumentParser) -> None:
     _remote(parser)
-    parser.add_argument("message_id", help="the recorded push or command to send once more")
+    parser.add_argument(
+        "message_id", nargs="?", help="the recorded push or command to send once more"
+    )
+    for name in _REDRIVE_FILTERS:
+        parser.add_argument(f"--{name.replace('_', '-')}", dest=name)
+    parser.add_argument("--dry-run", action="store_true", help="list what a search would re-drive")
 
 
 def _redrive(args: argparse.Namespace) -> int:
-    data = _call(args, "POST", f"/admin/messages/{args.message_id}/redrive")
-    _emit(args, data, _redriven_text)
+    if args.message_id:
+        data = _call(args, "POST", f"/admin/messages/{args.message_id}/redrive")
+        _emit(args, data, _redriven_text)
+        return 0
+    params = {n: getattr(args, n) for n in _REDRIVE_FILTERS}
+    params["dry_run"] = "true" if args.dry_run else None
+    data = _call(args, "POST", "/admin/messages/redrive", params)
+    _emit(args, data, _redriven_many_text)
     return 0
 
 
 def _redriven_text(data: dict[str, Any]) -> str:
     answer = data["answer"]
     return (
-        f"sent again as message {data['message_id']} (X-Request-ID {data['request_id']}, "
-        f"X-Correlation-ID {data['correlation_id']}); answer: HTTP {answer['http_status']}, "
-        f"OCPI {answer['ocpi_status']}"
+        f"{data['repeats']} sent again as message {data['message_id']} "
+        f"(X-Request-ID {data['request_id']}, X-Correlation-ID {data['correlation_id']}); "
+        f"answer: HTTP {answer['http_status']}, OCPI {answer['ocpi_status']}"
     )
+
+
+def _redriven_many_text(data: dict[str, Any]) -> str:
+    lines = [
+        _redriven_text(r) if r["result"] == "redriven"
+        else f"{r['repeats']} {r['result'].replace('_', ' ')}" + (
+            f": {r['reason']}" if r.get("reason") else ""
+        )
+        for r in data["results"]
+    ]  # fmt: skip
+    verb = "would re-drive" if data["dry_run"] else "re-drove"
+    sent = sum(r["result"] != "refused" for r in data["results"])
+    return "\n".join([*lines, f"{data['matched']} matched, {verb} {sent}"])
 
 
 # ---- route (a dry run of route choice) --------------------------------------------------------

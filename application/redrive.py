@@ -11,6 +11,7 @@ each re-drive is one explicit operator action.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -20,7 +21,7 @@ from eventsourcing.persistence import Mapper
 from application.delivery import LOCAL_ROUTE
 from application.errors import ApplicationError
 from application.records import LedgerRecords, decode, event_name
-from application.routing_service import Answer, InboundRequest, RoutingService
+from application.routing_service import Answer, InboundRequest, RoutingService, ocpi_status_of
 from application.routing_table import InMemoryRoutingTable
 from domain import headers as h
 from domain.messages import message_id as message_id_of
@@ -46,6 +47,36 @@ class Redriven:
     answer: Answer
     """What the routing answered, as the sender would have got it."""
 
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "repeats": self.repeats,
+            "message_id": self.message_id,
+            "request_id": self.request_id,
+            "correlation_id": self.correlation_id,
+            "answer": {
+                "http_status": self.answer.http_status,
+                "ocpi_status": ocpi_status_of(self.answer.body),
+                "body": self.answer.body.decode("utf-8", "replace"),
+            },
+        }
+
+
+@dataclass(frozen=True)
+class RedriveOutcome:
+    """One message of a re-drive by search: sent again, refused (with the reason), or, in a
+    dry run, neither (`redriven` and `refused` both None: it would be sent)."""
+
+    repeats: str
+    redriven: Redriven | None = None
+    refused: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        if self.redriven is not None:
+            return {"result": "redriven", **self.redriven.as_dict()}
+        if self.refused is not None:
+            return {"repeats": self.repeats, "result": "refused", "reason": self.refused}
+        return {"repeats": self.repeats, "result": "would_redrive"}
+
 
 async def redrive(
     service: RoutingService,
@@ -54,11 +85,38 @@ async def redrive(
     table: InMemoryRoutingTable,
     message_id: str,
 ) -> Redriven:
-    request = redrive_request(records, mapper, table, message_id)
+    return await _send(service, redrive_request(records, mapper, table, message_id))
+
+
+async def redrive_all(
+    service: RoutingService,
+    records: LedgerRecords,
+    mapper: Mapper[UUID],
+    table: InMemoryRoutingTable,
+    message_ids: Sequence[str],
+    dry_run: bool = False,
+) -> list[RedriveOutcome]:
+    """Re-drive each message in the order given (oldest first keeps a receiver's last state
+    the last one sent); one that cannot be re-driven is reported and the rest go on."""
+    outcomes: list[RedriveOutcome] = []
+    for message_id in message_ids:
+        try:
+            request = redrive_request(records, mapper, table, message_id)
+        except (RedriveRefusedError, RecordedMessageNotFoundError) as error:
+            outcomes.append(RedriveOutcome(message_id, refused=str(error)))
+            continue
+        if dry_run:
+            outcomes.append(RedriveOutcome(message_id))
+            continue
+        outcomes.append(RedriveOutcome(message_id, redriven=await _send(service, request)))
+    return outcomes
+
+
+async def _send(service: RoutingService, request: InboundRequest) -> Redriven:
     answer = await service.handle(request)
     request_id = request.headers[h.X_REQUEST_ID]
     return Redriven(
-        repeats=message_id,
+        repeats=request.repeats or "",
         message_id=str(message_id_of(request.connection.id, request_id)),
         request_id=request_id,
         correlation_id=request.headers[h.X_CORRELATION_ID],

@@ -24,8 +24,8 @@ from application.redrive import (
     RecordedMessageNotFoundError,
     RedriveRefusedError,
     redrive,
+    redrive_all,
 )
-from application.routing_service import ocpi_status_of
 from application.time_travel import describe, routing_table_as_of
 from application.timeline import message_timeline
 from application.traffic import TrafficQuery
@@ -158,18 +158,36 @@ async def redrive_message(message_id: str, node: Admin) -> Response:
         raise OcpiError(2000, str(error), http_status=404) from None
     except RedriveRefusedError as error:
         raise OcpiError(2000, f"not re-driven: {error}", http_status=409) from None
-    answer = done.answer
+    return ocpi_response(done.as_dict())
+
+
+REDRIVE_FILTERS = MESSAGE_PARAMS - {"request_id", "offset"}
+
+
+@router.post("/messages/redrive")
+async def redrive_messages(request: Request, node: Admin) -> Response:
+    """Re-drive what an audit search finds (the filters of GET /admin/messages), oldest first,
+    at most `limit`; `dry_run=true` lists what would be sent. A search must be narrowed by at
+    least one filter: re-sending everything is never one click away."""
+    params = _params(request, REDRIVE_FILTERS | {"dry_run"})
+    if not any(params.get(name) for name in REDRIVE_FILTERS - {"limit"}):
+        raise bad(f"narrow the search with at least one of {', '.join(sorted(REDRIVE_FILTERS))}")
+    dry_run = (params.get("dry_run") or "").lower() in ("1", "true", "yes")
+    query = message_query(params)
+    ids = node.services["audit_view"].message_ids(query, query.limit)
+    outcomes = await redrive_all(
+        node.services[ROUTING_SERVICE],
+        node.services["ledger_archive"],
+        node.store.ledger.mapper,
+        node.routing_table,
+        list(reversed(ids)),
+        dry_run=dry_run,
+    )
     return ocpi_response(
         {
-            "repeats": done.repeats,
-            "message_id": done.message_id,
-            "request_id": done.request_id,
-            "correlation_id": done.correlation_id,
-            "answer": {
-                "http_status": answer.http_status,
-                "ocpi_status": ocpi_status_of(answer.body),
-                "body": answer.body.decode("utf-8", "replace"),
-            },
+            "dry_run": dry_run,
+            "matched": len(ids),
+            "results": [outcome.as_dict() for outcome in outcomes],
         }
     )
 

@@ -104,3 +104,39 @@ def test_the_cli_re_drives_a_message_and_says_what_came_back(
     assert len(cpo.platform.wait_for(2)) == 2
     assert main(["redrive", str(UUID(int=7)), "--url", hub.url, "--token", token]) == 1
     assert "HTTP 404" in capsys.readouterr().err
+
+    hub.node.committer.flush()
+    hub.node.runners["audit"].wait(hub.node.ledger.recorder.max_notification_id(), timeout=10)
+    search = ["--party", str(emsp.party), "--module", "tokens", "--dry-run"]
+    assert main(["redrive", *search, "--url", hub.url, "--token", token]) == 0
+    assert "2 matched, would re-drive 2" in capsys.readouterr().out  # the push and its re-drive
+    assert len(cpo.platform.requests) == 2
+
+
+def test_a_search_re_drives_what_it_finds_oldest_first_and_a_dry_run_only_lists_it(
+    hub: HubUnderTest,
+) -> None:
+    emsp, cpo = hub.connect(Role.EMSP), hub.connect(Role.CPO)
+    answers = [Reply(500), Reply(500), Reply(200, envelope()), Reply(200, envelope())]
+    cpo.platform.on("PUT", "/", lambda _: answers.pop(0))
+    prefix = f"/{emsp.party.country_code}/{emsp.party.party_id}"
+    for uid in ("U1", "U2"):
+        emsp.call("PUT", "tokens", "receiver", f"{prefix}/{uid}", to=cpo.party, body=TOKEN)
+    hub.node.committer.flush()
+    hub.node.runners["audit"].wait(hub.node.ledger.recorder.max_notification_id(), timeout=10)
+    search = {"party": str(emsp.party), "outcome": "error"}
+    url = f"{hub.url}/admin/messages/redrive"
+
+    listed = httpx.post(url, params={**search, "dry_run": "true"}, headers=ADMIN, timeout=10)
+    assert listed.status_code == 200, listed.text
+    assert [r["result"] for r in listed.json()["data"]["results"]] == ["would_redrive"] * 2
+    assert len(cpo.platform.requests) == 2
+
+    done = httpx.post(url, params=search, headers=ADMIN, timeout=10).json()["data"]
+    assert [r["result"] for r in done["results"]] == ["redriven"] * 2
+    assert [r["answer"]["ocpi_status"] for r in done["results"]] == [1000, 1000]
+    sent = cpo.platform.wait_for(4)
+    assert [r.path.rsplit("/", 1)[-1] for r in sent] == ["U1", "U2", "U1", "U2"]
+
+    unbounded = httpx.post(url, headers=ADMIN, timeout=10)
+    assert unbounded.status_code == 400 and "narrow the search" in unbounded.text
