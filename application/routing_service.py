@@ -232,6 +232,17 @@ class RouteExplanation:
 
 
 @dataclass(frozen=True)
+class BroadcastExplanation:
+    """Who a broadcast push would reach now (empty with the reason when nobody would)."""
+
+    sender: str
+    module: str
+    role: str | None
+    receivers: list[dict[str, str | None]]
+    reason: str
+
+
+@dataclass(frozen=True)
 class _NoRoute:
     status_code: HubError
     reason: str
@@ -706,6 +717,57 @@ class RoutingService:
             connection_id=target.connection_id,
             endpoint_url=target.endpoint_url,
         )
+
+    def explain_broadcast(self, sender: PartyRef, module: ModuleId) -> BroadcastExplanation:
+        """Who a broadcast push of `module` from `sender` would reach now, and why; as
+        `_broadcast` decides it, without recording or sending anything."""
+        if module not in BROADCASTABLE:
+            return BroadcastExplanation(
+                str(sender), str(module), None, [], f"{module} is never broadcast"
+            )
+        connections = sorted(
+            {
+                r.route_key
+                for r in self.table.routes_to(sender)
+                if r.kind in (Way.DIRECT, LOCAL_ROUTE)
+            }
+        )
+        if not connections:
+            return BroadcastExplanation(
+                str(sender), str(module), None, [], f"{sender} is not registered here"
+            )
+        sender_connection = connections[0]
+        role = broadcast_sender_role(
+            module, sender, self.table.parties_on_connection(sender_connection)
+        )
+        if role is None:
+            reason = f"{sender} holds several roles and none owns {module}"
+            return BroadcastExplanation(str(sender), str(module), None, [], reason)
+        audience = broadcast_audience(
+            role,
+            module,
+            self._broadcast_candidates(),
+            sender=sender,
+            sender_connection_id=sender_connection,
+        )
+        receivers = []
+        for candidate in audience:
+            target = self._candidate_target(candidate, module)
+            if target is not None:
+                receivers.append(
+                    {
+                        "party": str(target.party),
+                        "via": target.kind,
+                        "connection_id": target.connection_id,
+                        "endpoint_url": target.endpoint_url,
+                    }
+                )
+        reason = (
+            f"broadcast from {sender} as {role} to {len(receivers)} receiver(s): CONNECTED "
+            f"parties of the audience roles whose platform offers the {module} RECEIVER "
+            "interface, not on the sender's own connection"
+        )
+        return BroadcastExplanation(str(sender), str(module), str(role), receivers, reason)
 
     def _choose(
         self, party: PartyRef, module: AnyModuleId, interface: InterfaceRole

@@ -30,7 +30,7 @@ from application.time_travel import describe, routing_table_as_of
 from application.timeline import message_timeline
 from application.traffic import TrafficQuery
 from domain.errors import DomainError
-from domain.values import InterfaceRole, PartyRef, parse_module_id
+from domain.values import InterfaceRole, ModuleId, PartyRef, parse_module_id
 from infrastructure.ledger_chain import verify_ledger
 
 router = APIRouter(prefix="/admin", tags=["audit"])
@@ -247,22 +247,32 @@ def routing_table(request: Request, node: Admin) -> Response:
 
 @router.get("/routing-table/explain")
 def explain_route(request: Request, node: Admin) -> Response:
-    """Where a message to a party for a module interface would go now, and why (a dry run)."""
-    params = _params(request, {"to", "module", "interface"})
-    missing = sorted({"to", "module", "interface"} - {k for k, v in params.items() if v})
+    """A dry run: where a message to a party would go now and why (`to`, `module`,
+    `interface`), or who a broadcast push from a party would reach (`from`, `module`)."""
+    params = _params(request, {"to", "from", "module", "interface"})
+    broadcast = not params.get("to") and bool(params.get("from"))
+    wanted = {"from", "module"} if broadcast else {"to", "module", "interface"}
+    missing = sorted(wanted - {k for k, v in params.items() if v})
     if missing:
-        raise bad(f"give {', '.join(missing)} (to=CC*PID, module, interface=sender|receiver)")
+        raise bad(
+            f"give {', '.join(missing)} (to=CC*PID, module, interface=sender|receiver; "
+            "or from=CC*PID and module for a broadcast)"
+        )
     try:
-        party = PartyRef.parse(params["to"])
+        party = PartyRef.parse(params["from"] if broadcast else params["to"])
         module = parse_module_id(params["module"])
-        interface = InterfaceRole(params["interface"].upper())
+        interface = None if broadcast else InterfaceRole(params["interface"].upper())
     except (DomainError, ValueError) as error:
         raise bad(str(error)) from None
     node.runners["routing_table_memory"].wait(
         node.store.registry.recorder.max_notification_id() or 0
     )
-    explanation = node.services[ROUTING_SERVICE].explain_route(party, module, interface)
-    return ocpi_response(dataclasses.asdict(explanation))
+    service = node.services[ROUTING_SERVICE]
+    if interface is None:
+        if not isinstance(module, ModuleId):
+            raise bad(f"custom module {module} is never broadcast")
+        return ocpi_response(dataclasses.asdict(service.explain_broadcast(party, module)))
+    return ocpi_response(dataclasses.asdict(service.explain_route(party, module, interface)))
 
 
 @router.post("/ledger/verify")

@@ -67,3 +67,23 @@ def test_the_cli_prints_the_route_and_its_reason(
     assert f"-> direct via {cpo.connection_id}" in printed and "CONNECTED" in printed
     assert main(["route", "DE*ZZZ", "tokens", "receiver", *common]) == 0
     assert "4001" in capsys.readouterr().out
+
+
+def test_who_a_broadcast_would_reach_is_explained_without_sending_anything(
+    hub: HubUnderTest,
+) -> None:
+    cpo, other_cpo = hub.connect(Role.CPO), hub.connect(Role.CPO)
+    emsps = [hub.connect(Role.EMSP) for _ in range(2)]
+    offline = hub.connect(Role.EMSP)
+    hub.take_offline(offline)
+
+    answer = explain(hub, **{"from": str(cpo.party), "module": "locations"})
+
+    assert answer.status_code == 200, answer.text
+    data = answer.json()["data"]
+    assert data["role"] == "CPO"
+    assert sorted(r["party"] for r in data["receivers"]) == sorted(str(e.party) for e in emsps)
+    assert str(other_cpo.party) not in answer.text and str(offline.party) not in answer.text
+    assert all(e.platform.requests == [] for e in emsps)
+    never = explain(hub, **{"from": str(cpo.party), "module": "commands"}).json()["data"]
+    assert never["receivers"] == [] and "never broadcast" in never["reason"]
