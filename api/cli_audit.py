@@ -1,4 +1,5 @@
-"""`ocpi-ledger audit | redrive | route | evidence | traffic | routing-table | verify | rebuild`.
+"""`ocpi-ledger audit | redrive | route | audience | evidence | traffic | routing-table | verify |
+rebuild`.
 
 They talk to a running node (OCPI_LEDGER_URL, OCPI_LEDGER_ADMIN_TOKEN); `verify` and `rebuild`
 also work offline against the database (`--database-url`), and `evidence --verify FILE` checks a
@@ -422,7 +423,29 @@ def _route_text(data: dict[str, Any]) -> str:
     return f"{asked} -> {where}\n{data['reason']}"
 
 
+def _configure_audience(parser: argparse.ArgumentParser) -> None:
+    _remote(parser)
+    parser.add_argument("sender", help="the broadcasting party, CC*PID")
+    parser.add_argument("module", help="locations, tariffs, tokens, ...")
+
+
+def _audience(args: argparse.Namespace) -> int:
+    params = {"from": args.sender, "module": args.module}
+    data = _call(args, "GET", "/admin/routing-table/explain", params)
+    _emit(args, data, _audience_text)
+    return 0
+
+
+def _audience_text(data: dict[str, Any]) -> str:
+    lines = [
+        f"{r['party']} ({r['via']} via {r['connection_id'] or 'this node'}): {r['endpoint_url']}"
+        for r in data["receivers"]
+    ]
+    return "\n".join([*lines, data["reason"]])
+
+
 COMMANDS["audit"] = (_configure_audit, _guarded(_audit))
+COMMANDS["audience"] = (_configure_audience, _guarded(_audience))
 COMMANDS["route"] = (_configure_route, _guarded(_route))
 COMMANDS["redrive"] = (_configure_redrive, _guarded(_redrive))
 COMMANDS["evidence"] = (_configure_evidence, _guarded(_evidence))

@@ -87,3 +87,16 @@ def test_who_a_broadcast_would_reach_is_explained_without_sending_anything(
     assert all(e.platform.requests == [] for e in emsps)
     never = explain(hub, **{"from": str(cpo.party), "module": "commands"}).json()["data"]
     assert never["receivers"] == [] and "never broadcast" in never["reason"]
+
+
+def test_the_cli_lists_a_broadcast_audience(
+    hub: HubUnderTest, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cpo, emsp = hub.connect(Role.CPO), hub.connect(Role.EMSP)
+    token = ADMIN["authorization"].removeprefix("Bearer ")
+
+    assert main(["audience", str(cpo.party), "locations", "--url", hub.url, "--token", token]) == 0
+
+    printed = capsys.readouterr().out
+    assert f"{emsp.party} (direct via {emsp.connection_id})" in printed
+    assert "to 1 receiver(s)" in printed
