@@ -743,25 +743,15 @@ class RoutingService:
         if role is None:
             reason = f"{sender} holds several roles and none owns {module}"
             return BroadcastExplanation(str(sender), str(module), None, [], reason)
-        audience = broadcast_audience(
-            role,
-            module,
-            self._broadcast_candidates(),
-            sender=sender,
-            sender_connection_id=sender_connection,
-        )
-        receivers = []
-        for candidate in audience:
-            target = self._candidate_target(candidate, module)
-            if target is not None:
-                receivers.append(
-                    {
-                        "party": str(target.party),
-                        "via": target.kind,
-                        "connection_id": target.connection_id,
-                        "endpoint_url": target.endpoint_url,
-                    }
-                )
+        receivers = [
+            {
+                "party": str(target.party),
+                "via": target.kind,
+                "connection_id": target.connection_id,
+                "endpoint_url": target.endpoint_url,
+            }
+            for target in self._broadcast_targets(role, module, sender, sender_connection)
+        ]
         reason = (
             f"broadcast from {sender} as {role} to {len(receivers)} receiver(s): CONNECTED "
             f"parties of the audience roles whose platform offers the {module} RECEIVER "
@@ -866,18 +856,9 @@ class RoutingService:
                 f"{from_party} holds several roles and none owns {operation.module}",
                 route_class=route_class,
             )
-        audience = broadcast_audience(
-            role,
-            operation.module,
-            self._broadcast_candidates(),
-            sender=from_party,
-            sender_connection_id=request.connection.id,
-        )
+        targets = self._broadcast_targets(role, operation.module, from_party, request.connection.id)
         legs: list[_Leg] = []
-        for candidate in audience:
-            target = self._candidate_target(candidate, operation.module)
-            if target is None:
-                continue
+        for target in targets:
             url = target.url(request.path, request.query)
             leg = self._leg(
                 exchange, len(legs), target, url, request.body, route_class, broadcast=True
@@ -898,6 +879,20 @@ class RoutingService:
         if legs:
             self._spawn(self._fan_out(exchange, legs))
         return answer
+
+    def _broadcast_targets(
+        self, role: Role, module: ModuleId, sender: PartyRef, sender_connection: str
+    ) -> list[Target]:
+        """Where a broadcast push from `sender` (in `role`, on `sender_connection`) goes."""
+        audience = broadcast_audience(
+            role,
+            module,
+            self._broadcast_candidates(),
+            sender=sender,
+            sender_connection_id=sender_connection,
+        )
+        targets = (self._candidate_target(candidate, module) for candidate in audience)
+        return [target for target in targets if target is not None]
 
     def _broadcast_candidates(self) -> list[BroadcastCandidate]:
         candidates = []

@@ -113,7 +113,7 @@ class ProjectionRunner:
                     start = end
                 else:
                     ahead.result()  # read past a batch another runner applied: start afresh
-                    start = self.view.position()
+                    start = self._position  # where `_apply` found the view
                     ahead = reader.submit(self._read, start)
 
     def step(self) -> int:
