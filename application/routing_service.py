@@ -498,13 +498,18 @@ class RoutingService:
             )
             answer = self._hub_answer(exchange, outcome.status_code, outcome.reason)
             return await self._finish(exchange, answer, [])
-        note = None
+        notes = []
         try:
-            answer = await self._relay(exchange, operation, target, outcome, link)
+            answer = await self._relay(exchange, operation, target, outcome)
         except Exception as error:
             log.exception("relaying the answer to %s failed", exchange.request_id)
-            note = f"answer relayed without rewritten Link/Location: {_describe(error)}"
+            notes.append(f"answer relayed without rewritten Link/Location: {_describe(error)}")
             answer = self._plain_relay(exchange, target, outcome)
+        if link is not None:
+            try:
+                await self._extend_callback(link, outcome)
+            except Exception as error:
+                notes.append(f"callback link {link.id} kept its first expiry: {_describe(error)}")
         body_record = Body.of(outcome.body, outcome.headers.get(h.CONTENT_TYPE) or h.JSON)
         _safely(
             message.record_answer,
@@ -517,7 +522,7 @@ class RoutingService:
             len(outcome.body),
         )
         return await self._finish(
-            exchange, answer, [body_record] if outcome.body else [], note=note
+            exchange, answer, [body_record] if outcome.body else [], note="; ".join(notes) or None
         )
 
     def _plain_relay(self, exchange: _Exchange, target: Target, outcome: Delivered) -> Answer:
@@ -645,7 +650,6 @@ class RoutingService:
         operation: Operation,
         target: Target,
         outcome: Delivered,
-        link: HubLink | None,
     ) -> Answer:
         assert exchange.from_party is not None
         headers = h.relay_response_headers(
@@ -664,11 +668,14 @@ class RoutingService:
             headers[h.LOCATION] = await self._map_cdr_location(
                 exchange, target, headers[h.LOCATION]
             )
-        if link is not None and 200 <= outcome.http_status < 300:
+        return Answer(outcome.http_status, headers, outcome.body)
+
+    async def _extend_callback(self, link: HubLink, outcome: Delivered) -> None:
+        """A receiver that announces a longer timeout keeps the callback link open longer."""
+        if 200 <= outcome.http_status < 300:
             expiry = expiry_after_answer(self._now(), outcome.body)
             if expiry is not None and link.expires_at is not None and expiry > link.expires_at:
                 await self._store(self.links.extend, link.id, expiry)
-        return Answer(outcome.http_status, headers, outcome.body)
 
     async def _map_cdr_location(self, exchange: _Exchange, target: Target, value: str) -> str:
         assert exchange.from_party is not None
@@ -1415,7 +1422,9 @@ def _safely(step: Callable[..., None], *args: Any) -> None:
 
 
 def _describe(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    cause = error.__cause__
+    return f"{text} ({_describe(cause)})" if cause is not None else text
 
 
 def _timestamp() -> str:
