@@ -233,7 +233,8 @@ def _set_cookie(request: Request, response: Response, name: str, value: str, age
         path="/console",
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=request.url.scheme == "https"
+        or node_of(request).settings.base_url.startswith("https://"),
     )
 
 
