@@ -255,13 +255,12 @@ def overview(request: Request) -> Response:
     session = signed_in(request)
     node = node_of(request)
     now = _now()
-    windows = [
-        (label, _traffic_rows(node, TrafficQuery(granularity=bucket, since=now - span)))
-        for label, bucket, span in (
-            ("last hour", "hour", timedelta(hours=1)),
-            ("last day", "hour", timedelta(days=1)),
-        )
-    ]
+    # Whole hour buckets: the windows start on the hour, and their labels say so.
+    windows = []
+    for span in (timedelta(hours=1), timedelta(days=1)):
+        start = (now - span).replace(minute=0, second=0, microsecond=0)
+        rows = _traffic_rows(node, TrafficQuery(granularity="hour", since=start))
+        windows.append((f"since {start:%Y-%m-%d %H:%M} UTC", rows))
     progress = [progress_of(node, name) for name, r in node.runners.items() if hasattr(r, "view")]
     page = vm.overview(
         describe(node.routing_table, now),

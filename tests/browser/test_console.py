@@ -155,7 +155,7 @@ def test_the_overview_shows_connections_traffic_lag_and_the_ledger_check(
     connections = page.get_by_role("table", name="Connections by status")
     assert "CONNECTED" in connections.inner_text()
     requests = page.get_by_role("table", name="Requests and error rate").inner_text()
-    assert re.search(r"last hour\s+10\s+2\s+20\.0 %", requests), requests
+    assert re.search(r"since [-0-9]+ [0-9:]+ UTC\s+10\s+2\s+20\.0 %", requests), requests
     assert "Not verified" in page.locator("#ledger-status").inner_text()
     page.get_by_role("button", name="Verify the ledger now").click()
     assert page.locator("#ledger-status").inner_text().startswith("Verified")
@@ -205,6 +205,13 @@ def test_what_one_party_sent_another_is_found_opened_and_proven(
     assert "would be sent again" in page.locator("#dry-run").inner_text()
     page.get_by_role("button", name="Yes, send it again").click()
     assert "Sent again as message" in page.locator("#redrive-result").inner_text()
+    original = page.url.split("/")[-2]
+    page.locator("#redrive-result a").click()  # the new message, which names the original
+    assert "Retry of" in page.locator(".facts").inner_text()
+    assert "Responded" in page.locator(".timeline").inner_text()  # read from the ledger itself
+    page.get_by_role("link", name=f"message {original}").click()
+    assert page.url.endswith(f"/console/messages/{original}")
+    assert page.get_by_role("heading", name=re.compile("^Same correlation id")).is_visible()
 
 
 def received_by_cpo(network: Network) -> int:
@@ -280,3 +287,45 @@ def test_a_form_posted_without_the_sessions_csrf_token_changes_nothing(
     assert answer.status == 403
     status = network.hub.node.routing_table.connection(str(connection)).status
     assert str(status) == "CONNECTED"
+
+
+def test_the_route_explain_tells_where_a_message_would_go_and_why(
+    page: Any, network: Network
+) -> None:
+    sign_in(page, network, "/console/explain")
+    page.get_by_label("To party").fill("NL*CPO")
+    page.get_by_label("Module").fill("tokens")
+    page.get_by_role("button", name="Explain").click()
+    explanation = page.locator("#explanation").inner_text()
+    assert explanation.startswith("Routed") and "direct" in explanation
+    page.get_by_label("To party").fill("XX*NOP")
+    page.get_by_role("button", name="Explain").click()
+    assert page.locator("#explanation").inner_text().startswith("Not routed")
+
+
+PAGES = ["/console", "/console/traffic", "/console/messages", "/console/network",
+         "/console/explain"]  # fmt: skip
+
+
+def test_every_field_has_a_label_and_the_keyboard_reaches_the_content_first(
+    page: Any, network: Network
+) -> None:
+    page.goto(network.url + "/console/sign-in")
+    for _ in range(5):
+        if page.evaluate("() => document.activeElement.id") == "token":
+            break
+        page.keyboard.press("Tab")
+    page.keyboard.type(ADMIN_TOKEN)
+    page.keyboard.press("Enter")
+    page.wait_for_url(network.url + "/console")
+    unlabelled = """() => [...document.querySelectorAll(
+        'input:not([type=hidden]), select, textarea')]
+        .filter(el => el.labels.length === 0 && !el.getAttribute('aria-label'))
+        .map(el => el.name || el.id)"""
+    for path in PAGES:
+        page.goto(network.url + path)
+        assert page.evaluate(unlabelled) == [], path
+        page.keyboard.press("Tab")
+        focused = page.evaluate("() => document.activeElement.textContent")
+        assert focused == "Skip to content", path
+
