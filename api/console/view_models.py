@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from application.audit import from_epoch_us
+from application.audit import from_epoch_us, is_success
 from application.traffic import summarise
 
 # ---- overview ----------------------------------------------------------------------------
@@ -388,6 +388,27 @@ def _hop_detail(data: Mapping[str, Any], names: Sequence[str]) -> str:
     )
 
 
+def with_recorded_outcome(
+    summary: Mapping[str, Any], response: Mapping[str, Any]
+) -> Mapping[str, Any]:
+    """The summary, with the outcome the ledger already holds while the audit view, which
+    follows the ledger in batches, still says pending."""
+    if not response or summary.get("outcome") not in (None, "pending", "unknown"):
+        return summary
+    http_status, ocpi_status = response.get("http_status"), response.get("ocpi_status")
+    if response.get("kind") == "refused":
+        outcome = "refused"
+    else:
+        outcome = "success" if is_success(http_status, ocpi_status) else "error"
+    return {
+        **summary,
+        "outcome": outcome,
+        "http_status": http_status,
+        "ocpi_status": ocpi_status,
+        "latency_ms": response.get("latency_ms"),
+    }
+
+
 def message_page(
     timeline: Mapping[str, Any],
     summary: Mapping[str, Any],
@@ -422,6 +443,7 @@ def message_page(
         label = f"leg {leg.get('leg')} to {leg.get('target_party') or '?'}: {leg.get('outcome')}"
         answers.append((label, pretty_body(result.get("body"))))
     response = timeline.get("response") or {}
+    summary = with_recorded_outcome(summary, response)
     correlation = summary.get("correlation_id")
     return MessagePage(
         id=timeline["id"],

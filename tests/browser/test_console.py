@@ -209,6 +209,7 @@ def test_what_one_party_sent_another_is_found_opened_and_proven(
     page.locator("#redrive-result a").click()  # the new message, which names the original
     assert "Retry of" in page.locator(".facts").inner_text()
     assert "Responded" in page.locator(".timeline").inner_text()  # read from the ledger itself
+    assert "success HTTP 200" in page.locator(".facts").inner_text()
     page.get_by_role("link", name=f"message {original}").click()
     assert page.url.endswith(f"/console/messages/{original}")
     assert page.get_by_role("heading", name=re.compile("^Same correlation id")).is_visible()

@@ -267,3 +267,21 @@ def test_the_time_slider_stops_at_every_change_and_defaults_to_now() -> None:
     assert vm.network_page({}, changes, 99).selected == 1
     assert vm.network_page({}, changes, -3).selected == 0
     assert vm.network_page({}, [], None).as_of == ""
+
+
+def test_a_message_shows_the_outcome_the_ledger_holds_before_the_audit_view_catches_up() -> None:
+    pending = {"id": "m1", "outcome": "pending", "correlation_id": None, "retry_of": None}
+    page = vm.message_page(
+        {**timeline(), "response": {"kind": "responded", "http_status": 200, "ocpi_status": 2001,
+                                    "latency_ms": 40.0, "body": None}},
+        pending,
+    )  # fmt: skip
+    assert (page.summary["outcome"], page.summary["ocpi_status"]) == ("error", 2001)
+    refused = vm.message_page(
+        {**timeline(), "response": {"kind": "refused", "http_status": 200, "ocpi_status": 4001}},
+        pending,
+    )
+    assert refused.summary["outcome"] == "refused"
+    settled = {**pending, "outcome": "success"}
+    assert vm.message_page(timeline(), settled).summary["outcome"] == "success"
+
