@@ -26,8 +26,10 @@ def unavailable(reason: str) -> None:
     pytest.skip(f"browser tier: {reason}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Module-scoped: while Playwright's sync API is open, the main thread has a running
+    event loop, and every later test that calls asyncio.run() would fail."""
     try:
         from playwright.sync_api import Error, sync_playwright
     except ImportError as error:

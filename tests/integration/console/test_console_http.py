@@ -36,6 +36,7 @@ def client(database_url: DatabaseUrl) -> Iterator[TestClient]:
         routed(f"r{n}", when=T0 + timedelta(minutes=n), correlation_id="dispute")
         for n in range(3)
     ]
+    messages.append(routed("xss", when=T0, body=b'{"id":"<script>alert(1)</script>"}'))
     messages.append(
         routed("r9", when=T0 + timedelta(minutes=9), correlation_id="other",
                legs=[Leg("DE*EMS", "conn-ems", failure="timeout")], respond=(200, 4002))
@@ -171,3 +172,14 @@ def test_the_console_evidence_is_the_admin_apis_bundle_and_verifies(client: Test
     assert [m["id"] for m in admin["messages"]] == [m["id"] for m in document["messages"]]
     missing = client.get("/console/evidence", params={"correlation_id": "nothing"})
     assert missing.status_code == 404 and "no messages" in missing.text
+
+
+def test_what_a_platform_sent_is_shown_as_text_never_run_as_markup(client: TestClient) -> None:
+    admin = {"Authorization": f"Bearer {ADMIN}"}
+    found = client.get("/admin/messages", params={"request_id": "xss"}, headers=admin)
+    (message,) = found.json()["data"]["messages"]
+    page = sign_in(client).get(f"/console/messages/{message['id']}")
+    assert page.status_code == 200
+    assert "<script>alert(1)</script>" not in page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+
