@@ -17,6 +17,7 @@ import pytest
 from application.evidence import verify_bundle
 from application.traffic import TrafficQuery
 from domain.values import Role
+from simulator import SimConfig, SimParty, create_app, start_in_thread
 from tests.conftest import fresh_database
 from tests.support.fake_platform import Reply, envelope
 from tests.support.hub import HubUnderTest, Peer
@@ -288,6 +289,41 @@ def test_a_form_posted_without_the_sessions_csrf_token_changes_nothing(
     assert answer.status == 403
     status = network.hub.node.routing_table.connection(str(connection)).status
     assert str(status) == "CONNECTED"
+
+
+@pytest.fixture
+def simulated_platform() -> Iterator[Any]:
+    """A simulated OCPI platform (simulator/) that waits to be registered with its Token A."""
+    app = create_app(SimConfig(parties=[SimParty("BE", "SIM", "CPO", "Sim CPO")],
+                               token_a="token-a-for-the-console"))  # fmt: skip
+    server = start_in_thread(app)
+    yield server
+    server.stop()
+
+
+def test_a_platform_is_connected_its_credentials_rotated_and_it_is_disconnected(
+    page: Any, network: Network, simulated_platform: Any, screenshots: Path
+) -> None:
+    sim = simulated_platform.app.state.sim
+    sign_in(page, network, "/console/network")
+    page.get_by_label("Label", exact=True).last.fill("Sim CPO")
+    page.get_by_label("Peer's versions URL").fill(f"{simulated_platform.url}/ocpi/versions")
+    page.get_by_label("Token A from the peer").fill("token-a-for-the-console")
+    page.get_by_role("button", name="Connect (credentials handshake)").click()
+    assert page.locator("#connection-status").inner_text() == "CONNECTED"
+    assert "BE*SIM" in page.locator(".facts").inner_text()
+    token_before = sim.peer().token_we_send
+
+    page.get_by_role("link", name="Rotate credentials of…").click()
+    page.get_by_role("button", name="Yes, rotate credentials of it").click()
+    assert page.locator("#done").inner_text() == "Done: rotate."
+    assert sim.peer().token_we_send != token_before  # the node gave the platform a new token
+    shot(page, screenshots, "connection-rotated")
+
+    page.get_by_role("link", name="Disconnect…").click()
+    page.get_by_role("button", name="Yes, disconnect it").click()
+    assert "(unregistered)" in page.locator(".facts").inner_text()
+    assert sim.peers == {}  # the platform forgot the node too
 
 
 def test_the_route_explain_tells_where_a_message_would_go_and_why(
