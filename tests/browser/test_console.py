@@ -214,6 +214,7 @@ def test_what_one_party_sent_another_is_found_opened_and_proven(
     page.get_by_role("link", name=f"message {original}").click()
     assert page.url.endswith(f"/console/messages/{original}")
     assert page.get_by_role("heading", name=re.compile("^Same correlation id")).is_visible()
+    assert "(re-drive of this message)" in page.locator("#main ul").inner_text()
 
 
 def received_by_cpo(network: Network) -> int:
