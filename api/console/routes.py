@@ -14,7 +14,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, urlencode
+from urllib.parse import parse_qs, urlencode
 from uuid import UUID
 
 from anyio import to_thread
@@ -610,5 +610,5 @@ def explain(request: Request) -> Response:
             error = str(problem_found)
     return render(
         request, "explain.html", session, params=params, result=result, error=error,
-        nav="explain", quote=quote,
+        nav="explain",
     )  # fmt: skip

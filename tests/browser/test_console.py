@@ -339,6 +339,11 @@ def test_the_route_explain_tells_where_a_message_would_go_and_why(
     page.get_by_label("To party").fill("XX*NOP")
     page.get_by_role("button", name="Explain").click()
     assert page.locator("#explanation").inner_text().startswith("Not routed")
+    page.get_by_label("To party").fill("")
+    page.get_by_label("or broadcast from party").fill("NL*CPO")
+    page.get_by_label("Module").fill("locations")
+    page.get_by_role("button", name="Explain").click()
+    assert "NL*EMS" in page.locator("#receivers").inner_text()
 
 
 PAGES = ["/console", "/console/traffic", "/console/messages", "/console/network",
