@@ -574,6 +574,7 @@ class RoutingService:
             h.sanitize_for_ledger(outcome.headers),
             body_record.sha256 if outcome.body else None,
             len(outcome.body),
+            _redirect_note(outcome),
         )
         return await self._finish(
             exchange, answer, [body_record] if outcome.body else [], note="; ".join(notes) or None
@@ -1123,6 +1124,7 @@ class RoutingService:
                 h.sanitize_for_ledger(outcome.headers),
                 body.sha256 if outcome.body else None,
                 len(outcome.body),
+                _redirect_note(outcome),
             )
         try:
             await self.recorder.record(message, bodies=bodies)
@@ -1273,6 +1275,8 @@ class RoutingService:
         if route_class is not None and exchange.from_party is None:
             exchange.from_party = route_class.from_party
             exchange.sender_inferred = route_class.from_party is not None
+        if exchange.from_party is None:
+            self._attribute(exchange)
         answer = self._hub_answer(
             exchange, int(status_code), str(reason), http_status, extra_headers
         )
@@ -1280,6 +1284,27 @@ class RoutingService:
         self._respond_step(exchange, answer)
         await self._admit(exchange)
         return answer
+
+    def _attribute(self, exchange: _Exchange) -> None:
+        """A refusal before classification still names its sender where that is certain (the
+        OCPI-from headers, else the calling connection's only party), so an operator finds it
+        by party."""
+        try:
+            exchange.from_party = h.routing_headers(exchange.headers)[0]
+        except InvalidHeaderError:
+            exchange.from_party = None
+        if exchange.from_party is not None:
+            return
+        request = exchange.request
+        parties = (
+            request.sender_parties
+            if request.sender_parties is not None
+            else self.table.parties_on_connection(request.connection.id)
+        )
+        refs = {party.ref for party in parties}
+        if len(refs) == 1:
+            (exchange.from_party,) = refs
+            exchange.sender_inferred = True
 
     def _respond_step(self, exchange: _Exchange, answer: Answer, note: str | None = None) -> None:
         body = Body.of(answer.body)
@@ -1467,6 +1492,12 @@ def _optional_datetime(value: str | None) -> str | None:
 def _with_query(endpoint: str, upstream: str) -> str:
     query = urlsplit(upstream).query
     return f"{endpoint}?{query}" if query else endpoint
+
+
+def _redirect_note(outcome: Delivered) -> str | None:
+    if outcome.redirected_to is None:
+        return None
+    return f"followed the receiver's trailing-slash redirect to {outcome.redirected_to}"
 
 
 def _safely(step: Callable[..., None], *args: Any) -> None:

@@ -142,17 +142,23 @@ class RoutedMessage(Aggregate):
         headers: dict[str, str],
         body_sha256: str | None,
         body_size: int,
+        note: str | None = None,
     ) -> None:
+        """The receiver's answer on one leg; `note` says how it was reached when that was not
+        plain (e.g. a followed trailing-slash redirect)."""
         self._check_open_leg(leg)
-        self._answered(
-            leg=leg,
-            http_status=http_status,
-            ocpi_status=ocpi_status,
-            latency_ms=latency_ms,
-            headers=headers,
-            body_sha256=body_sha256,
-            body_size=body_size,
-        )
+        fields: dict[str, Any] = {
+            "leg": leg,
+            "http_status": http_status,
+            "ocpi_status": ocpi_status,
+            "latency_ms": latency_ms,
+            "headers": headers,
+            "body_sha256": body_sha256,
+            "body_size": body_size,
+        }
+        if note is not None:
+            fields["note"] = note
+        self._answered(**fields)
 
     @event("Answered")
     def _answered(
@@ -164,6 +170,7 @@ class RoutedMessage(Aggregate):
         headers: dict[str, str],
         body_sha256: str | None,
         body_size: int,
+        note: str | None = None,
     ) -> None:
         self.legs[leg]["outcome"] = "answered"
 

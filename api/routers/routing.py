@@ -88,6 +88,7 @@ def install_routing(node: Node) -> None:
             timeout=settings.forward_timeout,
             max_response_bytes=settings.max_body_bytes,
             per_receiver_concurrency=settings.receiver_concurrency,
+            ca_bundle=settings.ca_bundle,
         ),
         links,
         node.services[HUB_OBJECTS],
