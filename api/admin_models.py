@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
+from domain.connections import Leniency
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -13,6 +15,8 @@ class _Strict(BaseModel):
 
 class InvitationRequest(_Strict):
     label: str = Field(min_length=1, max_length=200)
+    leniency: Leniency = Leniency.LENIENT
+    """How the hub treats the peer's sloppy requests: lenient (default) or strict."""
 
 
 class InvitationCreated(BaseModel):
@@ -28,6 +32,11 @@ class ConnectRequest(_Strict):
 
 
 class ReasonRequest(_Strict):
+    reason: str = Field(default="by the operator", min_length=1, max_length=500)
+
+
+class LeniencyRequest(_Strict):
+    leniency: Leniency
     reason: str = Field(default="by the operator", min_length=1, max_length=500)
 
 
@@ -48,6 +57,7 @@ class ConnectionView(BaseModel):
     versions_url: str | None
     registered: bool
     unregistered: bool
+    leniency: str
     parties: list[PartyOnConnection]
     created_at: str
     updated_at: str

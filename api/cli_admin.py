@@ -14,7 +14,7 @@ from typing import Any
 
 from api.admin_client import AdminCallError, admin_call, render_table
 
-CONNECTION_COLUMNS = ("id", "label", "status", "version", "parties", "status_reason")
+CONNECTION_COLUMNS = ("id", "label", "status", "version", "leniency", "parties", "status_reason")
 PARTY_COLUMNS = ("country_code", "party_id", "role", "status", "kind", "connection_id", "local")
 
 
@@ -44,7 +44,7 @@ def show(args: argparse.Namespace, payload: Any, columns: tuple[str, ...]) -> No
 
 
 def _invite(args: argparse.Namespace) -> None:
-    created = call("POST", "/invitations", {"label": args.label})
+    created = call("POST", "/invitations", {"label": args.label, "leniency": args.leniency})
     if args.json:
         print(json.dumps(created, indent=2))
         return
@@ -60,6 +60,13 @@ def _connect(args: argparse.Namespace) -> None:
     show(args, call("POST", "/connections", body), CONNECTION_COLUMNS)
 
 
+def _leniency(args: argparse.Namespace) -> None:
+    body = {"leniency": args.leniency}
+    if args.reason:
+        body["reason"] = args.reason
+    show(args, call("PUT", f"/connections/{args.id}/leniency", body), CONNECTION_COLUMNS)
+
+
 def _by_id(method: str, suffix: str) -> Callable[[argparse.Namespace], None]:
     def run(args: argparse.Namespace) -> None:
         body = {"reason": args.reason} if getattr(args, "reason", None) else None
@@ -69,7 +76,11 @@ def _by_id(method: str, suffix: str) -> Callable[[argparse.Namespace], None]:
 
 
 SUBCOMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], None], tuple[str, ...]]] = {
-    "invite": ("issue a Token A for a peer to register with", _invite, ("--label",)),
+    "invite": (
+        "issue a Token A for a peer to register with",
+        _invite,
+        ("--label", "--invite-leniency"),
+    ),
     "connect": (
         "register with a peer given its versions URL and Token A",
         _connect,
@@ -89,6 +100,11 @@ SUBCOMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], None], tuple[st
     "reactivate": ("reactivate a connection", _by_id("POST", "/reactivate"), ("id", "--reason")),
     "rotate": ("rotate the tokens of a connection", _by_id("POST", "/rotate-token"), ("id",)),
     "disconnect": ("unregister a connection", _by_id("DELETE", ""), ("id",)),
+    "leniency": (
+        "lenient: take a peer's sloppy requests where unambiguous; strict: refuse them (2001)",
+        _leniency,
+        ("id", "--leniency", "--reason"),
+    ),
 }
 
 
@@ -99,6 +115,15 @@ def _configure(name: str) -> Callable[[argparse.ArgumentParser], None]:
         for argument in SUBCOMMANDS[name][2]:
             if argument == "--label":
                 parser.add_argument("--label", default="peer" if name == "invite" else None)
+            elif argument == "--leniency":
+                parser.add_argument("leniency", choices=("lenient", "strict"))
+            elif argument == "--invite-leniency":
+                parser.add_argument(
+                    "--leniency",
+                    choices=("lenient", "strict"),
+                    default="lenient",
+                    help="strict refuses the peer's sloppy requests with 2001 (default lenient)",
+                )
             elif argument == "--reason":
                 parser.add_argument("--reason")
             else:

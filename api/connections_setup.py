@@ -42,7 +42,7 @@ def own_roles(node: Node) -> list[dict[str, Any]]:
 
 
 def install_connections(node: Node) -> None:
-    peers = HttpPeerClient(timeout=node.settings.forward_timeout)
+    peers = HttpPeerClient(timeout=node.settings.forward_timeout, ca_bundle=node.settings.ca_bundle)
     node.services["peer_client"] = peers
     node.services["handshakes"] = Handshakes(
         node.registry, peers, lambda: own_roles(node), node.versions_url, node.wait_for_registry

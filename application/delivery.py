@@ -85,6 +85,8 @@ class Delivered:
     """Lower-case names."""
     body: bytes
     latency_ms: float
+    redirected_to: str | None = None
+    """Where the request went after a followed trailing-slash redirect (domain.redirects)."""
 
 
 @dataclass(frozen=True, slots=True)

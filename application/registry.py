@@ -10,7 +10,7 @@ from eventsourcing.application import AggregateNotFoundError
 from application.base import NotifyingApplication, last_position
 from application.errors import ConnectionNotFoundError, PartyNotFoundError
 from application.tokens import hash_token, new_token
-from domain.connections import INITIATED_BY_PEER, INITIATED_BY_US, Connection
+from domain.connections import INITIATED_BY_PEER, INITIATED_BY_US, Connection, Leniency
 from domain.errors import PartyAlreadyRegisteredError
 from domain.parties import LOCAL, ROUTE_DIRECT, ROUTE_HUB, ROUTE_LOCAL, Party, party_aggregate_id
 from domain.values import ConnectionStatus, PartyKey
@@ -24,7 +24,7 @@ class Registry(NotifyingApplication):
 
     # ---- connections -------------------------------------------------------------------------
 
-    def invite(self, label: str) -> tuple[UUID, str, int]:
+    def invite(self, label: str, leniency: Leniency = Leniency.LENIENT) -> tuple[UUID, str, int]:
         """Open a connection a peer registers on with Token A. Returns (id, token A, position)."""
         token_a = new_token()
         connection = Connection(
@@ -33,7 +33,14 @@ class Registry(NotifyingApplication):
             token_a_hash=hash_token(token_a),
             versions_url=None,
         )
+        connection.set_leniency(leniency, "chosen at invitation")
         return connection.id, token_a, last_position(self.save(connection))
+
+    def set_leniency(self, connection_id: UUID, leniency: Leniency, reason: str) -> int:
+        """How the hub treats this peer's requests where they are sloppy (see `Leniency`)."""
+        connection = self.get_connection(connection_id)
+        connection.set_leniency(leniency, reason or f"set to {leniency} by the operator")
+        return last_position(self.save(connection))
 
     def open_outbound(self, label: str, versions_url: str) -> tuple[UUID, int]:
         """Open a connection we will register on the peer's side."""

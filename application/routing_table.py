@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from application.projection import Projection, TrackedView
-from domain.connections import Connection
+from domain.connections import Connection, Leniency
 from domain.parties import Party
 from domain.values import ConnectionStatus, PartyKey, PartyRef
 
@@ -37,6 +37,7 @@ class ConnectionEntry:
     updated_at: str = ""
     pending_inbound_token_hash: str | None = None  # our token while we send our credentials
     created_at: str = ""
+    leniency: Leniency = Leniency.LENIENT
 
     @property
     def is_registered(self) -> bool:
@@ -205,6 +206,8 @@ class RoutingTableProjection(Projection[RoutingTableWriter]):
             return replace(
                 entry, status=status_events[type(event)], status_reason=event.reason, updated_at=at
             )
+        if isinstance(event, Connection.LeniencySet):
+            return replace(entry, leniency=Leniency(event.leniency), updated_at=at)
         if isinstance(event, Connection.Unregistered):
             return replace(
                 entry,

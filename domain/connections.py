@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from eventsourcing.domain import Aggregate, event
@@ -11,6 +12,19 @@ from domain.values import ConnectionStatus
 
 INITIATED_BY_PEER = "peer"
 INITIATED_BY_US = "us"
+
+
+class Leniency(StrEnum):
+    """How the hub treats what a peer's software gets wrong where the meaning is unambiguous.
+
+    LENIENT (the default): a push without OCPI-to of a broadcastable module is a broadcast,
+    `{endpoint}{cc}/...` without the slash is read as `{endpoint}/{cc}/...`, missing request ids
+    are generated; each decision is recorded on the message. STRICT: each is refused with 2001.
+    """
+
+    LENIENT = "lenient"
+    STRICT = "strict"
+
 
 HANDSHAKE_REGISTER = "register"
 HANDSHAKE_UPDATE = "update"
@@ -47,6 +61,7 @@ class Connection(Aggregate):
         self.unregistered = False
         self.status_reason = ""
         self.pending_inbound_token_hash: str | None = None
+        self.leniency = Leniency.LENIENT
 
     @property
     def is_registered(self) -> bool:
@@ -238,6 +253,17 @@ class Connection(Aggregate):
         self.inbound_token_hash = None
         self.outbound_token = None
         self.pending_inbound_token_hash = None
+
+    def set_leniency(self, leniency: Leniency, reason: str) -> None:
+        """Choose how this peer's sloppy requests are treated (see `Leniency`)."""
+        if self.unregistered:
+            raise ConnectionStateError("the connection was unregistered")
+        if leniency is not self.leniency:
+            self._leniency_set(leniency=str(leniency), reason=reason)
+
+    @event("LeniencySet")
+    def _leniency_set(self, leniency: str, reason: str) -> None:
+        self.leniency = Leniency(leniency)
 
     def refuse_party(self, country_code: str, party_id: str, role: str, reason: str) -> None:
         """Record that a role this peer claimed was not registered, and why."""

@@ -52,9 +52,12 @@ class RoutedMessage(Aggregate):
         to_party: str | None,
         retry_of: str | None = None,
         sender_inferred: bool = False,
+        adjustments: list[str] | None = None,
     ) -> None:
-        """`sender_inferred`: the request named no sender and `from_party` is the only party
-        of the calling connection (given only when true, so older records read the same)."""
+        """`sender_inferred`: the request named no sender and `from_party` was inferred from
+        the calling connection. `adjustments`: what the node read into a sloppy request (a
+        path without '/', generated request ids). Both given only when there is something to
+        say, so older records read the same."""
         self.sender_scope = sender_scope
         self.request_id = request_id
         self.attempt = attempt
@@ -70,6 +73,7 @@ class RoutedMessage(Aggregate):
         self.body_sha256 = body_sha256
         self.retry_of = retry_of
         self.sender_inferred = sender_inferred
+        self.adjustments = adjustments or []
         self.classification: str | None = None
         self.legs: dict[int, dict[str, Any]] = {}
         self.outcome: str | None = None
@@ -138,17 +142,23 @@ class RoutedMessage(Aggregate):
         headers: dict[str, str],
         body_sha256: str | None,
         body_size: int,
+        note: str | None = None,
     ) -> None:
+        """The receiver's answer on one leg; `note` says how it was reached when that was not
+        plain (e.g. a followed trailing-slash redirect)."""
         self._check_open_leg(leg)
-        self._answered(
-            leg=leg,
-            http_status=http_status,
-            ocpi_status=ocpi_status,
-            latency_ms=latency_ms,
-            headers=headers,
-            body_sha256=body_sha256,
-            body_size=body_size,
-        )
+        fields: dict[str, Any] = {
+            "leg": leg,
+            "http_status": http_status,
+            "ocpi_status": ocpi_status,
+            "latency_ms": latency_ms,
+            "headers": headers,
+            "body_sha256": body_sha256,
+            "body_size": body_size,
+        }
+        if note is not None:
+            fields["note"] = note
+        self._answered(**fields)
 
     @event("Answered")
     def _answered(
@@ -160,6 +170,7 @@ class RoutedMessage(Aggregate):
         headers: dict[str, str],
         body_sha256: str | None,
         body_size: int,
+        note: str | None = None,
     ) -> None:
         self.legs[leg]["outcome"] = "answered"
 

@@ -5,7 +5,8 @@ caller supplies the connection's parties, the hub's ids, an `OwnerIndex` and the
 
 Decisions on the ambiguous points (digest §9):
 * Missing FROM (AMBIG 6): inferred when the calling connection carries exactly one party
-  (country_code, party_id); otherwise refused with 2001.
+  (country_code, party_id), or, on a connection with several, from the URL owner segments of a
+  push when that party is one of them; otherwise refused with 2001 naming the missing headers.
 * FROM not a party of the calling connection (AMBIG 7): refused with 2001, not HTTP 404, so the
   requester gets an OCPI envelope saying why.
 * URL owner segments (AMBIG 7): must equal FROM for every request that has them (pushes and the
@@ -21,8 +22,11 @@ Decisions on the ambiguous points (digest §9):
   (HTTP 404 + 2001), as any Receiver would answer.
 * Broadcast DELETE (tariffs, AMBIG 8): allowed, like PUT - removing a broadcast tariff must reach
   everyone who got it.
-* A push without TO is open routing, never an implicit broadcast: broadcasting is a deliberate act
-  (TO = hub). When no target can be determined the caller answers 4001.
+* A push without TO of a broadcastable module (locations, tariffs, tokens) at a hub: real platform
+  software often sends no routing headers at all, and the spec lets a hub broadcast it. From a
+  LENIENT connection (the default) it is a broadcast, with a note saying why; from a STRICT one
+  it is refused with 2001 naming the headers. Sessions, CDRs and everything else without TO are
+  open routing by content; when no target can be determined the caller answers 4001.
 * TO == FROM is refused with 2001: nothing to route. TO being another party on the requester's own
   connection is DIRECT (digest §2.3 step 8: allowed when explicit).
 * Whether TO is a party the hub knows (else 4001) is for the caller, which owns the directory.
@@ -38,6 +42,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from domain.connections import Leniency
 from domain.errors import InvalidOperationError, InvalidPartyError
 from domain.operations import CommandType, Operation, OperationKind
 from domain.status_codes import ClientError
@@ -89,6 +94,8 @@ class RouteClass:
     from_party: PartyRef | None = None
     to_party: PartyRef | None = None
     refusal: Refusal | None = None
+    note: str = ""
+    """What classification read into a request that did not say it (recorded with the route)."""
 
     @property
     def refused(self) -> bool:
@@ -106,12 +113,13 @@ def classify(
     to_party: PartyRef | None,
     hub: PartyRef | None,
     sender_parties: Collection[PartyKey],
+    leniency: Leniency = Leniency.LENIENT,
 ) -> RouteClass:
     """Decide how the hub handles a functional-module request (digest §2.3).
 
-    `sender_parties` are the parties registered on the calling connection. Raises
-    `InvalidOperationError` for configuration modules: the hub answers those itself, they are
-    never routed, so calling this for them is a wiring mistake.
+    `sender_parties` are the parties registered on the calling connection, `leniency` that
+    connection's choice. Raises `InvalidOperationError` for configuration modules: the hub
+    answers those itself, they are never routed, so calling this for them is a wiring mistake.
     """
     custom = operation.kind is OperationKind.CUSTOM
     if operation.module not in FUNCTIONAL_MODULES and not custom:
@@ -119,12 +127,15 @@ def classify(
 
     refs = {party.ref for party in sender_parties}
     if from_party is None:
-        if len(refs) != 1:
+        if len(refs) == 1:
+            (from_party,) = refs
+        elif operation.owner is not None and operation.owner in refs:
+            from_party = operation.owner
+        else:
             return _refuse(
-                f"OCPI-from-country-code and OCPI-from-party-id are required: the calling"
-                f" connection carries {len(refs)} parties"
+                "OCPI-from-country-code and OCPI-from-party-id are required: the calling"
+                f" connection carries {len(refs)} parties and the URL names none of them"
             )
-        (from_party,) = refs
     elif from_party not in refs:
         return _refuse(
             f"OCPI-from {from_party} is not a party of the calling connection (spoofed FROM)"
@@ -146,6 +157,12 @@ def classify(
                 " OCPI-to-party-id: custom modules are never open-routed",
                 from_party,
             )
+        if (
+            hub is not None
+            and operation.kind is OperationKind.PUSH
+            and operation.module in BROADCASTABLE
+        ):
+            return _headerless_push(operation, from_party, leniency)
         return _classify_open_routing(operation, from_party)
     if to_party == hub:
         if custom:
@@ -158,6 +175,21 @@ def classify(
     if to_party == from_party:
         return _refuse(f"OCPI-to {to_party} equals OCPI-from: nothing to route", from_party)
     return RouteClass(RouteKind.DIRECT, from_party=from_party, to_party=to_party)
+
+
+def _headerless_push(operation: Operation, from_party: PartyRef, leniency: Leniency) -> RouteClass:
+    if leniency is Leniency.STRICT:
+        return _refuse(
+            f"OCPI-to-country-code and OCPI-to-party-id are required: this connection is strict,"
+            f" so a {operation.module} push without them is not broadcast; address the receiver,"
+            " or the hub to broadcast",
+            from_party,
+        )
+    return RouteClass(
+        RouteKind.BROADCAST,
+        from_party=from_party,
+        note=f"no OCPI-to on a {operation.module} push: broadcast (lenient connection)",
+    )
 
 
 def _classify_open_routing(operation: Operation, from_party: PartyRef) -> RouteClass:

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from application.delivery import Delivered, Delivery, DeliveryFailed, DeliveryOutcome
+from domain.redirects import redirect_refusal, slash_only_redirect
 from domain.status_codes import HubError
 from infrastructure.http_pools import ShardedPool, shared_ssl_context
 
@@ -35,6 +36,10 @@ cache_missing_sniffio()
 
 class ResponseTooLarge(Exception):
     pass
+
+
+class RedirectRefused(Exception):
+    """The receiver redirected somewhere the node does not follow (domain.redirects)."""
 
 
 class UrlWouldChange(Exception):
@@ -60,12 +65,14 @@ class HttpDeliverer:
         per_receiver_concurrency: int = 64,
         per_origin_connections: int = 64,
         transport: httpx.AsyncBaseTransport | None = None,
+        ca_bundle: str | None = None,
     ) -> None:
         self.timeout = timeout
         self.max_response_bytes = max_response_bytes
         self.per_receiver_concurrency = per_receiver_concurrency
         self.per_origin_connections = per_origin_connections
         self._transport = transport
+        self._ca_bundle = ca_bundle
         self._clients: dict[str, tuple[ShardedPool, asyncio.Semaphore]] = {}
         self._limits: dict[str, asyncio.Semaphore] = {}
 
@@ -94,7 +101,7 @@ class HttpDeliverer:
                 keepalive_expiry=30,
             ),
             follow_redirects=False,
-            verify=shared_ssl_context(),
+            verify=shared_ssl_context(self._ca_bundle),
             transport=self._transport,
         )
 
@@ -117,7 +124,7 @@ class HttpDeliverer:
             return failed(HubError.TIMEOUT, f"no answer in time: {type(error).__name__}")
         except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as error:
             return failed(HubError.CONNECTION_PROBLEM, f"connection failed: {_describe(error)}")
-        except (ResponseTooLarge, UrlWouldChange) as error:
+        except (ResponseTooLarge, UrlWouldChange, RedirectRefused) as error:
             return failed(HubError.GENERIC, str(error))
         except httpx.HTTPError as error:
             return failed(HubError.GENERIC, f"forwarding failed: {_describe(error)}")
@@ -125,14 +132,24 @@ class HttpDeliverer:
     async def _send(
         self, client: httpx.AsyncClient, delivery: Delivery, started: float
     ) -> Delivered:
-        request = client.build_request(
-            delivery.method,
-            delivery.url,
-            headers=dict(delivery.headers),
-            content=delivery.body if delivery.body else None,
-        )
-        _check_unchanged(delivery.url, request.url)
-        response = await client.send(request, stream=True)
+        url = delivery.url
+        for attempt in range(2):
+            request = client.build_request(
+                delivery.method,
+                url,
+                headers=dict(delivery.headers),
+                content=delivery.body if delivery.body else None,
+            )
+            _check_unchanged(url, request.url)
+            response = await client.send(request, stream=True)
+            if not 300 <= response.status_code < 400:
+                break
+            await response.aclose()
+            location = response.headers.get("location")
+            followed = slash_only_redirect(url, response.status_code, location)
+            if followed is None or attempt == 1:
+                raise RedirectRefused(redirect_refusal(response.status_code, location))
+            url = followed
         try:
             declared = response.headers.get("content-length")
             if declared and declared.isdecimal() and int(declared) > self.max_response_bytes:
@@ -153,6 +170,7 @@ class HttpDeliverer:
             headers=headers,
             body=b"".join(chunks),
             latency_ms=(time.perf_counter() - started) * 1000,
+            redirected_to=url if url != delivery.url else None,
         )
 
     def _too_large(self) -> str:

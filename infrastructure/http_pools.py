@@ -18,9 +18,13 @@ import httpx
 
 
 @cache
-def shared_ssl_context() -> ssl.SSLContext:
-    """One verified TLS context for every client: building one loads the CA bundle (ms, MBs)."""
-    return httpx.create_ssl_context()
+def shared_ssl_context(ca_bundle: str | None = None) -> ssl.SSLContext:
+    """One verified TLS context for every client: building one loads the CA bundle (ms, MBs).
+    `ca_bundle` (PEM) adds the CAs of partners' test systems to the public ones."""
+    context = httpx.create_ssl_context()
+    if ca_bundle:
+        context.load_verify_locations(cafile=ca_bundle)
+    return context
 
 
 class ShardedPool:

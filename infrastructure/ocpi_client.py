@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import uuid
 from typing import Any
 
 import httpx
 
 from application.credentials import BASE64, PeerAnswer, PeerUnavailableError
+from domain.redirects import redirect_refusal, slash_only_redirect
+from infrastructure.http_pools import shared_ssl_context
+
+log = logging.getLogger(__name__)
 
 MAX_ANSWER_BYTES = 1_000_000
 
@@ -23,11 +28,12 @@ def authorization(token: str, encoding: str) -> str:
 class HttpPeerClient:
     """The PeerClient port on httpx. One pooled client; every call is bounded by `timeout`."""
 
-    def __init__(self, timeout: float = 10.0) -> None:
+    def __init__(self, timeout: float = 10.0, ca_bundle: str | None = None) -> None:
         self.client = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
             follow_redirects=False,
             trust_env=False,
+            verify=shared_ssl_context(ca_bundle),
         )
 
     def call(
@@ -44,11 +50,23 @@ class HttpPeerClient:
             content = json.dumps(body, separators=(",", ":")).encode("utf-8")
         try:
             response = self.client.request(method, url, headers=headers, content=content)
+            # A peer serving `/versions/` that redirects `/versions` is followed once; any
+            # other redirect would carry our token somewhere the peer never published.
+            followed = slash_only_redirect(
+                url, response.status_code, response.headers.get("location")
+            )
+            if followed is not None:
+                log.info("following %s's trailing-slash redirect to %s", url, followed)
+                response = self.client.request(method, followed, headers=headers, content=content)
         except httpx.TimeoutException:
             raise PeerUnavailableError("no answer within the timeout") from None
         except (httpx.HTTPError, ValueError) as error:
             # The exception text may quote the request; name only its kind.
             raise PeerUnavailableError(f"transport error ({type(error).__name__})") from None
+        if 300 <= response.status_code < 400:
+            raise PeerUnavailableError(
+                redirect_refusal(response.status_code, response.headers.get("location"))
+            )
         return _answer(response)
 
     def close(self) -> None:

@@ -6,8 +6,9 @@ import json
 from typing import Any
 
 from application.routing_table import ConnectionEntry, RoutingTableWriter
+from domain.connections import Leniency
 from domain.values import ConnectionStatus, PartyKey, Role
-from infrastructure.sql import Cursor
+from infrastructure.sql import Cursor, Database
 from infrastructure.tracked_view import SqlTrackedView
 
 
@@ -20,13 +21,13 @@ class SqlRoutingTableWriter:
         endpoints = json.dumps([list(e) for e in entry.endpoints])
         self.cursor.execute(
             "INSERT INTO rt_connections (id, label, initiated_by, status, version, versions_url, "
-            "endpoints, roles, unregistered, status_reason, token_a_hash, updated_at, created_at) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            "endpoints, roles, unregistered, status_reason, token_a_hash, updated_at, created_at, "
+            "leniency) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
             "ON CONFLICT (id) DO UPDATE SET status = excluded.status, version = excluded.version, "
             "versions_url = excluded.versions_url, endpoints = excluded.endpoints, "
             "roles = excluded.roles, unregistered = excluded.unregistered, "
             "status_reason = excluded.status_reason, token_a_hash = excluded.token_a_hash, "
-            "updated_at = excluded.updated_at",
+            "updated_at = excluded.updated_at, leniency = excluded.leniency",
             (
                 entry.id,
                 entry.label,
@@ -41,6 +42,7 @@ class SqlRoutingTableWriter:
                 entry.token_a_hash,
                 entry.updated_at,
                 entry.updated_at,
+                str(entry.leniency),
             ),
         )
 
@@ -112,6 +114,7 @@ def connection_from_row(row: dict[str, Any]) -> ConnectionEntry:
         status_reason=row["status_reason"] or "",
         updated_at=row["updated_at"] or "",
         created_at=row["created_at"] or "",
+        leniency=Leniency(row.get("leniency") or Leniency.LENIENT),
     )
 
 
@@ -122,7 +125,7 @@ class SqlRoutingTableView(SqlTrackedView[RoutingTableWriter]):
         "CREATE TABLE IF NOT EXISTS rt_connections (id TEXT PRIMARY KEY, label TEXT, "
         "initiated_by TEXT, status TEXT NOT NULL, version TEXT, versions_url TEXT, "
         "endpoints TEXT, roles TEXT, unregistered INTEGER NOT NULL DEFAULT 0, "
-        "status_reason TEXT, token_a_hash TEXT, created_at TEXT, updated_at TEXT)",
+        "status_reason TEXT, token_a_hash TEXT, created_at TEXT, updated_at TEXT, leniency TEXT)",
         "CREATE TABLE IF NOT EXISTS rt_parties (id TEXT PRIMARY KEY, country_code TEXT NOT NULL, "
         "party_id TEXT NOT NULL, role TEXT NOT NULL, business_details TEXT, updated_at TEXT)",
         "CREATE INDEX IF NOT EXISTS rt_parties_ref ON rt_parties (country_code, party_id)",
@@ -130,6 +133,15 @@ class SqlRoutingTableView(SqlTrackedView[RoutingTableWriter]):
         "kind TEXT NOT NULL, status TEXT NOT NULL, backend_url TEXT, updated_at TEXT, "
         "PRIMARY KEY (party, route_key))",
     )
+
+    def __init__(self, database: Database) -> None:
+        super().__init__(database)
+        # Tables made before connections had a leniency get the column (NULL reads as lenient).
+        try:
+            database.query("SELECT leniency FROM rt_connections WHERE 1 = 0")
+        except Exception:
+            with database.transaction() as cursor:
+                cursor.execute("ALTER TABLE rt_connections ADD COLUMN leniency TEXT")
 
     def writer(self, cursor: Cursor) -> RoutingTableWriter:
         return SqlRoutingTableWriter(cursor)

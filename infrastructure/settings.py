@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -39,6 +40,9 @@ class Settings:
     """Requests in flight to one receiver at a time; more wait their turn."""
     rate_limits: dict[str, Limit] = field(default_factory=dict)
     """Per sending party and module (`*` = any other module), per node; empty = no limit."""
+    ca_bundle: str | None = None
+    """A PEM file of CAs trusted for outbound TLS besides the public ones (partners' test
+    systems often use a private CA)."""
     ledger_views: str = "inline"
     """Who follows the ledger's read models (audit, traffic): `inline` (threads of this
     process), `process` (`serve` starts `ocpi-ledger views` beside it) or `external` (an
@@ -64,6 +68,7 @@ SETTING_VARIABLES = {
     "receiver_concurrency": ("OCPI_LEDGER_RECEIVER_CONCURRENCY", "64"),
     "rate_limits": ("OCPI_LEDGER_RATE_LIMITS", ""),
     "ledger_views": ("OCPI_LEDGER_LEDGER_VIEWS", "inline"),
+    "ca_bundle": ("OCPI_LEDGER_CA_BUNDLE", None),
 }
 
 LEDGER_VIEWS_MODES = ("inline", "process", "external")
@@ -149,6 +154,14 @@ def load_settings(
             f"must be one of {', '.join(LEDGER_VIEWS_MODES)}, got {raw['ledger_views']!r}",
         )
 
+    ca_bundle = raw["ca_bundle"] or None
+    if ca_bundle is not None:
+        try:
+            ssl.create_default_context(cafile=ca_bundle)
+        except (OSError, ssl.SSLError) as error:
+            message = f"cannot load {ca_bundle!r} as PEM CA certificates: {error}"
+            raise fail("ca_bundle", message) from None
+
     return Settings(
         database=database,
         base_url=base_url,
@@ -161,5 +174,6 @@ def load_settings(
         body_retention_days=body_retention_days,
         rate_limits=rate_limits,
         ledger_views=ledger_views,
+        ca_bundle=ca_bundle,
         **integers,
     )

@@ -19,6 +19,7 @@ from api.admin_models import (
     EventView,
     InvitationCreated,
     InvitationRequest,
+    LeniencyRequest,
     PartyOnConnection,
     PartyRow,
     ReasonRequest,
@@ -99,6 +100,7 @@ def connection_view(node: Node, connection_id: str) -> dict[str, Any]:
         versions_url=entry.versions_url,
         registered=entry.is_registered,
         unregistered=entry.unregistered,
+        leniency=str(entry.leniency),
         parties=parties,
         created_at=entry.created_at,
         updated_at=entry.updated_at,
@@ -114,7 +116,9 @@ def handshakes(node: Node) -> Handshakes:
 async def invite(request: Request) -> JSONResponse:
     node = require_admin(request)
     body = await parse_body(request, InvitationRequest)
-    connection_id, token_a, position = await off_loop(node.registry.invite, body.label)
+    connection_id, token_a, position = await off_loop(
+        node.registry.invite, body.label, body.leniency
+    )
     await off_loop(node.wait_for_registry, position)
     created = InvitationCreated(
         id=str(connection_id), token_a=token_a, versions_url=node.versions_url
@@ -169,6 +173,18 @@ async def reactivate(request: Request, connection_id: str) -> JSONResponse:
     return await _change(
         request, connection_id, lambda n, i, reason: n.registry.reactivate_connection(i, reason)
     )
+
+
+@router.put("/connections/{connection_id}/leniency")
+async def set_leniency(request: Request, connection_id: str) -> JSONResponse:
+    """Lenient (the default) takes what sloppy peer software sends where its meaning is
+    unambiguous, noting each decision on the message; strict refuses it with 2001."""
+    node = require_admin(request)
+    body = await parse_body(request, LeniencyRequest)
+    uuid = connection_id_of(connection_id)
+    position = await off_loop(node.registry.set_leniency, uuid, body.leniency, body.reason)
+    await off_loop(node.wait_for_registry, position)
+    return JSONResponse(connection_view(node, str(uuid)))
 
 
 @router.post("/connections/{connection_id}/rotate-token")

@@ -88,6 +88,7 @@ def install_routing(node: Node) -> None:
             timeout=settings.forward_timeout,
             max_response_bytes=settings.max_body_bytes,
             per_receiver_concurrency=settings.receiver_concurrency,
+            ca_bundle=settings.ca_bundle,
         ),
         links,
         node.services[HUB_OBJECTS],
@@ -124,20 +125,20 @@ def _endpoint(
 async def _serve_endpoint(
     request: Request, module: AnyModuleId, interface: InterfaceRole
 ) -> Response:
-    rest = request.path_params.get("rest", "")
-    if rest and not rest.startswith("/"):
-        raise OcpiError(2000, f"no such endpoint: {request.url.path}", http_status=404)
     node = node_of(request)
+    connection, parties = _caller(node, request)
+    answer = await serve_routed(
+        request, node, connection, parties, module, interface, _raw_rest(request, module, interface)
+    )
+    return Response(answer.body, status_code=answer.http_status, headers=answer.headers)
+
+
+def _caller(node: Node, request: Request) -> tuple[ConnectionEntry, tuple[PartyKey, ...] | None]:
     # A hosted backend posts async results here too (the callback URLs the node hands out).
     local = backend_caller(node, request)
     if local is not None:
-        connection, parties = local[0], local[1].parties
-    else:
-        connection, parties = authenticate(request, node.routing_table).connection, None
-    answer = await serve_routed(
-        request, node, connection, parties, module, interface, _raw_rest(request, rest)
-    )
-    return Response(answer.body, status_code=answer.http_status, headers=answer.headers)
+        return local[0], local[1].parties
+    return authenticate(request, node.routing_table).connection, None
 
 
 async def _custom_endpoint(request: Request) -> Response:
@@ -146,8 +147,53 @@ async def _custom_endpoint(request: Request) -> Response:
     module = CustomModuleId(request.path_params["module"])
     interface = request.path_params["interface"]
     if interface not in ("sender", "receiver"):
-        raise OcpiError(2000, f"no such endpoint: {request.url.path}", http_status=404)
+        return await _no_such_endpoint(request)
     return await _serve_endpoint(request, module, InterfaceRole(interface.upper()))
+
+
+async def _no_such_endpoint(request: Request) -> Response:
+    """Anything else under /ocpi/2.2.1/ from a known caller: refused with 404 on record, so
+    "I pushed and you refused" can be looked up like any routed message."""
+    node = node_of(request)
+    connection, parties = _caller(node, request)
+    rest = request.path_params.get("rest") or request.url.path.removeprefix(_PREFIX)
+    module, _, remainder = rest.partition("/")
+    interface, _, path = remainder.partition("/")
+    try:
+        body = await read_body(request, node.settings.max_body_bytes)
+    except OcpiError:
+        body = b""  # the refusal is about the endpoint; an oversized body is not kept
+    service: RoutingService = node.services[ROUTING_SERVICE]
+    answer = await service.refuse(
+        _inbound(request, connection, parties, module[:64], interface[:16], "/" + path, body),
+        2000,
+        f"no such endpoint: {request.method} {request.url.path}",
+        http_status=404,
+    )
+    return Response(answer.body, status_code=answer.http_status, headers=answer.headers)
+
+
+def _inbound(
+    request: Request,
+    connection: ConnectionEntry,
+    sender_parties: tuple[PartyKey, ...] | None,
+    module: str,
+    interface: str,
+    path: str,
+    body: bytes,
+) -> InboundRequest:
+    return InboundRequest(
+        connection=connection,
+        module=module,
+        interface=interface,
+        method=request.method,
+        # The raw path keeps percent-encoding, as parse_operation expects.
+        path=path,
+        query=request.url.query,
+        headers=request.headers,
+        body=body,
+        sender_parties=sender_parties,
+    )
 
 
 async def serve_routed(
@@ -161,32 +207,33 @@ async def serve_routed(
 ) -> Answer:
     """One functional-module request into the routing service, from a connection or backend."""
     service: RoutingService = node.services[ROUTING_SERVICE]
-    body = await read_body(request, node.settings.max_body_bytes)
-    return await service.handle(
-        InboundRequest(
-            connection=connection,
-            module=str(module),
-            interface=str(interface),
-            method=request.method,
-            # The raw path keeps percent-encoding, as parse_operation expects.
-            path=path,
-            query=request.url.query,
-            headers=request.headers,
-            body=body,
-            sender_parties=sender_parties,
+    try:
+        body = await read_body(request, node.settings.max_body_bytes)
+    except OcpiError as error:
+        refused = _inbound(
+            request, connection, sender_parties, str(module), str(interface), path, b""
         )
+        return await service.refuse(refused, error.status_code, error.message, error.http_status)
+    return await service.handle(
+        _inbound(request, connection, sender_parties, str(module), str(interface), path, body)
     )
 
 
-def _raw_rest(request: Request, rest: str) -> str:
+_PREFIX = f"/ocpi/{OCPI_VERSION}/"
+
+
+def _raw_rest(request: Request, module: AnyModuleId, interface: InterfaceRole) -> str:
+    """Everything after `/ocpi/2.2.1/{module}/{interface}` as it came on the wire; '' or
+    starting with '/', or with neither when a peer joined the endpoint and the rest without
+    '/' (the routing service decides what that means)."""
+    decoded = str(request.path_params.get("rest", ""))
     raw_path = request.scope.get("raw_path")
     if not raw_path:
-        return rest
+        return decoded
     text = raw_path.decode("latin-1").partition("?")[0]
-    prefix = f"/ocpi/{OCPI_VERSION}/"
-    # Everything after /ocpi/2.2.1/{module}/{interface}.
-    parts = text[len(prefix) :].split("/", 2)
-    return "/" + parts[2] if len(parts) == 3 else ""
+    prefix = f"{_PREFIX}{module}/{str(interface).lower()}"
+    # An encoded module or interface name: fall back to the decoded rest (checked again).
+    return text[len(prefix) :] if text.startswith(prefix) else decoded
 
 
 for _module in sorted(FUNCTIONAL_MODULES):
@@ -218,6 +265,14 @@ router.add_route(
     f"/ocpi/{OCPI_VERSION}/{{module:custom_module}}/{{interface}}{{rest:path}}",
     _custom_endpoint,
     methods=METHODS,
+    include_in_schema=False,
+)
+# Last of all (this router is included after the configuration modules' routers): whatever
+# else comes under /ocpi/2.2.1/, any method, is refused on record.
+router.add_route(
+    f"{_PREFIX}{{rest:path}}",
+    _no_such_endpoint,
+    methods=[*METHODS, "HEAD", "OPTIONS", "TRACE", "CONNECT"],
     include_in_schema=False,
 )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from domain.connections import Leniency
 from domain.errors import InvalidOperationError
 from domain.operations import Operation, parse_operation
 from domain.routing import RouteClass, RouteKind, classify
@@ -120,7 +121,6 @@ def test_a_list_get_without_to_is_refused_because_open_routing_is_not_allowed_fo
     "operation",
     [
         op(ModuleId.LOCATIONS, S, "GET", "/LOC1"),
-        LOCATION_PUT,
         CDR_POST,
         op(ModuleId.SESSIONS, R, "PUT", "/NL/CPO/S1"),
         op(ModuleId.TOKENS, S, "POST", "/0123/authorize"),
@@ -184,10 +184,61 @@ def test_from_is_inferred_when_the_only_party_holds_several_roles() -> None:
 
 
 def test_missing_from_with_several_parties_on_the_connection_is_refused() -> None:
-    route = classify(LOCATION_PUT, None, EMSP, HUB, TWO_CPOS)
+    route = classify(CDR_POST, None, EMSP, HUB, TWO_CPOS)
 
     assert_refused(route, "OCPI-from-country-code and OCPI-from-party-id are required", "2 parties")
     assert route.from_party is None
+
+
+def test_missing_from_on_a_multi_party_connection_is_the_url_owner_when_it_is_one_of_them() -> None:
+    put_by_second_cpo = op(ModuleId.LOCATIONS, R, "PUT", "/NL/CP2/LOC1")
+
+    route = classify(put_by_second_cpo, None, EMSP, HUB, TWO_CPOS)
+
+    assert route == RouteClass(RouteKind.DIRECT, from_party=CPO2, to_party=EMSP)
+
+
+def test_missing_from_is_refused_when_the_url_owner_is_not_on_the_connection() -> None:
+    foreign = op(ModuleId.LOCATIONS, R, "PUT", "/BE/XYZ/LOC1")
+
+    assert_refused(classify(foreign, None, EMSP, HUB, TWO_CPOS), "the URL names none of them")
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        LOCATION_PUT,
+        op(ModuleId.LOCATIONS, R, "PATCH", "/NL/CPO/LOC1/E1"),
+        op(ModuleId.TARIFFS, R, "PUT", "/NL/CPO/T1"),
+        op(ModuleId.TARIFFS, R, "DELETE", "/NL/CPO/T1"),
+    ],
+)
+def test_a_broadcastable_push_without_to_from_a_lenient_connection_is_a_broadcast(
+    operation: Operation,
+) -> None:
+    route = classify(operation, CPO, None, HUB, ONE_CPO, Leniency.LENIENT)
+
+    assert route.kind is RouteKind.BROADCAST and route.from_party == CPO
+    assert "no OCPI-to" in route.note and "lenient" in route.note
+
+
+def test_a_broadcastable_push_without_to_from_a_strict_connection_is_refused() -> None:
+    route = classify(LOCATION_PUT, CPO, None, HUB, ONE_CPO, Leniency.STRICT)
+
+    assert_refused(route, "OCPI-to-country-code and OCPI-to-party-id are required", "strict")
+
+
+def test_a_session_push_without_to_stays_open_routing_whatever_the_leniency() -> None:
+    session = op(ModuleId.SESSIONS, R, "PUT", "/NL/CPO/S1")
+    for leniency in Leniency:
+        route = classify(session, CPO, None, HUB, ONE_CPO, leniency)
+        assert route == RouteClass(RouteKind.OPEN_ROUTING, from_party=CPO)
+
+
+def test_a_push_without_to_on_a_platform_node_stays_open_routing() -> None:
+    route = classify(LOCATION_PUT, CPO, None, None, ONE_CPO)
+
+    assert route == RouteClass(RouteKind.OPEN_ROUTING, from_party=CPO)
 
 
 def test_missing_from_on_a_connection_without_parties_is_refused() -> None:
