@@ -98,8 +98,9 @@ class World:
         assert all(step in events for step in COMPLETE), self.events_of(message["id"])
 
 
-def register(hub: str, peer: LibraryPeer) -> str:
-    """The peer's operator hands the hub a token A; the hub's operator connects with it."""
+def connect_to(hub: str, peer: LibraryPeer) -> str:
+    """The peer's operator hands the hub a token A; the hub's operator connects with it.
+    Every step on the peer's side is the library's code (its POST /credentials handler)."""
     answer = httpx.post(
         f"{hub}/admin/connections",
         headers=ADMIN,
@@ -108,6 +109,18 @@ def register(hub: str, peer: LibraryPeer) -> str:
     )
     assert answer.status_code == 201, answer.text
     return str(answer.json()["id"])
+
+
+def invite(hub: str, peer: LibraryPeer) -> str:
+    """The hub's operator invites the peer (token A); the peer registers with it."""
+    invitation = httpx.post(
+        f"{hub}/admin/invitations", headers=ADMIN, json={"label": peer.role}, timeout=30
+    )
+    assert invitation.status_code == 201, invitation.text
+    created = invitation.json()
+    registered = peer.accept_invitation(created["versions_url"], created["token_a"])
+    assert registered["body"]["status_code"] == 1000, registered
+    return str(created["id"])
 
 
 @pytest.fixture(scope="module", params=STORES)
@@ -124,7 +137,8 @@ def world(
             peers.append(start_library_peer("CPO", "NL", "EXC"))
             peers.append(start_library_peer("EMSP", "DE", "EXE"))
             cpo, emsp = peers
-            connections = {peer.party: register(hub, peer) for peer in peers}
+            # Both ways in: the hub connects to the CPO with its token A and invites the eMSP.
+            connections = {cpo.party: connect_to(hub, cpo), emsp.party: invite(hub, emsp)}
             yield World(hub, cpo, emsp, connections)
         finally:
             for peer in peers:

@@ -50,6 +50,11 @@ class LibraryPeer:
         """A registration token, as the platform's operator hands one to a partner."""
         return str(self._call("POST", "/interop/token-a").json()["token_a"])
 
+    def accept_invitation(self, versions_url: str, token_a: str) -> dict[str, Any]:
+        """The platform registers with a hub's invitation (runner code: the library has none)."""
+        invitation = {"versions_url": versions_url, "token_a": token_a}
+        return dict(self._call("POST", "/interop/register", json=invitation).json())
+
     def seed(self, module: str, object_id: str, data: dict[str, Any]) -> None:
         """An object in the platform's own backend (what the library's Crud hooks read)."""
         self._call("PUT", f"/interop/objects/{module}/{object_id}", json=data)

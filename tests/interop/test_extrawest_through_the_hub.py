@@ -1,8 +1,9 @@
 """extrawest-ocpi platforms (a CPO and an eMSP, each its own process) talk through our hub.
 
 The library's own code sends the pushes (its /push endpoint), the command results and the
-registration answers; the GETs and the command an eMSP sends are sent by the test, because the
-library has no client for them (README.md). Tests marked xfail assert what the hub should do with
+registration answers; the GETs, the command an eMSP sends and the eMSP's registration by our
+invitation are sent by the test or the runner, because the library has no client for them
+(README.md). Tests marked xfail assert what the hub should do with
 what the library really sends, and fail today because of the hub bug named in the reason; strict,
 so each flips to a failure the day the hub is fixed and the mark must go.
 """
@@ -91,7 +92,7 @@ def command_result_sent_by_the_cpo(world: World, location_id: str) -> dict[str, 
 # --- registration and GETs ------------------------------------------------------------------
 
 
-def test_both_library_platforms_register_with_the_hub_by_the_token_a_they_hand_out(
+def test_one_library_platform_connects_by_its_token_a_and_the_other_by_the_hubs_invitation(
     world: World,
 ) -> None:
     for peer in (world.cpo, world.emsp):
@@ -100,7 +101,7 @@ def test_both_library_platforms_register_with_the_hub_by_the_token_a_they_hand_o
         assert [(p["country_code"], p["party_id"], p["role"]) for p in connection["parties"]] == [
             (peer.country_code, peer.party_id, peer.role)
         ]
-        # The library fetched our versions and details with the token we gave it, and kept them.
+        # The platform fetched our versions and details with the token we gave it, and kept them.
         hub = peer.state()["hub"]
         assert hub["credentials"]["url"] == f"{world.hub}/ocpi/versions"
         assert {e["identifier"] for e in hub["endpoints"]["endpoints"]} >= {"locations", "cdrs"}

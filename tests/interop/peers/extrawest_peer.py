@@ -289,6 +289,35 @@ async def _token_a() -> dict:
     return {"token_a": token, "versions_url": f"http://127.0.0.1:{ARGS.port}/ocpi/versions"}
 
 
+@app.post("/interop/register")
+async def _register_by_invitation(invitation: dict) -> dict:
+    """Registers with a hub's invitation (its versions URL and token A).
+
+    The library has no client for this: it only answers POST /credentials. This is the other side
+    written the way the library's own handler talks (base64 `Token` header, no request ids, GET
+    versions, pick 2.2.1, GET details), through the library's httpx; the hub's calls back during
+    the POST (GET versions and details with the token given here) meet the library's code.
+    """
+    token_a = base64.b64encode(invitation["token_a"].encode()).decode()
+    headers = {"authorization": f"Token {token_a}"}
+    token_for_hub = secrets.token_urlsafe(16)
+    STORE.tokens_c.add(token_for_hub)
+    async with httpx.AsyncClient() as client:
+        versions = (await client.get(invitation["versions_url"], headers=headers)).json()["data"]
+        (version_url,) = [v["url"] for v in versions if v["version"] == "2.2.1"]
+        details = (await client.get(version_url, headers=headers)).json()["data"]
+        (credentials_url,) = [
+            e["url"] for e in details["endpoints"] if e["identifier"] == "credentials"
+        ]
+        answer = await client.post(
+            credentials_url, json=STORE.own_credentials(token_for_hub), headers=headers
+        )
+    body = answer.json()
+    if body.get("status_code") == 1000:
+        STORE.hub = {"credentials": body["data"], "endpoints": details}
+    return {"http_status": answer.status_code, "body": body}
+
+
 @app.put("/interop/objects/{module}/{object_id}")
 async def _seed(module: str, object_id: str, request: Request) -> dict:
     STORE.objects.setdefault(module, {})[object_id.lower()] = await request.json()
