@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import shutil
 import subprocess
 import tempfile
 import time
@@ -104,7 +105,9 @@ class LibraryPeer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        return self.log.read_text(errors="replace")[-4000:]
+        tail = self.log.read_text(errors="replace")[-4000:]
+        shutil.rmtree(self.log.parent, ignore_errors=True)
+        return tail
 
 
 def start_library_peer(role: str, country_code: str, party_id: str) -> LibraryPeer:

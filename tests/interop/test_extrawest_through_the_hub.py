@@ -3,9 +3,9 @@
 The library's own code sends the pushes (its /push endpoint), the command results and the
 registration answers; the GETs, the command an eMSP sends and the eMSP's registration by our
 invitation are sent by the test or the runner, because the library has no client for them
-(README.md). Tests marked xfail assert what the hub should do with
-what the library really sends, and fail today because of the hub bug named in the reason; strict,
-so each flips to a failure the day the hub is fixed and the mark must go.
+(README.md). Tests marked xfail assert what the hub should do with what the library really sends,
+and fail today because of the hub bug named in the reason; strict, so each flips to a failure the
+day the hub is fixed and the mark must go.
 """
 
 from __future__ import annotations
