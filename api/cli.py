@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 
 from infrastructure.node_config import NodeConfigError, load_node_config
 from infrastructure.settings import SETTING_VARIABLES, Settings, SettingsError, load_settings
+from infrastructure.store import StoreUnavailableError, probe_store
 
 # Other commands register here: name -> (configure parser, run(args) -> exit code).
 COMMANDS: dict[
@@ -43,7 +44,8 @@ def _serve(args: argparse.Namespace) -> int:
         if settings.config_file:
             # Fail before serving: a broken config must not surface as a start-up traceback.
             load_node_config(settings.config_file)
-    except (SettingsError, NodeConfigError) as error:
+        probe_store(settings.database)
+    except (SettingsError, NodeConfigError, StoreUnavailableError) as error:
         print(f"ocpi-ledger: {error}", file=sys.stderr)
         return 2
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s %(message)s")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,17 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
+class HealthState:
+    """What /health keeps between calls: a thread of its own for store checks (a hung check
+    never takes a thread routed requests need) and the projection positions last read."""
+
+    checks: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="health")
+    )
+    projections: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class Node:
     settings: Settings
     store: Store
@@ -26,6 +38,7 @@ class Node:
     committer: GroupCommitter
     runners: dict[str, ProjectionRunner] = field(default_factory=dict)
     listener: PostgresChangeListener | None = None
+    health: HealthState = field(default_factory=HealthState)
     services: dict[str, Any] = field(default_factory=dict)
     _runners_by_channel: dict[str, list[ProjectionRunner]] = field(default_factory=dict)
 
@@ -90,6 +103,7 @@ class Node:
         for runner in self.runners.values():
             runner.stop()
         self.committer.close()
+        self.health.checks.shutdown(wait=False)
         self.store.close()
 
 

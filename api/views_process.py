@@ -99,10 +99,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from api.cli import settings_from_args
     from infrastructure.settings import SettingsError
+    from infrastructure.store import StoreUnavailableError, probe_store
 
     try:
         settings = settings_from_args(args)
-    except SettingsError as error:
+        probe_store(settings.database)
+    except (SettingsError, StoreUnavailableError) as error:
         print(f"ocpi-ledger: {error}", file=sys.stderr)
         return 2
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s %(message)s")

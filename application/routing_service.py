@@ -65,6 +65,7 @@ from application.delivery import (
     Deliverer,
     Delivery,
     DeliveryFailed,
+    DeliveryOutcome,
     Target,
     connection_target,
 )
@@ -192,7 +193,9 @@ class _Exchange:
     started: float
     headers: dict[str, str]
     from_party: PartyRef | None = None
+    """The sender: OCPI-from, or the party classification inferred (`sender_inferred`)."""
     to_party: PartyRef | None = None
+    sender_inferred: bool = False
     steps: list[Callable[[RoutedMessage], None]] = field(default_factory=list)
     bodies: list[Body] = field(default_factory=list)
     message: RoutedMessage | None = None
@@ -281,7 +284,15 @@ class RoutingService:
     # ---- entry point -------------------------------------------------------------------------
 
     async def handle(self, request: InboundRequest) -> Answer:
-        headers = {name.lower(): value for name, value in request.headers.items()}
+        header_problem: InvalidHeaderError | None = None
+        try:
+            headers = h.collect_headers(request.headers.items())
+        except InvalidHeaderError as error:
+            # Refused below, on record: the first value of each name identifies the request.
+            header_problem = error
+            headers = {}
+            for name, value in request.headers.items():
+                headers.setdefault(name.lower(), value)
         exchange = _Exchange(
             request=request,
             request_id=headers.get(h.X_REQUEST_ID) or str(uuid.uuid4()),
@@ -290,11 +301,19 @@ class RoutingService:
             headers=headers,
         )
         try:
+            if header_problem is not None:
+                return await self._refuse(
+                    exchange, ClientError.INVALID_OR_MISSING_PARAMETERS, header_problem
+                )
             return await self._classify(exchange)
         except LedgerUnavailableError:
             if exchange.unrecorded is None:
                 raise
             return exchange.unrecorded
+        except Exception as error:
+            # A fault of our own: never a bare 500, and the ledger says what became of it.
+            log.exception("handling %s failed", exchange.request_id)
+            return await self._fault_answer(exchange, error)
 
     async def _classify(self, exchange: _Exchange) -> Answer:
         request, headers = exchange.request, exchange.headers
@@ -344,6 +363,11 @@ class RoutingService:
         route_class = classify(
             operation, exchange.from_party, exchange.to_party, self.config.hub, sender_parties
         )
+        if exchange.from_party is None and route_class.from_party is not None:
+            # Every later step (relay, response_url, Link, Location, the ledger) speaks of the
+            # sender classification inferred from the calling connection's only party.
+            exchange.from_party = route_class.from_party
+            exchange.sender_inferred = True
         if route_class.refusal is not None:
             refusal = route_class.refusal
             return await self._refuse(exchange, refusal.status_code, refusal.message)
@@ -420,7 +444,7 @@ class RoutingService:
                     f"response_url cannot be replaced: {error}",
                     route_class=route_class,
                 )
-        url = url or target.url(request.path, query)
+        url = url or target.url(operation.path, query)
         leg = self._leg(exchange, 0, target, url, body, route_class, open_to=target.party)
         if body is not request.body and body:
             exchange.bodies.append(Body.of(body, exchange.headers.get(h.CONTENT_TYPE) or h.JSON))
@@ -435,18 +459,60 @@ class RoutingService:
         if fact is not None and self.owners.learn(fact):
             # Known at once for open routing; kept in the store behind, off the answer's path.
             self._spawn(self._keep_fact(fact))
-        outcome = await self.deliverer.deliver(
+        outcome = await self._deliver(
             Delivery(leg.target, request.method, leg.url, leg.headers, leg.body)
         )
+        # Forwarded: from here on nothing of ours may keep the receiver's answer from the
+        # requester or its outcome from the ledger (a failed step degrades, it never raises).
+        answer = await self._conclude(exchange, operation, target, outcome, link)
+        return replace(answer, via=via, reason=reason)
+
+    async def _deliver(self, delivery: Delivery) -> DeliveryOutcome:
+        try:
+            return await self.deliverer.deliver(delivery)
+        except Exception as error:
+            # A deliverer reports network trouble itself; anything else is a fault of ours,
+            # and whether the receiver got the request is unknown: say so.
+            log.exception("delivering to %s failed", delivery.url)
+            return DeliveryFailed(
+                HubError.GENERIC, f"forwarding failed inside the hub ({_describe(error)})", 0.0
+            )
+
+    async def _conclude(
+        self,
+        exchange: _Exchange,
+        operation: Operation,
+        target: Target,
+        outcome: DeliveryOutcome,
+        link: HubLink | None,
+    ) -> Answer:
         message = exchange.message
         assert message is not None
         if isinstance(outcome, DeliveryFailed):
-            message.record_failure(0, int(outcome.status_code), outcome.reason, outcome.latency_ms)
+            _safely(
+                message.record_failure,
+                0,
+                int(outcome.status_code),
+                outcome.reason,
+                outcome.latency_ms,
+            )
             answer = self._hub_answer(exchange, outcome.status_code, outcome.reason)
-            return replace(await self._finish(exchange, answer, []), via=via, reason=reason)
-        answer = await self._relay(exchange, operation, target, outcome, link)
+            return await self._finish(exchange, answer, [])
+        notes = []
+        try:
+            answer = await self._relay(exchange, operation, target, outcome)
+        except Exception as error:
+            log.exception("relaying the answer to %s failed", exchange.request_id)
+            notes.append(f"answer relayed without rewritten Link/Location: {_describe(error)}")
+            answer = self._plain_relay(exchange, target, outcome)
+        if link is not None:
+            try:
+                await self._extend_callback(link, outcome)
+            except Exception as error:
+                notes.append(f"callback link {link.id} kept its first expiry: {_describe(error)}")
         body_record = Body.of(outcome.body, outcome.headers.get(h.CONTENT_TYPE) or h.JSON)
-        message.record_answer(
+        _safely(
+            message.record_answer,
             0,
             outcome.http_status,
             ocpi_status_of(outcome.body),
@@ -455,8 +521,45 @@ class RoutingService:
             body_record.sha256 if outcome.body else None,
             len(outcome.body),
         )
-        answer = await self._finish(exchange, answer, [body_record] if outcome.body else [])
-        return replace(answer, via=via, reason=reason)
+        return await self._finish(
+            exchange, answer, [body_record] if outcome.body else [], note="; ".join(notes) or None
+        )
+
+    def _plain_relay(self, exchange: _Exchange, target: Target, outcome: Delivered) -> Answer:
+        """The receiver's answer with only the headers that need no rewriting: what the
+        requester gets when rewriting Link or Location failed (their upstream URLs are never
+        relayed)."""
+        headers = h.hub_answer_headers(
+            exchange.request_id,
+            exchange.correlation_id,
+            requester=exchange.from_party,
+            hub=target.party,
+        )
+        content_type = outcome.headers.get(h.CONTENT_TYPE)
+        if content_type:
+            headers[h.CONTENT_TYPE] = content_type
+        return Answer(outcome.http_status, headers, outcome.body)
+
+    async def _fault_answer(self, exchange: _Exchange, error: Exception) -> Answer:
+        """Answer 3000 for a fault of our own and record it: refused if nothing was admitted
+        yet, else the open legs failed (the receiver may or may not have the request)."""
+        reason = f"the hub failed to handle this request ({_describe(error)})"
+        answer = self._hub_answer(exchange, HubError.GENERIC, reason)
+        message = exchange.message
+        try:
+            if message is None:
+                exchange.steps = [lambda m: m.refuse(answer.http_status, 3000, reason)]
+                exchange.bodies = exchange.bodies[:1] if exchange.request.body else []
+                self._respond_step(exchange, answer)
+                await self._admit(exchange)
+                return answer
+            for leg, state in message.legs.items():
+                if state["outcome"] is None:
+                    message.record_failure(leg, int(HubError.GENERIC), reason, 0.0)
+            return await self._finish(exchange, answer, [])
+        except Exception:
+            log.exception("recording the fault of %s failed", exchange.request_id)
+            return answer
 
     def _replace_response_url(
         self, exchange: _Exchange, operation: Operation, target: Target
@@ -521,7 +624,7 @@ class RoutingService:
                 exchange.correlation_id,
                 authorization,
                 content_type,
-                from_party=route_class.from_party if exchange.from_party is None else None,
+                from_party=exchange.from_party if exchange.sender_inferred else None,
                 to_party=open_to if exchange.to_party != open_to else None,
             )
         if not authorization:
@@ -547,7 +650,6 @@ class RoutingService:
         operation: Operation,
         target: Target,
         outcome: Delivered,
-        link: HubLink | None,
     ) -> Answer:
         assert exchange.from_party is not None
         headers = h.relay_response_headers(
@@ -566,11 +668,14 @@ class RoutingService:
             headers[h.LOCATION] = await self._map_cdr_location(
                 exchange, target, headers[h.LOCATION]
             )
-        if link is not None and 200 <= outcome.http_status < 300:
+        return Answer(outcome.http_status, headers, outcome.body)
+
+    async def _extend_callback(self, link: HubLink, outcome: Delivered) -> None:
+        """A receiver that announces a longer timeout keeps the callback link open longer."""
+        if 200 <= outcome.http_status < 300:
             expiry = expiry_after_answer(self._now(), outcome.body)
             if expiry is not None and link.expires_at is not None and expiry > link.expires_at:
                 await self._store(self.links.extend, link.id, expiry)
-        return Answer(outcome.http_status, headers, outcome.body)
 
     async def _map_cdr_location(self, exchange: _Exchange, target: Target, value: str) -> str:
         assert exchange.from_party is not None
@@ -859,7 +964,7 @@ class RoutingService:
         targets = self._broadcast_targets(role, operation.module, from_party, request.connection.id)
         legs: list[_Leg] = []
         for target in targets:
-            url = target.url(request.path, request.query)
+            url = target.url(operation.path, request.query)
             leg = self._leg(
                 exchange, len(legs), target, url, request.body, route_class, broadcast=True
             )
@@ -1111,6 +1216,7 @@ class RoutingService:
     ) -> Answer:
         if route_class is not None and exchange.from_party is None:
             exchange.from_party = route_class.from_party
+            exchange.sender_inferred = route_class.from_party is not None
         answer = self._hub_answer(
             exchange, int(status_code), str(reason), http_status, extra_headers
         )
@@ -1119,7 +1225,7 @@ class RoutingService:
         await self._admit(exchange)
         return answer
 
-    def _respond_step(self, exchange: _Exchange, answer: Answer) -> None:
+    def _respond_step(self, exchange: _Exchange, answer: Answer, note: str | None = None) -> None:
         body = Body.of(answer.body)
         exchange.bodies.append(body)
 
@@ -1131,22 +1237,26 @@ class RoutingService:
                 h.sanitize_for_ledger(answer.headers),
                 body.sha256,
                 len(answer.body),
+                note=note,
             )
 
         exchange.steps.append(respond)
 
-    async def _finish(self, exchange: _Exchange, answer: Answer, bodies: list[Body]) -> Answer:
+    async def _finish(
+        self, exchange: _Exchange, answer: Answer, bodies: list[Body], note: str | None = None
+    ) -> Answer:
         """Queue the outcome and what the requester gets, then answer without waiting for its
         commit: the durability rule is "recorded before forwarding", which `_admit` kept; the
-        outcome rides in the next group commit (a failure there is logged, never silent)."""
+        outcome rides in the next group commit (a failure there is logged, never silent).
+        `note` says what the hub had to do differently (recorded with the response)."""
         message = exchange.message
         assert message is not None
         exchange.steps = []
         exchange.bodies = list(bodies)
-        self._respond_step(exchange, answer)
-        for step in exchange.steps:
-            step(message)
+        self._respond_step(exchange, answer, note)
         try:
+            for step in exchange.steps:
+                step(message)
             self.recorder.record_behind(message, bodies=exchange.bodies)
         except Exception:
             # Already forwarded (and recorded as such): the requester still gets its answer.
@@ -1237,6 +1347,7 @@ class RoutingService:
             from_party=str(exchange.from_party) if exchange.from_party else None,
             to_party=str(exchange.to_party) if exchange.to_party else None,
             retry_of=retry_of or request.repeats,
+            **({"sender_inferred": True} if exchange.sender_inferred else {}),
         )
 
     async def _store(self, function: Callable[..., T], *args: Any) -> T:
@@ -1299,6 +1410,21 @@ def _optional_datetime(value: str | None) -> str | None:
 def _with_query(endpoint: str, upstream: str) -> str:
     query = urlsplit(upstream).query
     return f"{endpoint}?{query}" if query else endpoint
+
+
+def _safely(step: Callable[..., None], *args: Any) -> None:
+    """A ledger step on the in-memory message after forwarding: a failure is logged and the
+    exchange goes on, so the requester still gets the receiver's answer."""
+    try:
+        step(*args)
+    except Exception:
+        log.exception("recording step %s failed", getattr(step, "__name__", step))
+
+
+def _describe(error: BaseException) -> str:
+    text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    cause = error.__cause__
+    return f"{text} ({_describe(cause)})" if cause is not None else text
 
 
 def _timestamp() -> str:

@@ -12,13 +12,16 @@ Decisions:
 * An empty routing header counts as absent (some clients send empty headers for open routing).
 * Two input names that differ only in case with different values are refused: which one a
   receiver would honour is unknowable, and routing headers must not be ambiguous.
+* A request may repeat a header (`collect_headers`): the routing headers, the request and
+  correlation ids, Authorization and Content-Type must then repeat the same value (else 2001);
+  other repeated headers are combined with ", " as RFC 9110 §5.3 allows.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from domain.errors import InvalidHeaderError, InvalidPartyError
 from domain.values import PartyRef
@@ -57,6 +60,9 @@ HOP_BY_HOP = frozenset(
     }
 )
 
+SINGLE_VALUED = ROUTING_HEADERS | {X_REQUEST_ID, X_CORRELATION_ID, AUTHORIZATION, CONTENT_TYPE}
+"""Headers whose meaning is one value: a second, different value makes the request ambiguous."""
+
 _RELAYED_RESPONSE_HEADERS = (CONTENT_TYPE, X_TOTAL_COUNT, X_LIMIT, LINK, LOCATION)
 
 _SECRET_NAME_PARTS = ("auth", "token", "secret", "password", "api-key", "apikey", "cookie")
@@ -72,6 +78,28 @@ def lower_names(headers: Mapping[str, str]) -> dict[str, str]:
             raise InvalidHeaderError(f"header {key} is given twice with different values")
         lowered[key] = value
     return lowered
+
+
+def collect_headers(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Every header of a request, as sent (repeats included), as one dict with lower-case
+    names; raises `InvalidHeaderError` naming a `SINGLE_VALUED` header given two values."""
+    collected: dict[str, str] = {}
+    for name, value in pairs:
+        key = name.lower()
+        known = collected.get(key)
+        if known is None:
+            collected[key] = value
+        elif key in SINGLE_VALUED:
+            if known.strip() != value.strip():
+                raise InvalidHeaderError(
+                    f"header {name} is given more than once with different values"
+                    f" ({known!r} and {value!r}): which one counts would be a guess"
+                    if key != AUTHORIZATION
+                    else "header Authorization is given more than once with different values"
+                )
+        else:
+            collected[key] = f"{known}, {value}"
+    return collected
 
 
 def _set_pair(headers: dict[str, str], direction: str, party: PartyRef) -> None:

@@ -51,7 +51,10 @@ class RoutedMessage(Aggregate):
         from_party: str | None,
         to_party: str | None,
         retry_of: str | None = None,
+        sender_inferred: bool = False,
     ) -> None:
+        """`sender_inferred`: the request named no sender and `from_party` is the only party
+        of the calling connection (given only when true, so older records read the same)."""
         self.sender_scope = sender_scope
         self.request_id = request_id
         self.attempt = attempt
@@ -66,6 +69,7 @@ class RoutedMessage(Aggregate):
         self.to_party = to_party
         self.body_sha256 = body_sha256
         self.retry_of = retry_of
+        self.sender_inferred = sender_inferred
         self.classification: str | None = None
         self.legs: dict[int, dict[str, Any]] = {}
         self.outcome: str | None = None
@@ -185,18 +189,24 @@ class RoutedMessage(Aggregate):
         headers: dict[str, str],
         body_sha256: str | None,
         body_size: int,
+        note: str | None = None,
     ) -> None:
-        """What the requester got back from us: the last word of every exchange."""
+        """What the requester got back from us: the last word of every exchange. `note` says
+        what the node had to do differently (e.g. relay without a rewritten Link)."""
         if self.outcome == "responded":
             raise MessageStateError("the message was already answered")
-        self._responded(
-            http_status=http_status,
-            ocpi_status=ocpi_status,
-            latency_ms=latency_ms,
-            headers=headers,
-            body_sha256=body_sha256,
-            body_size=body_size,
-        )
+        fields: dict[str, Any] = {
+            "http_status": http_status,
+            "ocpi_status": ocpi_status,
+            "latency_ms": latency_ms,
+            "headers": headers,
+            "body_sha256": body_sha256,
+            "body_size": body_size,
+        }
+        if note is not None:
+            # Only when there is one: older records, and most new ones, carry no such field.
+            fields["note"] = note
+        self._responded(**fields)
 
     @event("Responded")
     def _responded(
@@ -207,6 +217,7 @@ class RoutedMessage(Aggregate):
         headers: dict[str, str],
         body_sha256: str | None,
         body_size: int,
+        note: str | None = None,
     ) -> None:
         self.outcome = "responded"
 

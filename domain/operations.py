@@ -9,19 +9,25 @@ Decisions:
   percent-decoded here. One trailing slash is tolerated (§1.12 / AMBIG 17: peers disagree on
   trailing slashes); an empty segment anywhere else is malformed.
 * Object ids in the path must be CiString(36): printable ASCII without spaces, at most 36 chars.
+* Every path segment, ids and fixed words alike, is checked once decoded: `.` and `..` (in any
+  encoding), empty segments, an encoded `/` or backslash, a `%` left after decoding (double
+  encoding), `?`, `#` and anything outside printable ASCII are refused. The path forwarded to a
+  receiver (`Operation.path`) is rebuilt from those checked segments, each percent-encoded
+  again: it can only name something below the receiver's endpoint, whatever the caller sent.
 * The callback URLs the hub mints for `response_url` (§2.9) live under the hub's commands and
   chargingprofiles SENDER endpoints; the path after the endpoint is kept as `callback_path`.
 * A CDR GET on the cdrs RECEIVER interface follows a `Location` URL whose structure is free; the
   path after the endpoint is kept as `cdr_id`.
-* A custom module (`CustomModuleId`) is opaque: any OCPI method, the path and query relayed as
-  they are (only a path that does not start with '/' is refused); no ids, no owner.
+* A custom module (`CustomModuleId`) is opaque: any OCPI method, the path and query relayed; no
+  ids, no owner. Its segments may be empty or hold any text once decoded, but never what could
+  leave the endpoint (dot segments, encoded separators, control characters).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl, quote, unquote
 
 from domain.errors import InvalidOperationError, InvalidPartyError
 from domain.values import (
@@ -36,6 +42,13 @@ from domain.values import (
 
 _METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 _MAX_ID_LENGTH = 36
+_MAX_SEGMENT_LENGTH = 255
+_DOT_SEGMENTS = frozenset({".", ".."})
+# Characters that may not stand in a decoded segment: they would change where the rebuilt URL
+# points (a path or query boundary, Windows-style separators, another round of decoding).
+_SEPARATORS = frozenset("/\\?#%")
+# RFC 3986 pchar without ';' (some servers read ';' as path parameters, e.g. `..;/`).
+_SEGMENT_SAFE = "-._~!$&'()*+,=:@"
 
 
 class OperationKind(StrEnum):
@@ -91,6 +104,9 @@ class Operation:
     cdr_id: str | None = None
     callback_path: str | None = None
     paginated: bool = False
+    path: str = field(default="", compare=False)
+    """The path to forward after the receiver's endpoint: '' or '/' + the checked segments,
+    percent-encoded again (a trailing slash the caller sent is kept)."""
 
     @property
     def is_functional(self) -> bool:
@@ -114,16 +130,25 @@ def parse_operation(
     method = method.upper()
     if method not in _METHODS:
         raise InvalidOperationError(f"HTTP method {method} is not used by OCPI")
+    _check_query(query)
+    custom = isinstance(module, CustomModuleId)
+    segments, trailing_slash = _split_path(path, opaque=custom)
+    forwarded = forward_path(segments, trailing_slash)
     if isinstance(module, CustomModuleId):
-        if path and not path.startswith("/"):
-            raise InvalidOperationError(f"path must start with '/', got {path!r}")
-        return Operation(module, interface, method, OperationKind.CUSTOM)
+        return Operation(module, interface, method, OperationKind.CUSTOM, path=forwarded)
     if module is ModuleId.CREDENTIALS:
         raise InvalidOperationError("credentials is a configuration module and is never routed")
-    segments = _split_path(path)
     params = _parse_query(query)
     parser = _PARSERS[module, interface]
-    return parser(_Request(module, interface, method, segments, params))
+    return replace(parser(_Request(module, interface, method, segments, params)), path=forwarded)
+
+
+def forward_path(segments: tuple[str, ...], trailing_slash: bool = False) -> str:
+    """The path to send after a receiver's endpoint, built from checked, decoded segments."""
+    if not segments:
+        return "/" if trailing_slash else ""
+    encoded = "/".join(quote(segment, safe=_SEGMENT_SAFE) for segment in segments)
+    return "/" + encoded + ("/" if trailing_slash else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,18 +170,70 @@ class _Request:
         return Operation(self.module, self.interface, self.method, kind, **ids)  # type: ignore[arg-type]
 
 
-def _split_path(path: str) -> tuple[str, ...]:
+def _split_path(path: str, *, opaque: bool = False) -> tuple[tuple[str, ...], bool]:
+    """The decoded, checked segments of `path` and whether it ended in one slash. An `opaque`
+    (custom module) path may hold empty segments and any text but what could leave the
+    endpoint: dot segments, encoded separators, control characters."""
     if path and not path.startswith("/"):
         raise InvalidOperationError(f"path must start with '/', got {path!r}")
     trimmed = path[1:]
-    if trimmed.endswith("/"):
+    trailing_slash = trimmed.endswith("/")
+    if trailing_slash:
         trimmed = trimmed[:-1]
     if not trimmed:
-        return ()
+        return (), path == "/"
     raw_segments = trimmed.split("/")
-    if any(not segment for segment in raw_segments):
+    if not opaque and any(not segment for segment in raw_segments):
         raise InvalidOperationError(f"path {path!r} contains an empty segment")
-    return tuple(unquote(segment) for segment in raw_segments)
+    return tuple(_segment(raw, opaque) for raw in raw_segments), trailing_slash
+
+
+def _segment(raw: str, opaque: bool) -> str:
+    """One path segment, percent-decoded once and checked (see the module's decisions)."""
+    if not all("!" <= char <= "~" for char in raw):
+        raise InvalidOperationError(
+            f"path segment {raw!r} must be printable ASCII without spaces (percent-encode it)"
+        )
+    try:
+        value = unquote(raw, errors="strict")
+    except UnicodeDecodeError:
+        raise InvalidOperationError(f"path segment {raw!r} is not UTF-8 once decoded") from None
+    if value in _DOT_SEGMENTS:
+        raise InvalidOperationError(
+            f"path segment {raw!r} is a dot segment: a path may not climb out of the endpoint"
+        )
+    if len(value) > _MAX_SEGMENT_LENGTH:
+        raise InvalidOperationError(
+            f"path segment {raw[:40]!r}... is longer than {_MAX_SEGMENT_LENGTH} characters"
+        )
+    allowed = _opaque_char if opaque else _id_char
+    if not all(allowed(char) for char in value):
+        rule = "free of control characters" if opaque else "printable ASCII without spaces"
+        raise InvalidOperationError(f"path segment {raw!r} must be {rule} once decoded")
+    misplaced = sorted(_SEPARATORS.intersection(value))
+    if misplaced:
+        raise InvalidOperationError(
+            f"path segment {raw!r} decodes to {' '.join(misplaced)}, which may not stand"
+            " inside an id (an encoded separator or a second round of encoding)"
+        )
+    return value
+
+
+def _id_char(char: str) -> bool:
+    return "!" <= char <= "~"
+
+
+def _opaque_char(char: str) -> bool:
+    return char >= " " and char != "\x7f"
+
+
+def _check_query(query: str) -> None:
+    """The query is forwarded as received: it must not carry anything a URL parser would
+    read as the end of the query or outside ASCII."""
+    if not all("!" <= char <= "~" and char != "#" for char in query):
+        raise InvalidOperationError(
+            "the query string must be printable ASCII without spaces or '#' (percent-encode it)"
+        )
 
 
 def _parse_query(query: str) -> dict[str, str]:

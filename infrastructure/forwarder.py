@@ -37,6 +37,11 @@ class ResponseTooLarge(Exception):
     pass
 
 
+class UrlWouldChange(Exception):
+    """httpx would send another path than the one the routing service built (it removes dot
+    segments and normalises encodings): refused, so no client rule can move a request."""
+
+
 class HttpDeliverer:
     """One pool per receiver origin (scheme, host, port), split into small clients.
 
@@ -112,7 +117,7 @@ class HttpDeliverer:
             return failed(HubError.TIMEOUT, f"no answer in time: {type(error).__name__}")
         except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as error:
             return failed(HubError.CONNECTION_PROBLEM, f"connection failed: {_describe(error)}")
-        except ResponseTooLarge as error:
+        except (ResponseTooLarge, UrlWouldChange) as error:
             return failed(HubError.GENERIC, str(error))
         except httpx.HTTPError as error:
             return failed(HubError.GENERIC, f"forwarding failed: {_describe(error)}")
@@ -126,6 +131,7 @@ class HttpDeliverer:
             headers=dict(delivery.headers),
             content=delivery.body if delivery.body else None,
         )
+        _check_unchanged(delivery.url, request.url)
         response = await client.send(request, stream=True)
         try:
             declared = response.headers.get("content-length")
@@ -156,6 +162,16 @@ class HttpDeliverer:
         clients, self._clients = self._clients, {}
         for pool, _ in clients.values():
             await pool.aclose()
+
+
+def _check_unchanged(built: str, parsed: httpx.URL) -> None:
+    parts = urlsplit(built)
+    expected = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    if parsed.raw_path.decode("ascii") != expected:
+        raise UrlWouldChange(
+            f"not sent: the HTTP client would have sent {parsed.raw_path.decode('ascii')!r}"
+            f" instead of {expected!r}"
+        )
 
 
 def _describe(error: Exception) -> str:

@@ -110,7 +110,9 @@ class Database:
         rows = self.query(sql, params)
         return rows[0] if rows else None
 
-    def ping(self) -> bool:
+    def ping(self, timeout: float | None = None) -> bool:
+        """Whether the database answers; `timeout` bounds the wait for a connection where
+        the database has a pool (a store outage must not hold a health check for long)."""
         try:
             self.query("SELECT 1 AS ok")
         except Exception:
@@ -206,6 +208,14 @@ class PostgresDatabase(Database):
     def transaction(self) -> Iterator[Cursor]:
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as raw:
             yield Cursor(raw, self.dialect)
+
+    def ping(self, timeout: float | None = None) -> bool:
+        try:
+            with self.pool.connection(timeout=timeout) as conn:
+                conn.execute("SELECT 1")
+        except Exception:
+            return False
+        return True
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         with self.pool.connection() as conn, conn.cursor() as raw:

@@ -8,9 +8,12 @@ tables per application.
 
 from __future__ import annotations
 
+import sqlite3
 from contextlib import suppress
 from dataclasses import dataclass
+from pathlib import Path
 
+import psycopg
 from eventsourcing.utils import get_topic
 
 from application.ledger import MessageLedger
@@ -83,6 +86,42 @@ def app_env(url: DatabaseUrl, sqlite_path: str, recorder: type | None = None) ->
         if recorder is not None:
             env["APPLICATION_RECORDER_TOPIC"] = get_topic(recorder)
     return env
+
+
+class StoreUnavailableError(Exception):
+    """The store named by the settings cannot be reached or opened (one line, for people)."""
+
+
+def probe_store(url: DatabaseUrl) -> None:
+    """Fail fast, with one line naming the setting and the cause, when the store cannot be
+    used: start-up would otherwise end in a long traceback from deep inside a library."""
+    if url.is_postgres:
+        try:
+            with psycopg.connect(url.conninfo(), connect_timeout=5):
+                return
+        except psycopg.Error as error:
+            cause = " ".join(str(error).split()) or type(error).__name__
+            raise StoreUnavailableError(
+                f"OCPI_LEDGER_DATABASE_URL: cannot connect to PostgreSQL at {url.redacted()}:"
+                f" {cause}"
+            ) from None
+    for path in (url.sqlite_path, url.sibling_sqlite_path("messages")):
+        folder = Path(path).resolve().parent
+        if not folder.is_dir():
+            raise StoreUnavailableError(
+                f"OCPI_LEDGER_DATABASE_URL: cannot open the SQLite file {path}:"
+                f" the folder {folder} does not exist"
+            )
+        try:
+            connection = sqlite3.connect(path, timeout=5)
+            try:
+                connection.execute("PRAGMA schema_version").fetchone()
+            finally:
+                connection.close()
+        except sqlite3.Error as error:
+            raise StoreUnavailableError(
+                f"OCPI_LEDGER_DATABASE_URL: cannot open the SQLite file {path}: {error}"
+            ) from None
 
 
 def open_store(url: DatabaseUrl) -> Store:

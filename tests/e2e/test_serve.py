@@ -61,6 +61,32 @@ def test_a_malformed_setting_stops_serve_with_exit_code_2(tmp_path: Path) -> Non
     )
 
 
+@pytest.mark.parametrize(
+    ("database_url", "cause"),
+    [
+        ("postgresql://postgres@127.0.0.1:1/test", "cannot connect to PostgreSQL"),
+        ("sqlite:///{tmp}/no/such/folder/ledger.db", "does not exist"),
+        ("sqlite:///{tmp}/garbage.db", "file is not a database"),
+    ],
+)
+def test_a_store_that_cannot_be_opened_stops_serve_with_one_line_and_exit_code_2(
+    tmp_path: Path, database_url: str, cause: str
+) -> None:
+    (tmp_path / "garbage.db").write_bytes(b"not a database, " * 100)
+    env = {**os.environ, "OCPI_LEDGER_DATABASE_URL": database_url.format(tmp=tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "api.cli", "serve", "--port", str(free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("ocpi-ledger: OCPI_LEDGER_DATABASE_URL: ") and cause in line
+
+
 def test_a_generated_admin_token_is_printed_once_and_kept(tmp_path: Path) -> None:
     from infrastructure.database_url import parse_database_url
 

@@ -29,6 +29,8 @@ class Recorded:
     query: str
     headers: dict[str, str]
     body: bytes
+    raw_path: str = ""
+    """The path exactly as it came on the wire (percent-encoding and all)."""
 
     def json(self) -> object:
         return json.loads(self.body)
@@ -109,6 +111,7 @@ class FakePlatform:
             request.url.query,
             {k.lower(): v for k, v in request.headers.items()},
             body,
+            request.scope.get("raw_path", b"").decode("latin-1"),
         )
         with self._changed:
             self.requests.append(recorded)

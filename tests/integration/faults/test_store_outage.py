@@ -84,3 +84,32 @@ def test_a_read_model_pool_connects_again_soon_after_a_long_outage(
         assert time.monotonic() - started < 5
     finally:
         database.close()
+
+
+def test_health_answers_within_two_seconds_while_the_store_is_down_and_recovers(
+    postgres_url: DatabaseUrl, proxy: TcpProxy
+) -> None:
+    through_proxy = dataclasses.replace(postgres_url, host="127.0.0.1", port=proxy.port)
+    with HubUnderTest(through_proxy, forward_timeout=1.0) as hub:
+        healthy = hub.client.get(f"{hub.url}/health")
+        assert healthy.status_code == 200
+        projections = healthy.json()["projections"]
+        assert projections["routing_table"]["lag"] >= 0
+
+        proxy.cut()
+        for _ in range(3):
+            started = time.perf_counter()
+            answer = hub.client.get(f"{hub.url}/health")
+            assert time.perf_counter() - started < 2.0
+            assert answer.status_code == 503
+            assert answer.json()["status"] == "unavailable"
+            assert "store" in answer.json()["reason"]
+            # the positions last read are still shown
+            assert "routing_table" in answer.json()["projections"]
+
+        proxy.restore()
+        wait_for(
+            lambda: hub.client.get(f"{hub.url}/health").status_code == 200,
+            timeout=15,
+            message="health after the store came back",
+        )

@@ -89,3 +89,16 @@ def test_a_custom_request_without_ocpi_to_is_never_open_routed() -> None:
 def test_a_custom_request_addressed_to_the_hub_is_never_broadcast() -> None:
     refusal = _classify(HUB, hub=HUB).refusal  # type: ignore[attr-defined]
     assert refusal.status_code == 2001 and "never broadcast" in refusal.message
+
+
+@pytest.mark.parametrize("path", ["/a/../../credentials", "/%2e%2e", "/a%2Fb", "/a%5Cb", "/a%00"])
+def test_a_custom_path_may_hold_anything_but_what_leaves_the_endpoint(path: str) -> None:
+    with pytest.raises(InvalidOperationError, match="path segment"):
+        parse_operation("x-evroaming-reservations", InterfaceRole.RECEIVER, "GET", path, "")
+
+
+def test_a_custom_path_is_forwarded_re_encoded_with_its_empty_segments() -> None:
+    operation = parse_operation(
+        "x-evroaming-reservations", InterfaceRole.RECEIVER, "GET", "/NL/EM1/res%201//deep/", ""
+    )
+    assert operation.path == "/NL/EM1/res%201//deep/"
