@@ -228,7 +228,7 @@ MODULES = [
 
 # The library serves the CPO's commands Receiver (POST .../cpo/2.2.1/commands/{command}) but leaves
 # it out of its version details, so no hub could route a command to it. A platform on the library
-# adds it with the library's own endpoint generator (README: "library quirks").
+# adds it with the library's own endpoint generator (README, "What the library sends", 8).
 ENDPOINTS[VersionNumber.v_2_2_1][RoleEnum.cpo][ModuleID.commands] = cpo_generator.generate_endpoint(
     ModuleID.commands, InterfaceRole.receiver
 )
