@@ -98,6 +98,23 @@ class World:
         assert all(step in events for step in COMPLETE), self.events_of(message["id"])
 
 
+def hub_bug(reason: str) -> pytest.MarkDecorator:
+    """Fails today because of the hub bug named; strict, so the day it is fixed the mark goes."""
+    return pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason)
+
+
+def routed_headers(sender: LibraryPeer, receiver: LibraryPeer, request_id: str) -> dict[str, str]:
+    return {
+        **sender.hub_authorization(),
+        "X-Request-ID": request_id,
+        "X-Correlation-ID": f"corr-{request_id}",
+        "OCPI-from-country-code": sender.country_code,
+        "OCPI-from-party-id": sender.party_id,
+        "OCPI-to-country-code": receiver.country_code,
+        "OCPI-to-party-id": receiver.party_id,
+    }
+
+
 def connect_to(hub: str, peer: LibraryPeer) -> str:
     """The peer's operator hands the hub a token A; the hub's operator connects with it.
     Every step on the peer's side is the library's code (its POST /credentials handler)."""
@@ -123,25 +140,45 @@ def invite(hub: str, peer: LibraryPeer) -> str:
     return str(created["id"])
 
 
-@pytest.fixture(scope="module", params=STORES)
-def world(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+def running_world(
+    kind: str, tmp_path_factory: pytest.TempPathFactory, *, trailing_slash: bool
 ) -> Iterator[World]:
-    for database_url in fresh_database(request.param, tmp_path_factory):
+    """A hub on a fresh `kind` store with a library CPO (NL*EXC or, without trailing slashes,
+    NL*EXS) and eMSP (DE*EXE or DE*EXT), both registered."""
+    for database_url in fresh_database(kind, tmp_path_factory):
         port = free_port()
         hub_process = start_node(database_url, port)
         peers: list[LibraryPeer] = []
         try:
             wait_until_serving(port, hub_process)
             hub = f"http://127.0.0.1:{port}"
-            peers.append(start_library_peer("CPO", "NL", "EXC"))
-            peers.append(start_library_peer("EMSP", "DE", "EXE"))
+            cpo_id, emsp_id = ("EXC", "EXE") if trailing_slash else ("EXS", "EXT")
+            peers.append(start_library_peer("CPO", "NL", cpo_id, trailing_slash=trailing_slash))
+            peers.append(start_library_peer("EMSP", "DE", emsp_id, trailing_slash=trailing_slash))
             cpo, emsp = peers
             # Both ways in: the hub connects to the CPO with its token A and invites the eMSP.
-            connections = {cpo.party: connect_to(hub, cpo), emsp.party: invite(hub, emsp)}
+            # A CPO without trailing slashes cannot be connected to today (its credentials URL
+            # answers 307, test_extrawest_without_trailing_slashes.py), so it is invited too.
+            cpo_connection = connect_to(hub, cpo) if trailing_slash else invite(hub, cpo)
+            connections = {cpo.party: cpo_connection, emsp.party: invite(hub, emsp)}
             yield World(hub, cpo, emsp, connections)
         finally:
             for peer in peers:
                 peer.stop()
             hub_process.terminate()
             hub_process.communicate(timeout=10)
+
+
+@pytest.fixture(scope="module", params=STORES)
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
+    yield from running_world(request.param, tmp_path_factory, trailing_slash=True)
+
+
+@pytest.fixture(scope="module", params=STORES)
+def slashless_world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
+    """The same platforms with the library's TRAILING_SLASH setting off."""
+    yield from running_world(request.param, tmp_path_factory, trailing_slash=False)

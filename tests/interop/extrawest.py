@@ -110,13 +110,16 @@ class LibraryPeer:
         return tail
 
 
-def start_library_peer(role: str, country_code: str, party_id: str) -> LibraryPeer:
+def start_library_peer(
+    role: str, country_code: str, party_id: str, *, trailing_slash: bool = True
+) -> LibraryPeer:
     port = free_port()
     workdir = Path(tempfile.mkdtemp(prefix="interop-peer-"))  # py_ocpi reads a .env from its cwd
     log = workdir / "peer.log"
     process = subprocess.Popen(
         [str(peer_python()), str(RUNNER), "--role", role, "--port", str(port),
-         "--country", country_code, "--party", party_id],
+         "--country", country_code, "--party", party_id,
+         *([] if trailing_slash else ["--no-trailing-slash"])],
         cwd=workdir,
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,

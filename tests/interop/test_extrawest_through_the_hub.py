@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from tests.interop import objects
-from tests.interop.conftest import World
+from tests.interop.conftest import World, hub_bug, routed_headers
 from tests.interop.extrawest import LibraryPeer
 from tests.support.servers import wait_for
 
@@ -26,23 +26,6 @@ pytestmark = pytest.mark.interop
 
 SLASHLESS = "hub: slash-less push URL {endpoint}NL/EXC/ID answered 404 before routing (issue 12)"
 NO_HEADERS = "and a push without OCPI-to is not taken as a broadcast (issue 12)"
-
-
-def hub_bug(reason: str) -> pytest.MarkDecorator:
-    """Fails today because of the hub bug named; strict, so the day it is fixed the mark goes."""
-    return pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason)
-
-
-def routed_headers(sender: LibraryPeer, receiver: LibraryPeer, request_id: str) -> dict[str, str]:
-    return {
-        **sender.hub_authorization(),
-        "X-Request-ID": request_id,
-        "X-Correlation-ID": f"corr-{request_id}",
-        "OCPI-from-country-code": sender.country_code,
-        "OCPI-from-party-id": sender.party_id,
-        "OCPI-to-country-code": receiver.country_code,
-        "OCPI-to-party-id": receiver.party_id,
-    }
 
 
 def received_objects(peer: LibraryPeer, module: str, object_id: str) -> list[dict[str, Any]]:

@@ -28,6 +28,9 @@ _args.add_argument("--role", choices=["CPO", "EMSP"], required=True)
 _args.add_argument("--port", type=int, required=True)
 _args.add_argument("--country", required=True)
 _args.add_argument("--party", required=True)
+# The library's TRAILING_SLASH setting, off: it then advertises slash-less endpoint URLs while its
+# routes keep the slash, so it answers its own advertised URLs with a 307 (README, item 7).
+_args.add_argument("--no-trailing-slash", action="store_true")
 ARGS = _args.parse_args()
 os.environ.update(
     {
@@ -37,6 +40,7 @@ os.environ.update(
         "PARTY_ID": ARGS.party,
         "ENVIRONMENT": "production",
         "COMMAND_AWAIT_TIME": "1",
+        "TRAILING_SLASH": "false" if ARGS.no_trailing_slash else "true",
     }
 )
 
