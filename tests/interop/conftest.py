@@ -47,6 +47,12 @@ class World:
         ]
         return str(url)
 
+    def get_locations(self, path: str, request_id: str) -> httpx.Response:
+        """The eMSP GETs the CPO's locations (`path` after the endpoint) through the hub. Sent
+        by the test: the library has no GET client."""
+        url = self.hub_endpoint("locations", "SENDER") + path
+        return httpx.get(url, headers=routed_headers(self.emsp, self.cpo, request_id), timeout=30)
+
     def messages(self, sender: LibraryPeer, module: str) -> list[dict[str, Any]]:
         """What the audit view holds of the messages `sender`'s connection sent for `module`."""
         return self._find(connection=self.connections[sender.party], module=module)

@@ -92,10 +92,9 @@ def test_an_emsp_gets_the_cpos_locations_through_the_hub_and_each_get_is_recorde
     world: World,
 ) -> None:
     world.cpo.seed("locations", "GET1", objects.location("NL", "EXC", "GET1"))
-    url = world.hub_endpoint("locations", "SENDER")
 
-    listed = httpx.get(url, headers=routed_headers(world.emsp, world.cpo, "get-list"), timeout=30)
-    one = httpx.get(f"{url}/GET1", headers=routed_headers(world.emsp, world.cpo, "get-one"))
+    listed = world.get_locations("", "get-list")
+    one = world.get_locations("/GET1", "get-one")
 
     assert listed.status_code == 200 and listed.json()["status_code"] == 1000
     assert "get1" in [location["id"] for location in listed.json()["data"]]

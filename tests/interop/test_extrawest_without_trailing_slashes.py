@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.interop import objects
-from tests.interop.conftest import ADMIN, World, hub_bug, routed_headers
+from tests.interop.conftest import ADMIN, World, hub_bug
 from tests.interop.extrawest import start_library_peer
 
 pytestmark = pytest.mark.interop
@@ -54,9 +54,8 @@ def test_a_get_of_one_location_reaches_the_slashless_cpo_without_a_redirect(
     """Only the bare endpoint URL redirects: .../locations/{id} is served as it is built."""
     world = slashless_world
     world.cpo.seed("locations", "ONE1", objects.location("NL", "EXS", "ONE1"))
-    url = world.hub_endpoint("locations", "SENDER")
 
-    one = httpx.get(f"{url}/ONE1", headers=routed_headers(world.emsp, world.cpo, "one-1"))
+    one = world.get_locations("/ONE1", "one-1")
 
     assert one.status_code == 200 and one.json()["status_code"] == 1000
     world.assert_complete(world.by_request_id(world.emsp, "one-1"))
@@ -68,9 +67,8 @@ def test_an_emsp_gets_the_location_list_of_a_cpo_whose_advertised_url_redirects(
 ) -> None:
     world = slashless_world
     world.cpo.seed("locations", "LIST1", objects.location("NL", "EXS", "LIST1"))
-    url = world.hub_endpoint("locations", "SENDER")
 
-    listed = httpx.get(url, headers=routed_headers(world.emsp, world.cpo, "list-1"), timeout=30)
+    listed = world.get_locations("", "list-1")
 
     # Today: 307 with the CPO's own address in Location, handed to the eMSP.
     assert listed.status_code == 200, (listed.status_code, listed.headers.get("location"))
