@@ -13,6 +13,7 @@ from fastapi.openapi.utils import get_openapi
 from api import platform
 from api.audit_setup import install_audit
 from api.connections_setup import install_connections
+from api.console.routes import install_console
 from api.errors import install_error_handlers
 from api.hub_objects_setup import install_hub_objects
 from api.node import Node, build_node
@@ -114,6 +115,7 @@ def create_app(
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    install_console(app)
 
     def openapi_with_routed_endpoints() -> dict[str, Any]:
         if app.openapi_schema is None:

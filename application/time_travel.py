@@ -7,12 +7,26 @@ traffic), so a full replay answers in milliseconds to a few seconds.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from eventsourcing.application import Application
 
 from application.routing_table import InMemoryRoutingTable, RoutingTableProjection
+
+
+def _batches(registry: Application[Any], batch_size: int) -> Iterator[tuple[int, list[Any]]]:
+    """The registry log in batches: (last notification id, its events), oldest first."""
+    position = 0
+    while True:
+        notifications = registry.recorder.select_notifications(
+            position, batch_size, inclusive_of_start=False
+        )
+        if not notifications:
+            return
+        position = notifications[-1].id
+        yield position, [registry.mapper.to_domain_event(n) for n in notifications]
 
 
 def routing_table_as_of(
@@ -22,21 +36,23 @@ def routing_table_as_of(
         instant = instant.replace(tzinfo=UTC)
     table = InMemoryRoutingTable()
     projection = RoutingTableProjection()
-    position = 0
-    while True:
-        notifications = registry.recorder.select_notifications(
-            position, batch_size, inclusive_of_start=False
-        )
-        if not notifications:
-            return table
-        events = [registry.mapper.to_domain_event(n) for n in notifications]
+    for position, events in _batches(registry, batch_size):
         table.apply_batch(
-            projection,
-            [e for e in events if e.timestamp <= instant],
-            table.position(),
-            notifications[-1].id,
+            projection, [e for e in events if e.timestamp <= instant], table.position(), position
         )
-        position = notifications[-1].id
+    return table
+
+
+def registry_changes(
+    registry: Application[Any], batch_size: int = 1000
+) -> list[tuple[datetime, str, str]]:
+    """Every change of the registry, oldest first: (when, event, connection or party id),
+    the instants at which `routing_table_as_of` gives a different table."""
+    return [
+        (event.timestamp, type(event).__qualname__, str(event.originator_id))
+        for _position, events in _batches(registry, batch_size)
+        for event in events
+    ]
 
 
 def describe(table: InMemoryRoutingTable, instant: datetime) -> dict[str, Any]:

@@ -147,7 +147,28 @@ class SqlAuditView(SqlTrackedView[AuditWriter]):
         """Pending messages received before this epoch-µs have an unknown outcome."""
         return int((self.clock() - self.unknown_after) * 1_000_000)
 
+    def count(self, query: MessageQuery, cap: int = 10_000) -> int:
+        """How many messages match, counting at most `cap` (a page says "10000+" beyond):
+        a count over a busy ledger's whole index would cost more than the page itself."""
+        source, where, params, _order = self._search(query)
+        sql = f"SELECT 1 FROM {source}"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        row = self.database.query_one(
+            f"SELECT COUNT(*) AS n FROM ({sql} LIMIT %s) capped", [*params, cap]
+        )
+        return 0 if row is None else int(row["n"])
+
     def _select(self, query: MessageQuery, limit: int, offset: int) -> list[dict[str, Any]]:
+        source, where, params, order = self._search(query)
+        sql = f"SELECT m.* FROM {source}"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += f" ORDER BY {order} LIMIT %s OFFSET %s"
+        return self.database.query(sql, [*params, limit, offset])
+
+    def _search(self, query: MessageQuery) -> tuple[str, list[str], list[Any], str]:
+        """The FROM, WHERE terms, parameters and newest-first order of a search."""
         keys = query.keys()
         where: list[str] = []
         params: list[Any] = []
@@ -191,11 +212,7 @@ class SqlAuditView(SqlTrackedView[AuditWriter]):
         elif query.direction == "received":
             where.append("(m.from_party IS NULL OR m.from_party <> %s)")
             params.append(query.party)
-        sql = f"SELECT m.* FROM {source}"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += f" ORDER BY {time_column} DESC, {id_column} DESC LIMIT %s OFFSET %s"
-        return self.database.query(sql, [*params, limit, offset])
+        return source, where, params, f"{time_column} DESC, {id_column} DESC"
 
 
 def summary_of(row: dict[str, Any], unknown_before_us: int | None = None) -> dict[str, Any]:

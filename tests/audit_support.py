@@ -14,7 +14,9 @@ from application.bodies import Body
 from application.traffic import TrafficProjection
 from domain.messages import RoutedMessage
 from infrastructure.audit_view import SqlAuditView
+from infrastructure.database_url import DatabaseUrl
 from infrastructure.projection_runner import ProjectionRunner
+from infrastructure.settings import Settings, load_settings
 from infrastructure.store import Store
 from infrastructure.traffic_view import SqlTrafficView
 
@@ -149,3 +151,16 @@ def audit_view(store: Store) -> tuple[SqlAuditView, ProjectionRunner]:
 def traffic_view(store: Store) -> tuple[SqlTrafficView, ProjectionRunner]:
     view = SqlTrafficView(store.ledger_db)
     return view, ProjectionRunner(store.ledger, TrafficProjection(), view)
+
+
+def node_settings(database_url: DatabaseUrl, admin_token: str) -> Settings:
+    """Settings of an in-process node on the test's store, with a known admin token."""
+    url = (
+        f"sqlite:///{database_url.sqlite_path}"
+        if not database_url.is_postgres
+        else f"postgresql://{database_url.user}@{database_url.host}:{database_url.port}/"
+        f"{database_url.dbname}?schema={database_url.schema}"
+    )
+    return load_settings(
+        environ={"OCPI_LEDGER_DATABASE_URL": url, "OCPI_LEDGER_ADMIN_TOKEN": admin_token}
+    )

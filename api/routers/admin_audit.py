@@ -22,6 +22,8 @@ from application.audit import InvalidQuery, MessageQuery
 from application.evidence import MAX_MESSAGES, build_bundle
 from application.redrive import (
     RecordedMessageNotFoundError,
+    Redriven,
+    RedriveOutcome,
     RedriveRefusedError,
     redrive,
     redrive_all,
@@ -147,18 +149,35 @@ async def redrive_message(message_id: str, node: Admin) -> Response:
     except ValueError:
         raise bad(f"message id must be a UUID, got {message_id!r}") from None
     try:
-        done = await redrive(
-            node.services[ROUTING_SERVICE],
-            node.services["ledger_archive"],
-            node.store.ledger.mapper,
-            node.routing_table,
-            message_id,
-        )
+        done = await redrive_one(node, message_id)
     except RecordedMessageNotFoundError as error:
         raise OcpiError(2000, str(error), http_status=404) from None
     except RedriveRefusedError as error:
         raise OcpiError(2000, f"not re-driven: {error}", http_status=409) from None
     return ocpi_response(done.as_dict())
+
+
+async def redrive_one(node: Node, message_id: str) -> Redriven:
+    return await redrive(
+        node.services[ROUTING_SERVICE],
+        node.services["ledger_archive"],
+        node.store.ledger.mapper,
+        node.routing_table,
+        message_id,
+    )
+
+
+async def redrive_many(
+    node: Node, message_ids: list[str], dry_run: bool = False
+) -> list[RedriveOutcome]:
+    return await redrive_all(
+        node.services[ROUTING_SERVICE],
+        node.services["ledger_archive"],
+        node.store.ledger.mapper,
+        node.routing_table,
+        message_ids,
+        dry_run=dry_run,
+    )
 
 
 REDRIVE_FILTERS = MESSAGE_PARAMS - {"request_id", "offset"}
@@ -175,14 +194,7 @@ async def redrive_messages(request: Request, node: Admin) -> Response:
     dry_run = (params.get("dry_run") or "").lower() in ("1", "true", "yes")
     query = message_query(params)
     ids = node.services["audit_view"].message_ids(query, query.limit)
-    outcomes = await redrive_all(
-        node.services[ROUTING_SERVICE],
-        node.services["ledger_archive"],
-        node.store.ledger.mapper,
-        node.routing_table,
-        list(reversed(ids)),
-        dry_run=dry_run,
-    )
+    outcomes = await redrive_many(node, list(reversed(ids)), dry_run=dry_run)
     return ocpi_response(
         {
             "dry_run": dry_run,
@@ -195,8 +207,12 @@ async def redrive_messages(request: Request, node: Admin) -> Response:
 @router.get("/evidence")
 def evidence(request: Request, node: Admin) -> Response:
     params = _params(request, {"correlation_id", "object_id"})
-    subject = {k: v for k, v in params.items() if v}
-    if len(subject) != 1:
+    return evidence_download(node, {k: v for k, v in params.items() if v})
+
+
+def evidence_download(node: Node, subject: dict[str, str]) -> Response:
+    """The evidence bundle of one correlation id or object id, as a JSON file to save."""
+    if len(subject) != 1 or set(subject) - {"correlation_id", "object_id"}:
         raise bad("give exactly one of correlation_id or object_id")
     query = MessageQuery(**subject, limit=1)  # type: ignore[arg-type]
     ids = node.services["audit_view"].message_ids(query, MAX_MESSAGES)
@@ -295,7 +311,7 @@ def rebuild(name: str, node: Admin) -> Response:
     runner = node.runners[name]
     runner.view.reset()
     runner.wake()
-    return ocpi_response(_progress(node, name))
+    return ocpi_response(progress_of(node, name))
 
 
 @router.get("/projections/{name}")
@@ -303,10 +319,10 @@ def projection_progress(name: str, node: Admin) -> Response:
     # node.runners also holds background loops (health checks, sweeps): only views have progress.
     if not hasattr(node.runners.get(name), "view"):
         raise OcpiError(2000, f"no projection {name}", http_status=404)
-    return ocpi_response(_progress(node, name))
+    return ocpi_response(progress_of(node, name))
 
 
-def _progress(node: Node, name: str) -> dict[str, Any]:
+def progress_of(node: Node, name: str) -> dict[str, Any]:
     runner = node.runners[name]
     return {
         "name": name,

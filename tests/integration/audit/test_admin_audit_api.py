@@ -11,8 +11,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from application.evidence import verify_bundle
 from infrastructure.database_url import DatabaseUrl
-from infrastructure.settings import load_settings
-from tests.audit_support import Leg, record, routed
+from tests.audit_support import Leg, node_settings, record, routed
 
 ADMIN = "admin-token-for-audit-tests"
 AUTH = {"Authorization": f"Bearer {ADMIN}"}
@@ -21,15 +20,7 @@ T0 = datetime(2024, 3, 1, 14, 0, tzinfo=UTC)
 
 @pytest.fixture
 def client(database_url: DatabaseUrl) -> Iterator[TestClient]:
-    url = (
-        f"sqlite:///{database_url.sqlite_path}"
-        if not database_url.is_postgres
-        else f"postgresql://{database_url.user}@{database_url.host}:{database_url.port}/"
-        f"{database_url.dbname}?schema={database_url.schema}"
-    )
-    settings = load_settings(
-        environ={"OCPI_LEDGER_DATABASE_URL": url, "OCPI_LEDGER_ADMIN_TOKEN": ADMIN}
-    )
+    settings = node_settings(database_url, ADMIN)
     # Built before the node starts: freezegun stops the clock of every thread, and the node's
     # connection pools time their connects and waits by it (they stalled for good).
     messages = (

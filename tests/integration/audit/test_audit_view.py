@@ -104,6 +104,17 @@ def test_messages_are_found_by_time_range_outcome_and_status(filled: Store) -> N
     assert ids(filled, module="cdrs", correlation_id="dispute-1", outcome="error") == ["r3"]
 
 
+def test_a_search_counts_every_match_whatever_the_page_up_to_a_cap(filled: Store) -> None:
+    view, runner = audit_view(filled)
+    runner.run_until_caught_up()
+    assert view.count(MessageQuery(limit=1, offset=3)) == 5
+    assert view.count(MessageQuery(party="DE*EMS", direction="received")) == 2
+    assert view.count(MessageQuery(correlation_id="dispute-1", outcome="error")) == 2
+    assert view.count(MessageQuery(object_id="TOKEN9", since=T0 + timedelta(minutes=2))) == 1
+    assert view.count(MessageQuery(module="ocpi-nothing")) == 0
+    assert view.count(MessageQuery(), cap=3) == 3
+
+
 def test_nonsense_queries_are_refused_with_the_reason() -> None:
     with pytest.raises(InvalidQuery, match="limit"):
         MessageQuery(limit=0)

@@ -1,0 +1,1 @@
+"""The operator console: server-rendered pages at /console over the node's own read models."""
