@@ -100,8 +100,10 @@ def body_object_ids(data: bytes | None) -> list[str]:
 def operation_of(event: Any) -> Operation | None:
     if not event.module or not event.interface:
         return None
+    # A path received without its leading '/' was routed as if it had one (leniency).
+    path = event.path if event.path.startswith("/") or not event.path else f"/{event.path}"
     try:
-        return parse_operation(event.module, event.interface, event.method, event.path, event.query)
+        return parse_operation(event.module, event.interface, event.method, path, event.query)
     except (DomainError, ValueError, KeyError):
         return None
 

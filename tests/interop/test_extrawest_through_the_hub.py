@@ -3,9 +3,8 @@
 The library's own code sends the pushes (its /push endpoint), the command results and the
 registration answers; the GETs, the command an eMSP sends and the eMSP's registration by our
 invitation are sent by the test or the runner, because the library has no client for them
-(README.md). Tests marked xfail assert what the hub should do with what the library really sends,
-and fail today because of the hub bug named in the reason; strict, so each flips to a failure the
-day the hub is fixed and the mark must go.
+(README.md). Pushes arrive without routing headers or request ids, joined to the endpoint without
+a slash: the hub routes them (leniency, README "Sloppy peers") and records what it decided.
 """
 
 from __future__ import annotations
@@ -18,14 +17,11 @@ import httpx
 import pytest
 
 from tests.interop import objects
-from tests.interop.conftest import World, hub_bug, routed_headers
+from tests.interop.conftest import World, routed_headers
 from tests.interop.extrawest import LibraryPeer
 from tests.support.servers import wait_for
 
 pytestmark = pytest.mark.interop
-
-SLASHLESS = "hub: slash-less push URL {endpoint}NL/EXC/ID answered 404 before routing (issue 12)"
-NO_HEADERS = "and a push without OCPI-to is not taken as a broadcast (issue 12)"
 
 
 def received_objects(peer: LibraryPeer, module: str, object_id: str) -> list[dict[str, Any]]:
@@ -211,20 +207,20 @@ def test_the_cpo_librarys_command_result_reaches_the_emsp_library_with_1000(
     world.assert_complete(world.settled(recorded))
 
 
-def pushed(*args: Any, reason: str) -> Any:
-    return pytest.param(*args, marks=hub_bug(reason), id=args[2])
+def pushed(*args: Any) -> Any:
+    return pytest.param(*args, id=args[2])
 
 
 @pytest.mark.parametrize(
     ("sender", "receiver", "module", "object_id", "seed"),
     [
         pushed("cpo", "emsp", "locations", "PUSH1",
-               lambda: objects.location("NL", "EXC", "PUSH1"), reason=f"{SLASHLESS} {NO_HEADERS}"),
+               lambda: objects.location("NL", "EXC", "PUSH1")),
         pushed("emsp", "cpo", "tokens", "TOK1",
-               lambda: objects.token("DE", "EXE", "TOK1"), reason=f"{SLASHLESS} {NO_HEADERS}"),
+               lambda: objects.token("DE", "EXE", "TOK1")),
         pushed("cpo", "emsp", "sessions", "SES1",
                lambda: objects.session("NL", "EXC", "SES1", objects.token("DE", "EXE", "TS1"),
-                                       "PUSH1"), reason=SLASHLESS),
+                                       "PUSH1")),
     ],
 )  # fmt: skip
 def test_an_object_the_library_pushes_reaches_the_other_library_with_1000_and_a_complete_record(

@@ -13,16 +13,12 @@ import httpx
 import pytest
 
 from tests.interop import objects
-from tests.interop.conftest import ADMIN, World, hub_bug
+from tests.interop.conftest import ADMIN, World
 from tests.interop.extrawest import start_library_peer
 
 pytestmark = pytest.mark.interop
 
-REDIRECT_AT_REGISTRATION = "hub: a receiver's trailing-slash 307 is not followed at registration"
-REDIRECT_RELAYED = "hub: a receiver's trailing-slash 307 is relayed as-is, recorded as success"
 
-
-@hub_bug(REDIRECT_AT_REGISTRATION)
 def test_the_hub_connects_to_a_library_cpo_whose_credentials_url_redirects(
     slashless_world: World,
 ) -> None:
@@ -61,7 +57,6 @@ def test_a_get_of_one_location_reaches_the_slashless_cpo_without_a_redirect(
     world.assert_complete(world.by_request_id(world.emsp, "one-1"))
 
 
-@hub_bug(REDIRECT_RELAYED)
 def test_an_emsp_gets_the_location_list_of_a_cpo_whose_advertised_url_redirects(
     slashless_world: World,
 ) -> None:
@@ -77,7 +72,6 @@ def test_an_emsp_gets_the_location_list_of_a_cpo_whose_advertised_url_redirects(
     world.assert_complete(world.by_request_id(world.emsp, "list-1"))
 
 
-@hub_bug(REDIRECT_RELAYED)
 def test_a_cdr_reaches_an_emsp_whose_advertised_cdrs_url_redirects(
     slashless_world: World,
 ) -> None:
