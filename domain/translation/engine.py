@@ -168,12 +168,16 @@ class Walk:
     # -- loss recording -------------------------------------------------------------------------
 
     def dropped(self, path: str, value: Any) -> None:
+        if value is None or value == []:
+            return  # null and an empty list say nothing: leaving them out loses nothing
         self.losses.append(Loss(path, LossKind.DROPPED, value, None))
 
     def defaulted(self, path: str, value: Any) -> None:
         self.losses.append(Loss(path, LossKind.DEFAULTED, None, value))
 
     def approximated(self, path: str, source_value: Any, target_value: Any) -> None:
+        if source_value == target_value and type(source_value) is type(target_value):
+            return  # e.g. a zero price made net: nothing changed
         self.losses.append(Loss(path, LossKind.APPROXIMATED, source_value, target_value))
 
     # -- the walk -------------------------------------------------------------------------------

@@ -18,8 +18,8 @@ from domain.translation.engine import (
 # -- objects -----------------------------------------------------------------------------------
 
 _SHARED = {
-    "GeoLocation": schema("latitude lat(10)!, longitude lon(11)!"),
-    "AdditionalGeoLocation": schema("latitude lat(10)!, longitude lon(11)!, name DisplayText?"),
+    "GeoLocation": schema("latitude lat!, longitude lon!"),
+    "AdditionalGeoLocation": schema("latitude lat!, longitude lon!, name DisplayText?"),
     "BusinessDetails": schema("name str(100)!, website url?, logo Image?"),
     "RegularHours": schema("weekday int!, period_begin str(5)!, period_end str(5)!"),
     "ExceptionalPeriod": schema("period_begin dt!, period_end dt!"),
