@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.translation.common import V211, V221, V230, number_to_price, price_to_number
+from domain.translation.common import (
+    V211,
+    V221,
+    V230,
+    number_to_price,
+    owner_finish,
+    price_to_number,
+    same_id,
+)
 from domain.translation.engine import (
     ObjectRule,
     PairRules,
@@ -20,7 +28,7 @@ from domain.translation.engine import (
     schema,
     values,
 )
-from domain.translation.sessions import auth_id_to_cdr_token, cdr_token_to_auth_id, owner_finish
+from domain.translation.sessions import auth_id_to_cdr_token, cdr_token_to_auth_id
 
 _CHARGING_PERIOD_211 = schema("start_date_time dt!, dimensions CdrDimension+")
 _CDR_DIMENSION = schema("type @CdrDimensionType!, volume num!")
@@ -113,6 +121,7 @@ def _location_to_cdr_location(
     )
     if "evse_id" not in cdr_location:
         cdr_location["evse_id"] = "#NA"  # required since 2.2; "#NA" is OCPI's "no data"
+        walk.defaulted(f"{path}.evses[0].evse_id", "#NA")
     too_long = [key for key in ("id", "evse_uid") if len(str(cdr_location.get(key, ""))) > 36]
     if too_long:
         raise Unrepresentable(path, "too_long", f"{too_long} longer than a CiString(36)")
@@ -184,13 +193,13 @@ def _stored_connector(walk: Walk, cdr_location: dict[str, Any]) -> dict[str, Any
     """Location type, EVSE status, voltage and amperage of the CDR's connector in the hub's
     stored Location, when the store has that EVSE and connector."""
     stored = walk.context.location
-    if not isinstance(stored, dict) or not _same(stored.get("id"), cdr_location.get("id")):
+    if not isinstance(stored, dict) or not same_id(stored.get("id"), cdr_location.get("id")):
         return None
     for evse in stored.get("evses") or []:
-        if not _same(evse.get("uid"), cdr_location.get("evse_uid")):
+        if not same_id(evse.get("uid"), cdr_location.get("evse_uid")):
             continue
         for connector in evse.get("connectors") or []:
-            if _same(connector.get("id"), cdr_location.get("connector_id")):
+            if same_id(connector.get("id"), cdr_location.get("connector_id")):
                 parking = stored.get("parking_type")
                 return {
                     "location_type": parking if parking in _LOCATION_TYPES else None,
@@ -202,10 +211,6 @@ def _stored_connector(walk: Walk, cdr_location: dict[str, Any]) -> dict[str, Any
 
 
 _LOCATION_TYPES = values("ON_STREET PARKING_GARAGE UNDERGROUND_GARAGE PARKING_LOT")
-
-
-def _same(one: Any, other: Any) -> bool:
-    return isinstance(one, str) and isinstance(other, str) and one.upper() == other.upper()
 
 
 def _credit_down(walk: Walk, value: Any, path: str, out: dict[str, Any], source: Any) -> None:

@@ -45,6 +45,22 @@ def decimal(value: Any) -> Decimal:
     return Decimal(str(value))
 
 
+def owner_finish(walk: Walk, source: Any, out: dict[str, Any], path: str) -> None:
+    """A 2.1.1 object carries no owner ids: its owner is the party of the connection it came over
+    (`context.owner`: the CPO of a location, tariff, session or CDR; the eMSP of a token)."""
+    if walk.partial and walk.at_top:
+        return
+    owner = walk.context.owner
+    if owner is not None:
+        out.setdefault("country_code", owner.country_code)
+        out.setdefault("party_id", owner.party_id)
+
+
+def same_id(one: Any, other: Any) -> bool:
+    """Ids are CiStrings in 2.2.1 and 2.3.0: compared without case."""
+    return isinstance(one, str) and isinstance(other, str) and one.upper() == other.upper()
+
+
 def incl_vat_to_taxes(walk: Walk, value: Any, path: str, out: dict[str, Any], source: Any) -> None:
     """2.2.1 incl_vat -> one 2.3.0 tax line of the difference (the total stays exact)."""
     if value is None or source.get("excl_vat") is None:

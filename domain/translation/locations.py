@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.translation.common import V211, V221, V230
+from domain.translation.common import V211, V221, V230, owner_finish
 from domain.translation.engine import (
     ObjectRule,
     PairRules,
@@ -223,10 +223,7 @@ def _parking_type_down(walk: Walk, value: Any, path: str, out: dict[str, Any], s
 def _location_up_finish(walk: Walk, source: Any, out: dict[str, Any], path: str) -> None:
     if walk.partial and walk.at_top:
         return
-    owner = walk.context.owner
-    if owner is not None:
-        out.setdefault("country_code", owner.country_code)
-        out.setdefault("party_id", owner.party_id)
+    owner_finish(walk, source, out, path)
     if "publish" not in out:
         out["publish"] = True  # 2.1.1 has no privacy flag: its locations were all public
         walk.defaulted(f"{path}.publish" if path else "publish", True)

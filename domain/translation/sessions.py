@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.translation.common import V211, V221, V230, number_to_price, price_to_number
+from domain.translation.common import (
+    V211,
+    V221,
+    V230,
+    number_to_price,
+    owner_finish,
+    price_to_number,
+    same_id,
+)
 from domain.translation.engine import (
     ObjectRule,
     PairRules,
@@ -117,7 +125,7 @@ def embedded_location(walk: Walk, location_id: Any, evse_uid: Any, connector_id:
     """The hub's stored Location (`context.location`, 2.2.1 or 2.3.0 shape) cut to the EVSE and
     connector used, in 2.1.1 shape. Its own translation losses belong to the Location, not here."""
     stored = walk.context.location
-    if not isinstance(stored, dict) or not _same_id(stored.get("id"), location_id):
+    if not isinstance(stored, dict) or not same_id(stored.get("id"), location_id):
         raise Unrepresentable(
             path, "location_unknown", f"2.1.1 embeds the location; {location_id!r} is not known"
         )
@@ -127,11 +135,11 @@ def embedded_location(walk: Walk, location_id: Any, evse_uid: Any, connector_id:
             "connectors": [
                 connector
                 for connector in evse.get("connectors") or []
-                if _same_id(connector.get("id"), connector_id)
+                if same_id(connector.get("id"), connector_id)
             ],
         }
         for evse in stored.get("evses") or []
-        if _same_id(evse.get("uid"), evse_uid)
+        if same_id(evse.get("uid"), evse_uid)
     ]
     used = {**stored, "evses": evses}
     sub = Walk(walk.source, walk.target, walk.rules, walk.context)
@@ -147,11 +155,6 @@ def embedded_location(walk: Walk, location_id: Any, evse_uid: Any, connector_id:
     return location
 
 
-def _same_id(one: Any, other: Any) -> bool:
-    """Ids are CiStrings in 2.2.1 and 2.3.0: compared without case."""
-    return isinstance(one, str) and isinstance(other, str) and one.upper() == other.upper()
-
-
 def _ids_to_location(walk: Walk, value: Any, path: str, out: dict[str, Any], source: Any) -> None:
     out["location"] = embedded_location(
         walk, value, source.get("evse_uid"), source.get("connector_id"), path
@@ -162,16 +165,6 @@ def _carried_with_location(
     walk: Walk, value: Any, path: str, out: dict[str, Any], source: Any
 ) -> None:
     """evse_uid and connector_id travel inside the embedded location (see location_id)."""
-
-
-def owner_finish(walk: Walk, source: Any, out: dict[str, Any], path: str) -> None:
-    """A 2.1.1 object's owner is the party of the connection it came over (`context.owner`)."""
-    if walk.partial and walk.at_top:
-        return
-    owner = walk.context.owner
-    if owner is not None:
-        out.setdefault("country_code", owner.country_code)
-        out.setdefault("party_id", owner.party_id)
 
 
 RULES = {

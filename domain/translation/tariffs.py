@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from domain.translation.common import V211, V221, V230, decimal, number
+from domain.translation.common import V211, V221, V230, decimal, number, owner_finish
 from domain.translation.engine import (
     ObjectRule,
     PairRules,
@@ -74,16 +74,6 @@ ENUMS = {
     },
 }
 ENUMS[V230] = {**ENUMS[V221], "TaxIncluded": values("YES NO N/A")}
-
-
-def _owner_finish(walk: Walk, source: Any, out: dict[str, Any], path: str) -> None:
-    """A 2.1.1 object's owner is the party of the connection it came over (`context.owner`)."""
-    if walk.partial and walk.at_top:
-        return
-    owner = walk.context.owner
-    if owner is not None:
-        out.setdefault("country_code", owner.country_code)
-        out.setdefault("party_id", owner.party_id)
 
 
 def _restriction_2_1_1_lacks(
@@ -161,7 +151,7 @@ def _net_prices(walk: Walk, source: Any, out: dict[str, Any], path: str) -> None
 
 
 RULES = {
-    (V211, V221): PairRules(objects={"Tariff": ObjectRule(finish=_owner_finish)}),
+    (V211, V221): PairRules(objects={"Tariff": ObjectRule(finish=owner_finish)}),
     (V221, V211): PairRules(
         objects={
             "TariffElement": ObjectRule(droppable=True),

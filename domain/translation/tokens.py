@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.translation.common import V211, V221, V230
+from domain.translation.common import V211, V221, V230, owner_finish
 from domain.translation.engine import ObjectRule, PairRules, Walk, rename, schema, values
 
 _TOKEN_211 = schema(
@@ -62,16 +62,6 @@ ENUMS[V230] = {
 OPEN_ENUMS_230 = values("TokenType")
 
 
-def _token_up_finish(walk: Walk, source: Any, out: dict[str, Any], path: str) -> None:
-    """The owner of a 2.1.1 token is the eMSP of the connection it came over (or is pushed for)."""
-    if walk.partial and walk.at_top:
-        return
-    owner = walk.context.owner
-    if owner is not None:
-        out.setdefault("country_code", owner.country_code)
-        out.setdefault("party_id", owner.party_id)
-
-
 def _token_of_authorization(
     walk: Walk, value: Any, path: str, out: dict[str, Any], source: Any
 ) -> None:
@@ -93,7 +83,7 @@ _TOKEN_TYPE_DOWN = {"AD_HOC_USER": "OTHER", "APP_USER": "OTHER"}
 RULES = {
     (V211, V221): PairRules(
         objects={
-            "Token": ObjectRule(fields={"auth_id": rename("contract_id")}, finish=_token_up_finish),
+            "Token": ObjectRule(fields={"auth_id": rename("contract_id")}, finish=owner_finish),
             "AuthorizationInfo": ObjectRule(finish=_authorization_up_finish),
         }
     ),
