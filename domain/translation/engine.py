@@ -193,6 +193,13 @@ class Walk:
                 error.reason,
                 f"{type_name} to OCPI {self.target.version}: {error} (at {error.path or 'top'})",
             ) from None
+        except (TypeError, KeyError, AttributeError, ValueError, ArithmeticError) as error:
+            # A value of the wrong JSON type where a rule needs its content (a list for a
+            # number, a string for an object): the object is malformed, not untranslatable by
+            # a decision; the hub answers it like any other refusal.
+            raise UntranslatableError(
+                "malformed", f"{type_name} to OCPI {self.target.version}: malformed ({error!r})"
+            ) from None
         return result
 
     def object(self, type_name: str, obj: Any, path: str) -> Any:
@@ -308,6 +315,11 @@ class Walk:
         in_list: bool,
         target: FieldSpec,
     ) -> Any:
+        if not isinstance(value, str):
+            if in_list or not target.required:
+                self.dropped(path, value)
+                return MISSING
+            raise Unrepresentable(path, "malformed", f"{value!r} is no {target_enum} value")
         values = self.target.enums.get(target_enum, frozenset())
         if value in values or target_enum in self.target.open_enums:
             return value
