@@ -135,8 +135,14 @@ def _cdr_location_to_location(
     if not isinstance(value, dict):
         raise Unrepresentable(path, "not_an_object", "cdr_location is not an object")
     stored = _stored_connector(walk, value)
-    location_type = (stored.get("location_type") if stored else None) or "UNKNOWN"
-    status = (stored.get("status") if stored else None) or "UNKNOWN"
+    location_type = (stored or {}).get("location_type")
+    status = (stored or {}).get("status")
+    if location_type is None:
+        location_type = "UNKNOWN"  # 2.1.1's own "not known"; reported all the same
+        walk.defaulted(f"{path}.type", location_type)
+    if status is None:
+        status = "UNKNOWN"
+        walk.defaulted(f"{path}.evse_status", status)
     stamp = source.get("last_updated")
     connector: dict[str, Any] = {"id": value.get("connector_id")}
     for name, key in _FROM_CONNECTOR.items():
@@ -173,9 +179,6 @@ def _cdr_location_to_location(
     if "postal_code" not in location:
         location["postal_code"] = ""
         walk.defaulted(f"{path}.postal_code", "")
-    if not stored:
-        walk.defaulted(f"{path}.type", "UNKNOWN")
-        walk.defaulted(f"{path}.evse_status", "UNKNOWN")
     location["evses"] = [evse]
     location["last_updated"] = stamp
     out["location"] = location

@@ -225,3 +225,14 @@ def test_the_cdr_token_members_2_1_1_lacks_are_reported_dropped():
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_session_or_cdr_field(case):
     run(case)
+
+
+def test_a_stored_location_without_parking_type_reports_the_cdr_location_type_defaulted():
+    from domain.translation import translate
+
+    stored = {key: value for key, value in LOCATION_221.items() if key != "parking_type"}
+    result = translate("Cdr", CDR_221, "2.2.1", "2.1.1", TranslationContext(location=stored))
+    assert result.body["location"]["type"] == "UNKNOWN"
+    assert [(loss.path, loss.kind) for loss in result.losses if loss.kind is DEFAULTED] == [
+        ("cdr_location.type", DEFAULTED)
+    ]
