@@ -271,10 +271,8 @@ def _hours_up_finish(walk: Walk, source: Any, out: dict[str, Any], path: str) ->
 def _twentyfourseven_down(
     walk: Walk, value: Any, path: str, out: dict[str, Any], source: Any
 ) -> None:
-    if value is True:
-        out["twentyfourseven"] = True
-    elif "regular_hours" not in source:
-        out["regular_hours"] = []  # the 2.1.1 choice needs one of its two members
+    if value is True or "regular_hours" not in source:
+        out["twentyfourseven"] = value  # the 2.1.1 choice needs one of its two members
 
 
 def _regular_hours_down(

@@ -116,5 +116,15 @@ def objects(version: OcpiVersion | str, type_name: str) -> st.SearchStrategy[dic
             name: _field(version, spec) for name, spec in fields.items() if not spec.required
         }
         optional["undocumented_note"] = st.text("abc", min_size=1, max_size=3)
-        _CACHE[key] = st.deferred(lambda: st.fixed_dictionaries(required, optional=optional))
+        strategy = st.fixed_dictionaries(required, optional=optional)
+        if key == (OcpiVersion.V2_1_1, "Hours"):
+            strategy = strategy.map(_one_choice)
+        _CACHE[key] = st.deferred(lambda: strategy)
     return _CACHE[key]
+
+
+def _one_choice(hours: dict[str, Any]) -> dict[str, Any]:
+    """2.1.1 Hours is a choice: regular_hours or twentyfourseven, not both."""
+    if "regular_hours" in hours:
+        hours.pop("twentyfourseven", None)
+    return hours
