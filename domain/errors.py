@@ -31,3 +31,15 @@ class InvalidHeaderError(DomainError):
 
 class RewriteError(DomainError):
     """A body, query or header cannot be rewritten without guessing; the hub must not forward it."""
+
+
+class UntranslatableError(DomainError):
+    """An OCPI object that the target version cannot express without inventing data.
+
+    `reason` is a short stable code (e.g. `id_too_long`, `module_absent`) the hub answers and
+    records with; the message says which field and why.
+    """
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
