@@ -21,7 +21,7 @@ from eventsourcing.persistence import Mapper
 from application.delivery import LOCAL_ROUTE
 from application.errors import ApplicationError
 from application.records import LedgerRecords, decode, event_name
-from application.routing_service import Answer, InboundRequest, RoutingService, ocpi_status_of
+from application.routing import Answer, InboundRequest, RoutingService, ocpi_status_of
 from application.routing_table import InMemoryRoutingTable
 from domain import headers as h
 from domain.messages import message_id as message_id_of

@@ -26,7 +26,7 @@ from api.node import Node
 from api.platform import BACKENDS, POLICY, backend_caller
 from application.owner_index import InMemoryOwnerIndex
 from application.rate_limits import RateLimiter
-from application.routing_service import Answer, InboundRequest, RoutingConfig, RoutingService
+from application.routing import Answer, InboundRequest, RoutingConfig, RoutingService
 from application.routing_table import ConnectionEntry
 from domain.values import (
     CUSTOM_MODULE_PATTERN,

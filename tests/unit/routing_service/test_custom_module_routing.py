@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from application.local_backends import LocalBackend, LocalBackends
-from application.routing_service import Answer, InboundRequest, RoutingConfig
+from application.routing import Answer, InboundRequest, RoutingConfig
 from application.routing_table import ConnectionEntry, InMemoryRoutingTable
 from domain.route_choice import PolicyRule, RoutePolicy
 from domain.values import ConnectionStatus, PartyKey, PartyRef, Role

@@ -19,7 +19,7 @@ from application.bodies import Body
 from application.callbacks import HubLink
 from application.delivery import Delivered, Delivery, DeliveryOutcome
 from application.owner_index import InMemoryOwnerIndex
-from application.routing_service import Answer, InboundRequest, RoutingConfig, RoutingService
+from application.routing import Answer, InboundRequest, RoutingConfig, RoutingService
 from application.routing_table import ConnectionEntry, InMemoryRoutingTable
 from domain.messages import RoutedMessage
 from domain.values import ConnectionStatus, PartyKey, PartyRef, Role

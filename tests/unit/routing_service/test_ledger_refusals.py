@@ -10,7 +10,7 @@ from typing import Any
 
 from application.bodies import Body
 from application.errors import LedgerUnavailableError
-from application.routing_service import Answer, RoutingConfig
+from application.routing import Answer, RoutingConfig
 from domain.messages import RoutedMessage
 from domain.values import ConnectionStatus
 from tests.unit.routing_service.test_route_choice import (

@@ -13,7 +13,7 @@ from application.callbacks import (
 )
 from application.delivery import Target
 from application.owner_index import SESSION, InMemoryOwnerIndex, OwnerFact, fact_of
-from application.routing_service import ocpi_status_of
+from application.routing import ocpi_status_of
 from domain.operations import CommandType, parse_operation
 from domain.values import InterfaceRole, ModuleId, PartyRef
 

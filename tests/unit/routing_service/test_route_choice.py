@@ -10,7 +10,7 @@ from application.bodies import Body
 from application.delivery import Delivered, Delivery, DeliveryOutcome
 from application.local_backends import LocalBackend, LocalBackends
 from application.owner_index import InMemoryOwnerIndex
-from application.routing_service import InboundRequest, RoutingConfig, RoutingService
+from application.routing import InboundRequest, RoutingConfig, RoutingService
 from application.routing_table import ConnectionEntry, InMemoryRoutingTable
 from domain.messages import RoutedMessage
 from domain.route_choice import PolicyRule, RoutePolicy

@@ -1,0 +1,208 @@
+"""The ledger side of an exchange: what is committed before anything is forwarded (`admit`),
+what follows it (`finish`), and how a record that landed after its requester was refused is
+completed so the ledger never shows a forward that did not happen."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from eventsourcing.persistence import IntegrityError
+
+from application.bodies import Body
+from application.delivery import Delivered
+from application.errors import LedgerUnavailableError
+from application.routing.answers import HubAnswers, describe, ocpi_status_of
+from application.routing.exchange import Answer, Exchange, Leg, MessageRecorder
+from domain import headers as h
+from domain.messages import RoutedMessage, message_id
+from domain.status_codes import HubError
+
+log = logging.getLogger(__name__)
+
+MAX_RETRY_ATTEMPTS = 100
+NOT_RECORDED = "the message ledger cannot record right now; nothing was forwarded, retry shortly"
+NOT_SENT = "not sent: the ledger confirmed the record only after the requester had been refused"
+
+
+class ExchangeRecorder:
+    def __init__(self, recorder: MessageRecorder, answers: HubAnswers) -> None:
+        self.recorder = recorder
+        self.answers = answers
+
+    async def admit(self, exchange: Exchange) -> None:
+        """Record everything decided so far; a repeated X-Request-ID becomes the next attempt."""
+        request = exchange.request
+        scope = request.connection.id
+        retry_of: str | None = None
+        for attempt in range(MAX_RETRY_ATTEMPTS):
+            message = self.received(exchange, attempt, retry_of)
+            for step in exchange.steps:
+                step(message)
+            try:
+                exchange.position = await self.recorder.record(message, bodies=exchange.bodies)
+            except IntegrityError:
+                retry_of = str(message_id(scope, exchange.request_id, 0))
+                continue
+            except Exception as error:
+                if isinstance(error, LedgerUnavailableError):
+                    log.error("the ledger could not record %s: %s", exchange.request_id, error)
+                else:
+                    log.exception("the ledger could not record %s", exchange.request_id)
+                exchange.unrecorded = self.answers.error(
+                    exchange,
+                    HubError.GENERIC,
+                    NOT_RECORDED,
+                    http_status=503,
+                    extra_headers={"Retry-After": "1"},
+                )
+                if isinstance(error, LedgerUnavailableError) and error.when_committed:
+                    error.when_committed(partial(self.record_unrecorded_answer, exchange, message))
+                raise LedgerUnavailableError(NOT_RECORDED) from error
+            exchange.message = message
+            return
+        raise LedgerUnavailableError(
+            f"X-Request-ID {exchange.request_id} was retried more than {MAX_RETRY_ATTEMPTS} times"
+        )
+
+    def received(self, exchange: Exchange, attempt: int, retry_of: str | None) -> RoutedMessage:
+        request = exchange.request
+        inbound = exchange.bodies[0] if request.body else None
+        return RoutedMessage(
+            sender_scope=request.connection.id,
+            request_id=exchange.request_id,
+            attempt=attempt,
+            correlation_id=exchange.correlation_id,
+            connection_id=request.connection.id,
+            method=request.method,
+            path=request.path,
+            query=request.query,
+            module=request.module,
+            interface=request.interface,
+            headers=h.sanitize_for_ledger(exchange.headers),
+            body_sha256=inbound.sha256 if inbound else None,
+            body_size=len(request.body),
+            from_party=str(exchange.from_party) if exchange.from_party else None,
+            to_party=str(exchange.to_party) if exchange.to_party else None,
+            retry_of=retry_of or request.repeats,
+            **({"sender_inferred": True} if exchange.sender_inferred else {}),
+            **({"adjustments": list(exchange.adjustments)} if exchange.adjustments else {}),
+        )
+
+    def forward_step(self, message: RoutedMessage, leg: Leg) -> None:
+        body = Body.of(leg.body) if leg.body else None
+        message.forward(
+            leg.index,
+            str(leg.target.party),
+            leg.target.connection_id,
+            leg.url,
+            leg.headers[h.X_REQUEST_ID],
+            h.sanitize_for_ledger(leg.headers),
+            body.sha256 if body else None,
+            len(leg.body),
+        )
+
+    def respond_step(self, exchange: Exchange, answer: Answer, note: str | None = None) -> None:
+        body = Body.of(answer.body)
+        exchange.bodies.append(body)
+
+        def respond(message: RoutedMessage) -> None:
+            message.respond(
+                answer.http_status,
+                ocpi_status_of(answer.body),
+                exchange.elapsed_ms(),
+                h.sanitize_for_ledger(answer.headers),
+                body.sha256,
+                len(answer.body),
+                note=note,
+            )
+
+        exchange.steps.append(respond)
+
+    async def finish(
+        self, exchange: Exchange, answer: Answer, bodies: list[Body], note: str | None = None
+    ) -> Answer:
+        """Queue the outcome and what the requester gets, then answer without waiting for its
+        commit: the durability rule is "recorded before forwarding", which `_admit` kept; the
+        outcome rides in the next group commit (a failure there is logged, never silent).
+        `note` says what the hub had to do differently (recorded with the response)."""
+        message = exchange.message
+        assert message is not None
+        exchange.steps = []
+        exchange.bodies = list(bodies)
+        self.respond_step(exchange, answer, note)
+        try:
+            for step in exchange.steps:
+                step(message)
+            self.recorder.record_behind(message, bodies=exchange.bodies)
+        except Exception:
+            # Already forwarded (and recorded as such): the requester still gets its answer.
+            log.exception("recording the outcome of %s failed", exchange.request_id)
+        return answer
+
+    def record_unrecorded_answer(self, exchange: Exchange, message: RoutedMessage) -> None:
+        """The record of a refused request landed after all (its commit outlasted the wait):
+        add that nothing was sent and what the requester got, so the ledger does not show a
+        forward that never happened."""
+        answer = exchange.unrecorded
+        if answer is None:
+            return
+        if message.outcome is not None:
+            # A refusal carries its own answer, which the requester did not get either; the
+            # domain keeps one answer per message, so this is only logged.
+            log.warning(
+                "%s was recorded as refused after the requester got HTTP 503 instead",
+                exchange.request_id,
+            )
+            return
+        for leg, state in message.legs.items():
+            if state["outcome"] is None:
+                message.record_failure(leg, int(HubError.GENERIC), NOT_SENT, 0.0)
+        body = Body.of(answer.body)
+        message.respond(
+            answer.http_status,
+            int(HubError.GENERIC),
+            exchange.elapsed_ms(),
+            h.sanitize_for_ledger(answer.headers),
+            body.sha256,
+            len(answer.body),
+        )
+        self.recorder.record_behind(message, bodies=[body])
+
+    async def record_fault(self, exchange: Exchange, error: Exception) -> Answer:
+        """Answer 3000 for a fault of our own and record it: refused if nothing was admitted
+        yet, else the open legs failed (the receiver may or may not have the request)."""
+        reason = f"the hub failed to handle this request ({describe(error)})"
+        answer = self.answers.error(exchange, HubError.GENERIC, reason)
+        message = exchange.message
+        try:
+            if message is None:
+                exchange.steps = [lambda m: m.refuse(answer.http_status, 3000, reason)]
+                exchange.bodies = exchange.bodies[:1] if exchange.request.body else []
+                self.respond_step(exchange, answer)
+                await self.admit(exchange)
+                return answer
+            for leg, state in message.legs.items():
+                if state["outcome"] is None:
+                    message.record_failure(leg, int(HubError.GENERIC), reason, 0.0)
+            return await self.finish(exchange, answer, [])
+        except Exception:
+            log.exception("recording the fault of %s failed", exchange.request_id)
+            return answer
+
+
+def redirect_note(outcome: Delivered) -> str | None:
+    if outcome.redirected_to is None:
+        return None
+    return f"followed the receiver's trailing-slash redirect to {outcome.redirected_to}"
+
+
+def safely(step: Callable[..., None], *args: Any) -> None:
+    """A ledger step on the in-memory message after forwarding: a failure is logged and the
+    exchange goes on, so the requester still gets the receiver's answer."""
+    try:
+        step(*args)
+    except Exception:
+        log.exception("recording step %s failed", getattr(step, "__name__", step))
