@@ -14,7 +14,7 @@ from typing import Protocol
 
 from application.routing_table import ConnectionEntry, RouteEntry
 from domain.status_codes import HubError
-from domain.values import InterfaceRole, ModuleId, PartyRef
+from domain.values import AnyModuleId, InterfaceRole, PartyRef
 
 LOCAL_ROUTE = "local"
 
@@ -52,7 +52,7 @@ def connection_target(
     party: PartyRef,
     route: RouteEntry | None,
     connection: ConnectionEntry,
-    module: ModuleId,
+    module: AnyModuleId,
     interface: InterfaceRole,
 ) -> Target | None:
     """The target on `connection` for `module`/`interface`; None if it lacks that endpoint."""

@@ -30,6 +30,7 @@ def build_leg(
     authorization = target.authorization() or ""
     request_id = str(uuid.uuid4())
     if broadcast:
+        assert hub is not None, "only a hub broadcasts"
         headers = h.broadcast_leg_headers(
             exchange.headers,
             request_id,

@@ -31,7 +31,7 @@ from domain.rewriting import (
     rewrite_link_header,
     rewrite_location_header,
 )
-from domain.values import InterfaceRole, ModuleId
+from domain.values import AnyModuleId, InterfaceRole, ModuleId
 
 Store = Callable[..., Awaitable[Any]]
 
@@ -54,7 +54,7 @@ class CallbackLinks:
     ) -> tuple[bytes, str, HubLink]:
         request = exchange.request
         link_id = new_link_id()
-        hub_url = callback_url(self.config.base_url, operation.module, link_id)
+        hub_url = callback_url(self.config.base_url, ModuleId(operation.module), link_id)
         body, query = request.body, request.query
         if operation.kind is OperationKind.CHARGING_PROFILE and request.method != "PUT":
             query, original = replace_query_param(query, "response_url", hub_url)
@@ -119,7 +119,7 @@ class CallbackLinks:
         operation: Operation,
         target: Target,
         outcome: Delivered,
-        hub_endpoint: Callable[[ModuleId, InterfaceRole], str],
+        hub_endpoint: Callable[[AnyModuleId, InterfaceRole], str],
     ) -> Answer:
         """The receiver's answer for the requester: routing headers swapped, a pagination
         `Link` pointing at the hub's own endpoint (query kept), a CDR `Location` at a hub link."""

@@ -229,7 +229,7 @@ class RouteFinder:
                 return replace(found, kind="hub"), reason
         return None
 
-    def hub_endpoint(self, module: ModuleId, interface: InterfaceRole) -> str:
+    def hub_endpoint(self, module: AnyModuleId, interface: InterfaceRole) -> str:
         return f"{self.config.base_url}/ocpi/{OCPI_VERSION}/{module}/{str(interface).lower()}"
 
     def broadcast_targets(

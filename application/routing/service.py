@@ -40,6 +40,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, TypeVar
 
 from application.bodies import Body
@@ -481,9 +482,10 @@ class RoutingService:
         sender_parties: list[PartyKey],
     ) -> Answer:
         request = exchange.request
+        module = ModuleId(operation.module)  # only OCPI modules are broadcast
         from_party = route_class.from_party
         assert from_party is not None
-        role = broadcast_sender_role(operation.module, from_party, sender_parties)
+        role = broadcast_sender_role(module, from_party, sender_parties)
         if role is None:
             return await self._refuse(
                 exchange,
@@ -491,9 +493,7 @@ class RoutingService:
                 f"{from_party} holds several roles and none owns {operation.module}",
                 route_class=route_class,
             )
-        targets = self.routes.broadcast_targets(
-            role, operation.module, from_party, request.connection.id
-        )
+        targets = self.routes.broadcast_targets(role, module, from_party, request.connection.id)
         legs: list[Leg] = []
         for target in targets:
             url = target.url(operation.path, request.query)
@@ -514,7 +514,7 @@ class RoutingService:
             reason = f"{route_class.note}; {reason}"
         exchange.steps.append(lambda m: m.route(str(RouteKind.BROADCAST), parties, reason))
         for leg in legs:
-            exchange.steps.append(lambda m, leg=leg: self.ledger.forward_step(m, leg))
+            exchange.steps.append(partial(self.ledger.forward_step, leg=leg))
         answer = self.answers.ok(exchange, None, f"broadcast to {len(legs)} receiver(s)")
         self.ledger.respond_step(exchange, answer)
         await self.ledger.admit(exchange)
