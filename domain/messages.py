@@ -25,6 +25,11 @@ def message_id(sender_scope: str, request_id: str, attempt: int = 0) -> UUID:
     return uuid5(NAMESPACE_URL, f"/ocpi-ledger/messages/{sender_scope}/{request_id}{suffix}")
 
 
+def _noted(note: str | None) -> dict[str, Any]:
+    """A `note` field only when there is one: older records, and most new ones, carry none."""
+    return {} if note is None else {"note": note}
+
+
 class RoutedMessage(Aggregate):
     class_version = 1
 
@@ -147,18 +152,16 @@ class RoutedMessage(Aggregate):
         """The receiver's answer on one leg; `note` says how it was reached when that was not
         plain (e.g. a followed trailing-slash redirect)."""
         self._check_open_leg(leg)
-        fields: dict[str, Any] = {
-            "leg": leg,
-            "http_status": http_status,
-            "ocpi_status": ocpi_status,
-            "latency_ms": latency_ms,
-            "headers": headers,
-            "body_sha256": body_sha256,
-            "body_size": body_size,
-        }
-        if note is not None:
-            fields["note"] = note
-        self._answered(**fields)
+        self._answered(
+            leg=leg,
+            http_status=http_status,
+            ocpi_status=ocpi_status,
+            latency_ms=latency_ms,
+            headers=headers,
+            body_sha256=body_sha256,
+            body_size=body_size,
+            **_noted(note),
+        )
 
     @event("Answered")
     def _answered(
@@ -206,18 +209,15 @@ class RoutedMessage(Aggregate):
         what the node had to do differently (e.g. relay without a rewritten Link)."""
         if self.outcome == "responded":
             raise MessageStateError("the message was already answered")
-        fields: dict[str, Any] = {
-            "http_status": http_status,
-            "ocpi_status": ocpi_status,
-            "latency_ms": latency_ms,
-            "headers": headers,
-            "body_sha256": body_sha256,
-            "body_size": body_size,
-        }
-        if note is not None:
-            # Only when there is one: older records, and most new ones, carry no such field.
-            fields["note"] = note
-        self._responded(**fields)
+        self._responded(
+            http_status=http_status,
+            ocpi_status=ocpi_status,
+            latency_ms=latency_ms,
+            headers=headers,
+            body_sha256=body_sha256,
+            body_size=body_size,
+            **_noted(note),
+        )
 
     @event("Responded")
     def _responded(

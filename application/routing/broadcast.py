@@ -8,10 +8,8 @@ import logging
 
 from application.bodies import Body
 from application.delivery import Deliverer, Delivery, DeliveryFailed
-from application.routing.answers import ocpi_status_of
 from application.routing.exchange import Exchange, Leg, MessageRecorder
-from application.routing.recording import redirect_note
-from domain import headers as h
+from application.routing.recording import record_delivered
 
 log = logging.getLogger(__name__)
 
@@ -37,19 +35,9 @@ async def fan_out(
                 leg.index, int(outcome.status_code), outcome.reason, outcome.latency_ms
             )
             continue
-        body = Body.of(outcome.body, outcome.headers.get(h.CONTENT_TYPE) or h.JSON)
+        body = record_delivered(message, leg.index, outcome)
         if outcome.body:
             bodies.append(body)
-        message.record_answer(
-            leg.index,
-            outcome.http_status,
-            ocpi_status_of(outcome.body),
-            outcome.latency_ms,
-            h.sanitize_for_ledger(outcome.headers),
-            body.sha256 if outcome.body else None,
-            len(outcome.body),
-            redirect_note(outcome),
-        )
     try:
         await recorder.record(message, bodies=bodies)
     except Exception:

@@ -198,6 +198,22 @@ class ExchangeRecorder:
             return answer
 
 
+def record_delivered(message: RoutedMessage, leg: int, outcome: Delivered) -> Body:
+    """The receiver's answer on one leg, on the message; returns its body for the store."""
+    body = Body.of(outcome.body, outcome.headers.get(h.CONTENT_TYPE) or h.JSON)
+    message.record_answer(
+        leg,
+        outcome.http_status,
+        ocpi_status_of(outcome.body),
+        outcome.latency_ms,
+        h.sanitize_for_ledger(outcome.headers),
+        body.sha256 if outcome.body else None,
+        len(outcome.body),
+        redirect_note(outcome),
+    )
+    return body
+
+
 def redirect_note(outcome: Delivered) -> str | None:
     if outcome.redirected_to is None:
         return None

@@ -57,7 +57,7 @@ from application.hub_store import HubObjectStore
 from application.local_backends import LocalBackends
 from application.owner_index import InMemoryOwnerIndex, OwnerFactStore, fact_of
 from application.rate_limits import RateLimiter
-from application.routing.answers import HubAnswers, describe, json_problem, ocpi_status_of
+from application.routing.answers import HubAnswers, describe, json_problem
 from application.routing.broadcast import fan_out
 from application.routing.exchange import (
     Answer,
@@ -72,7 +72,7 @@ from application.routing.hub_reads import HubStoreReads
 from application.routing.intake import Intake
 from application.routing.legs import build_leg
 from application.routing.links import CallbackLinks
-from application.routing.recording import ExchangeRecorder, redirect_note, safely
+from application.routing.recording import ExchangeRecorder, record_delivered, safely
 from application.routing.route_finder import (
     BroadcastExplanation,
     RouteExplanation,
@@ -381,21 +381,12 @@ class RoutingService:
                 await self.callbacks.extend(link, outcome)
             except Exception as error:
                 notes.append(f"callback link {link.id} kept its first expiry: {describe(error)}")
-        body_record = Body.of(outcome.body, outcome.headers.get(h.CONTENT_TYPE) or h.JSON)
-        safely(
-            message.record_answer,
-            0,
-            outcome.http_status,
-            ocpi_status_of(outcome.body),
-            outcome.latency_ms,
-            h.sanitize_for_ledger(outcome.headers),
-            body_record.sha256 if outcome.body else None,
-            len(outcome.body),
-            redirect_note(outcome),
-        )
-        return await self.ledger.finish(
-            exchange, answer, [body_record] if outcome.body else [], note="; ".join(notes) or None
-        )
+        try:
+            bodies = [record_delivered(message, 0, outcome)] if outcome.body else []
+        except Exception:
+            log.exception("recording the answer to %s failed", exchange.request_id)
+            bodies = []
+        return await self.ledger.finish(exchange, answer, bodies, note="; ".join(notes) or None)
 
     async def _callback(
         self, exchange: Exchange, operation: Operation, route_class: RouteClass
