@@ -3,8 +3,9 @@
 One `RoutingService.handle` call per inbound request. The order never changes: nothing is
 forwarded before the ledger holds the request, its routing decision and each forwarded leg
 (Received, Routed, Forwarded); the outcome (Answered/Failed per leg, Responded) follows,
-written behind the answer (queued before it, committed in the next group commit). If the
-ledger cannot record, `LedgerUnavailableError` is raised and nothing is forwarded.
+committed before the requester gets the answer (`outcome_before_answer`, the default) or
+behind it (queued before it, committed in the next group commit). If the ledger cannot
+record, `LedgerUnavailableError` is raised and nothing is forwarded.
 
 Hot path: routing decisions read the in-memory routing table and owner index; each request
 creates one `RoutedMessage`, triggers its steps on that object and hands the new events to the
@@ -152,6 +153,8 @@ class RoutingConfig:
     get_all_max_limit: int = 100
     policy: tuple[PolicyRule, ...] = ()
     """Route policy of a platform node (direct | hub | auto per counterpart and module)."""
+    outcome_before_answer: bool = True
+    """Commit a relayed answer before the requester gets it (else behind it, see `_finish`)."""
 
 
 @dataclass(frozen=True)
@@ -1136,9 +1139,14 @@ class RoutingService:
         exchange.steps.append(respond)
 
     async def _finish(self, exchange: _Exchange, answer: Answer, bodies: list[Body]) -> Answer:
-        """Queue the outcome and what the requester gets, then answer without waiting for its
-        commit: the durability rule is "recorded before forwarding", which `_admit` kept; the
-        outcome rides in the next group commit (a failure there is logged, never silent)."""
+        """Record the outcome and what the requester gets, then answer.
+
+        By default the answer waits for that commit (it shares a group commit with others, so
+        this costs latency, not throughput): whoever holds an answer finds it in the ledger,
+        even after a kill -9. With `outcome_before_answer` off the outcome is only queued and
+        rides in the next group commit. Either way, if the store fails now the requester still
+        gets the answer: the receiver has acted on the request, and a refusal would invite a
+        duplicate; the failure is logged and the message shows as forwarded without outcome."""
         message = exchange.message
         assert message is not None
         exchange.steps = []
@@ -1147,9 +1155,11 @@ class RoutingService:
         for step in exchange.steps:
             step(message)
         try:
-            self.recorder.record_behind(message, bodies=exchange.bodies)
+            if self.config.outcome_before_answer:
+                await self.recorder.record(message, bodies=exchange.bodies)
+            else:
+                self.recorder.record_behind(message, bodies=exchange.bodies)
         except Exception:
-            # Already forwarded (and recorded as such): the requester still gets its answer.
             log.exception("recording the outcome of %s failed", exchange.request_id)
         return answer
 
