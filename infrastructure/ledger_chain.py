@@ -10,7 +10,7 @@ and each link repeats the hash before it, so a link rewritten in place breaks th
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 from uuid import UUID
 
@@ -28,17 +28,20 @@ from domain.retention import BodyRedaction
 from infrastructure.sql import Database
 
 CHAIN_TABLE = "ledger_chain"
+REGISTRY_CHAIN_TABLE = "registry_chain"
+CHAINS = ("ledger", "registry")
+"""The chained applications: the message ledger and the registry (connections, parties)."""
 BODIES = "message_bodies"
 REDACTED_TOPIC = get_topic(BodyRedaction.BodyRedacted)
 
 
-def chain_ddl() -> list[str]:
+def chain_ddl(table: str = CHAIN_TABLE) -> list[str]:
     return [
-        f"CREATE TABLE IF NOT EXISTS {CHAIN_TABLE} (position BIGINT PRIMARY KEY, "
+        f"CREATE TABLE IF NOT EXISTS {table} (position BIGINT PRIMARY KEY, "
         "notification_id BIGINT NOT NULL, originator_id TEXT NOT NULL, "
         "originator_version BIGINT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)",
-        f"CREATE INDEX IF NOT EXISTS {CHAIN_TABLE}_originator "
-        f"ON {CHAIN_TABLE} (originator_id, originator_version)",
+        f"CREATE INDEX IF NOT EXISTS {table}_originator "
+        f"ON {table} (originator_id, originator_version)",
     ]
 
 
@@ -84,12 +87,16 @@ class StoredBody:
 
 
 class LedgerArchive:
-    """Reads the ledger's records, chain links and bodies straight from SQL."""
+    """Reads an application's records, chain links and bodies straight from SQL: the message
+    ledger's (`chain="ledger"`, the default) or the registry's (`chain="registry"`, whose
+    database is the registry's: SQLite keeps it in another file)."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, chain: str = "ledger") -> None:
         self.database = database
+        self.chain = chain
+        self._chain_table = f"{chain}_chain"
         if database.dialect == "postgres":
-            self._events = "ledger_events"
+            self._events = f"{chain}_events"
             self._nid = "notification_id"
         else:
             self._events = "stored_events"
@@ -124,31 +131,42 @@ class LedgerArchive:
 
     def links_of(self, originator_id: str) -> list[ChainLink]:
         rows = self.database.query(
-            f"SELECT * FROM {CHAIN_TABLE} WHERE originator_id = %s ORDER BY originator_version",
+            f"SELECT * FROM {self._chain_table} WHERE originator_id = %s "
+            "ORDER BY originator_version",
             (str(UUID(originator_id)),),
         )
         return [link_from_row(r) for r in rows]
 
     def links_page(self, after_position: int, limit: int) -> list[ChainLink]:
         rows = self.database.query(
-            f"SELECT * FROM {CHAIN_TABLE} WHERE position > %s ORDER BY position LIMIT %s",
+            f"SELECT * FROM {self._chain_table} WHERE position > %s ORDER BY position LIMIT %s",
             (after_position, limit),
         )
         return [link_from_row(r) for r in rows]
 
     def linked_after(self, notification_id: int) -> set[int]:
         rows = self.database.query(
-            f"SELECT notification_id FROM {CHAIN_TABLE} WHERE notification_id > %s",
+            f"SELECT notification_id FROM {self._chain_table} WHERE notification_id > %s",
             (notification_id,),
         )
         return {int(r["notification_id"]) for r in rows}
 
     def head(self) -> ChainLink | None:
-        row = self.database.query_one(f"SELECT * FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1")
+        row = self.database.query_one(
+            f"SELECT * FROM {self._chain_table} ORDER BY position DESC LIMIT 1"
+        )
+        return link_from_row(row) if row else None
+
+    def link_at(self, position: int) -> ChainLink | None:
+        row = self.database.query_one(
+            f"SELECT * FROM {self._chain_table} WHERE position = %s", (position,)
+        )
         return link_from_row(row) if row else None
 
     def bodies(self, hashes: Iterable[str]) -> dict[str, StoredBody]:
         wanted = sorted(set(hashes))
+        if self.chain != "ledger":
+            return {}
         found: dict[str, StoredBody] = {}
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
@@ -167,6 +185,8 @@ class LedgerArchive:
 
     def redacted_hashes(self) -> set[str]:
         """Bodies the ledger itself says were redacted (by a recorded BodyRedacted event)."""
+        if self.chain != "ledger":
+            return set()
         rows = self.database.query(
             f"SELECT state FROM {self._events} WHERE topic = %s", (REDACTED_TOPIC,)
         )
@@ -178,7 +198,7 @@ class LedgerArchive:
     def redaction_records(self, hashes: Iterable[str]) -> list[StoredRecord]:
         """The BodyRedacted records of these bodies."""
         wanted = set(hashes)
-        if not wanted:
+        if not wanted or self.chain != "ledger":
             return []
         return [
             r
@@ -204,6 +224,7 @@ class Problem:
     notification_id: int | None = None
     originator_id: str | None = None
     originator_version: int | None = None
+    chain: str = "ledger"
 
 
 @dataclass
@@ -233,13 +254,14 @@ class VerificationReport:
 
 
 class _Collector:
-    def __init__(self, report: VerificationReport, max_problems: int) -> None:
+    def __init__(self, report: VerificationReport, max_problems: int, chain: str) -> None:
         self.report = report
         self.max_problems = max_problems
+        self.chain = chain
 
     def add(self, problem: Problem) -> None:
         if len(self.report.problems) < self.max_problems:
-            self.report.problems.append(problem)
+            self.report.problems.append(replace(problem, chain=self.chain))
         else:
             self.report.problems_truncated = True
 
@@ -250,6 +272,7 @@ def verify_ledger(
     page_size: int = 2000,
     max_problems: int = 100,
     on_progress: Any = None,
+    expected_head: tuple[int, str] | None = None,
 ) -> VerificationReport:
     """Recompute every link from the stored records and bodies.
 
@@ -257,11 +280,17 @@ def verify_ledger(
     is written. Bodies are checked against the hashes the records reference: bytes that no
     longer hash to their name are altered; missing bytes are fine only if a recorded
     BodyRedacted event says so.
+
+    `expected_head` (position, hash), from a signed checkpoint, is what the chain held then:
+    a chain that is now shorter was truncated (records removed together with their links,
+    which the chain alone cannot show), one with another hash there diverged.
     """
     report = VerificationReport()
-    problems = _Collector(report, max_problems)
+    problems = _Collector(report, max_problems, archive.chain)
     head = archive.head()
     redacted = archive.redacted_hashes()
+    if expected_head is not None:
+        _check_expected_head(archive, head, *expected_head, problems)
     if head is None:
         for record in archive.records_between(0, archive.max_notification_id()):
             problems.add(_unchained(record))
@@ -334,6 +363,45 @@ def verify_ledger(
     return report
 
 
+def _check_expected_head(
+    archive: LedgerArchive,
+    head: ChainLink | None,
+    position: int,
+    expected_hash: str,
+    problems: _Collector,
+) -> None:
+    if position <= 0:
+        return
+    length = head.position if head else 0
+    if length < position:
+        problems.add(
+            Problem(
+                "truncated",
+                f"the {archive.chain} chain ends at position {length}, but a signed checkpoint "
+                f"covers {position}: positions {length + 1}..{position} are missing",
+                position=length + 1,
+            )
+        )
+        return
+    link = archive.link_at(position)
+    if link is None:
+        problems.add(
+            Problem(
+                "truncated",
+                f"position {position}, the head of a signed checkpoint, is missing",
+                position=position,
+            )
+        )
+    elif link.hash != expected_hash:
+        problems.add(
+            _at(
+                link,
+                "diverged",
+                f"the chain differs from a signed checkpoint at or before position {position}",
+            )
+        )
+
+
 def _pages(archive: LedgerArchive, upto: int, size: int) -> Iterator[list[ChainLink]]:
     after = 0
     while after < upto:
@@ -387,3 +455,49 @@ def _unchained(record: StoredRecord) -> Problem:
         originator_id=record.originator_id,
         originator_version=record.originator_version,
     )
+
+
+def verify_chains(
+    archives: Sequence[LedgerArchive],
+    *,
+    checkpoint: dict[str, Any] | None = None,
+    public_key: Any = None,
+    on_progress: Any = None,
+) -> dict[str, Any]:
+    """Verify every chain (ledger, registry), and against a signed checkpoint if given.
+
+    The ledger's report stays at the top level (what `verify` always answered); each chain's
+    report is under `chains`, and `ok` and `problems` cover them all. With a checkpoint, its
+    signature is checked when `public_key` is given, and each chain must still hold the head
+    the checkpoint names: a shorter chain is reported as truncated from the first missing
+    position.
+    """
+    from application.signing import signature_problem
+    from domain.signed import covers
+
+    reports = {}
+    for archive in archives:
+        expected = covers(checkpoint, archive.chain) if checkpoint is not None else None
+        reports[archive.chain] = verify_ledger(
+            archive,
+            on_progress=on_progress if archive.chain == "ledger" else None,
+            expected_head=expected,
+        )
+    main = reports.get("ledger") or next(iter(reports.values()))
+    data = main.as_dict()
+    data["chains"] = {name: report.as_dict() for name, report in reports.items()}
+    problems = [asdict(p) for report in reports.values() for p in report.problems]
+    if checkpoint is not None:
+        state = {"taken_at": checkpoint.get("taken_at"), "key_id": checkpoint.get("key_id")}
+        if public_key is None:
+            state["signature"] = "not checked (no public key given)"
+        else:
+            wrong = signature_problem(checkpoint, public_key)
+            state["signature"] = "valid" if wrong is None else "INVALID"
+            if wrong is not None:
+                problems.insert(0, asdict(Problem("checkpoint_signature", wrong, chain="")))
+        data["checkpoint"] = state
+    data["problems"] = problems
+    data["ok"] = not problems
+    data["first_problem"] = problems[0] if problems else None
+    return data

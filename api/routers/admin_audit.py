@@ -31,7 +31,6 @@ from application.timeline import message_timeline
 from application.traffic import TrafficQuery
 from domain.errors import DomainError
 from domain.values import InterfaceRole, ModuleId, PartyRef, parse_module_id
-from infrastructure.ledger_chain import verify_ledger
 
 router = APIRouter(prefix="/admin", tags=["audit"])
 
@@ -273,12 +272,6 @@ def explain_route(request: Request, node: Admin) -> Response:
             raise bad(f"custom module {module} is never broadcast")
         return ocpi_response(dataclasses.asdict(service.explain_broadcast(party, module)))
     return ocpi_response(dataclasses.asdict(service.explain_route(party, module, interface)))
-
-
-@router.post("/ledger/verify")
-def verify(node: Admin) -> Response:
-    report = verify_ledger(node.services["ledger_archive"])
-    return ocpi_response(report.as_dict())
 
 
 @router.get("/hub-objects/gaps")
