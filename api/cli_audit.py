@@ -119,26 +119,27 @@ def _configure_evidence(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--object-id")
     parser.add_argument("-o", "--output", help="write the bundle to this file")
     parser.add_argument("--verify", metavar="FILE", help="check a saved bundle, offline")
+    parser.add_argument(
+        "--public-key", metavar="PEM", help="with --verify: the node's published public key"
+    )
 
 
 def _evidence(args: argparse.Namespace) -> int:
     from application.evidence import verify_bundle
 
     if args.verify:
-        try:
-            with open(args.verify, encoding="utf-8") as file:
-                bundle = json.load(file)
-        except (OSError, ValueError) as error:
-            raise CliError(f"cannot read {args.verify}: {error}") from None
-        result = verify_bundle(bundle)
+        bundle = _read_json(args.verify)
+        key = _read_public_key(args.public_key) if args.public_key else None
+        result = verify_bundle(bundle, key)
         _emit(
             args,
             result,
             lambda r: _verdict(
                 r["ok"],
                 r["problems"],
-                f"{r['records']} records, {r['bodies_kept']} bodies kept, "
-                f"{r['bodies_redacted']} redacted",
+                f"{r.get('messages', 0)} messages, {r['records']} records, "
+                f"{r['bodies_kept']} bodies kept, {r['bodies_redacted']} redacted; "
+                f"signed, checked with {r.get('key')}",
             ),
         )
         return 0 if result["ok"] else 3
@@ -169,8 +170,8 @@ def _verdict(ok: bool, problems: list[dict[str, Any]], summary: str) -> str:
     for p in problems[:20]:
         where = ", ".join(
             f"{k}={p[k]}"
-            for k in ("position", "notification_id", "originator_id", "originator_version")
-            if p.get(k) is not None
+            for k in ("chain", "position", "notification_id", "originator_id", "originator_version")
+            if p.get(k)
         )
         lines.append(f"  {p['kind']}: {p['detail']} ({where})")
     return "\n".join(lines)

@@ -12,6 +12,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from api.checkpoints_setup import CHECKPOINTS
 from api.dependencies import require_admin
 from api.envelope import INVALID_PARAMETERS, ocpi_response, ocpi_timestamp
 from api.errors import OcpiError
@@ -201,11 +202,14 @@ def evidence(request: Request, node: Admin) -> Response:
     ids = node.services["audit_view"].message_ids(query, MAX_MESSAGES)
     if not ids:
         raise OcpiError(2000, f"no messages for {subject}", http_status=404)
+    checkpoints = node.services[CHECKPOINTS]
     bundle = build_bundle(
         node.services["ledger_archive"],
         reversed(ids),
         subject=subject,
         generated_at=ocpi_timestamp(),
+        signer=checkpoints.signer,
+        take_checkpoint=checkpoints.take,
         node={"party": str(node.settings.party), "base_url": node.settings.base_url},
     )
     bundle["truncated"] = len(ids) >= MAX_MESSAGES

@@ -2,32 +2,20 @@
 alone, is found against a checkpoint and named from its first missing position."""
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from api.cli import main
-from application.checkpoints import Checkpoints, latest_checkpoint_status
+from application.checkpoints import latest_checkpoint_status
 from application.signing import Signer, public_pem
-from infrastructure.checkpoints import FileSink, HttpSink, SqlCheckpointStore, load_signer
+from infrastructure.checkpoints import FileSink, HttpSink, load_signer
 from infrastructure.database_url import DatabaseUrl
 from infrastructure.ledger_chain import LedgerArchive, verify_chains
 from infrastructure.store import Store
-from tests.audit_support import record, routed
+from tests.audit_support import checkpoints_of, record, routed
 from tests.integration.audit.test_cli_audit import url_of
 from tests.support.fake_platform import FakePlatform
-
-
-def checkpoints_of(store: Store, sink: object = None) -> Checkpoints:
-    return Checkpoints(
-        load_signer(None, store.registry_db),
-        "NL*HUB",
-        [LedgerArchive(store.ledger_db), LedgerArchive(store.registry_db, "registry")],
-        SqlCheckpointStore(store.ledger_db),
-        sink,  # type: ignore[arg-type]
-        now=lambda: datetime(2026, 12, 1, 12, 0, tzinfo=UTC),
-    )
 
 
 def archives(store: Store) -> list[LedgerArchive]:

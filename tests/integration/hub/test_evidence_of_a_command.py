@@ -1,0 +1,55 @@
+"""The evidence of a real routed command and its callback: one bundle (found by the command's
+correlation id), checked offline with nothing but the node's published public key."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from api.cli import main
+from domain.values import Role
+from tests.support.fake_platform import Reply, envelope
+from tests.support.hub import HubUnderTest
+
+ADMIN = {"authorization": "Bearer hub-admin-token-0123456789"}
+
+
+def test_a_command_and_its_callback_verify_offline_with_only_the_public_key(
+    hub: HubUnderTest, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    emsp, cpo = hub.connect(Role.EMSP), hub.connect(Role.CPO)
+    cpo.platform.on("POST", "/", Reply(200, envelope({"result": "ACCEPTED", "timeout": 30})))
+    command = {"response_url": f"{emsp.platform.url}/ocpi/emsp/cmd/7", "location_id": "LOC1"}
+    correlation = "dispute-start-session-7"
+    answer = emsp.call(
+        "POST", "commands", "receiver", "/START_SESSION", to=cpo.party, body=command,
+        headers={"x-correlation-id": correlation},
+    )  # fmt: skip
+    assert answer.json()["status_code"] == 1000
+    callback = json.loads(cpo.platform.wait_for(1)[0].body)["response_url"]
+    relayed = cpo.call(
+        "POST", "commands", "sender", to=emsp.party, body={"result": "ACCEPTED"}, url=callback
+    )
+    assert relayed.json()["status_code"] == 1000
+    node = hub.node
+    node.runners["audit"].wait(node.store.ledger.recorder.max_notification_id(), timeout=10)
+
+    bundle = hub.client.get(
+        f"{hub.url}/admin/evidence", params={"correlation_id": correlation}, headers=ADMIN
+    ).json()
+    key = hub.client.get(f"{hub.url}/admin/ledger/public-key", headers=ADMIN).json()["data"]
+    bundle_file, key_file = tmp_path / "bundle.json", tmp_path / "hub.pem"
+    bundle_file.write_text(json.dumps(bundle))
+    key_file.write_text(key["public_key_pem"])
+
+    assert [len(m["records"]) for m in bundle["messages"]] == [5, 5]  # command, callback
+    assert all(m["complete"] for m in bundle["proof"]["messages"])
+    assert main(["evidence", "--verify", str(bundle_file), "--public-key", str(key_file)]) == 0
+    assert capsys.readouterr().out.startswith("OK: 2 messages, 10 records")
+
+    bundle["messages"].pop()  # the callback, the part a party in a dispute might rather hide
+    bundle_file.write_text(json.dumps(bundle))
+    assert main(["evidence", "--verify", str(bundle_file), "--public-key", str(key_file)]) == 3
+    assert "message_missing" in capsys.readouterr().out
