@@ -501,3 +501,45 @@ def verify_chains(
     data["ok"] = not problems
     data["first_problem"] = problems[0] if problems else None
     return data
+
+
+def adopt_unchained(archive: LedgerArchive) -> int:
+    """Chain the records of a store written before its chain existed (a registry from before
+    the registry was chained): once, when the chain is empty, in notification order, under
+    the events table's lock. Returns how many were adopted (0 when there was nothing to do).
+
+    From then on verify covers them; what they were before the adoption rests on the
+    operator's word, so the first checkpoint after an upgrade is the one to keep."""
+    from domain.chain import extend_chain
+
+    with archive.database.transaction() as cursor:
+        if archive.database.dialect == "postgres":
+            cursor.execute(f"LOCK TABLE {archive._events} IN EXCLUSIVE MODE")
+        if cursor.execute(f"SELECT 1 FROM {archive._chain_table} LIMIT 1").fetchall():
+            return 0
+        rows = cursor.execute(
+            f"SELECT {archive._nid} AS nid, originator_id, originator_version, topic, state "
+            f"FROM {archive._events} ORDER BY {archive._nid}"
+        ).fetchall()
+        records = [archive._record(row) for row in rows]
+        links = extend_chain(
+            None,
+            [
+                (r.notification_id, r.originator_id, r.originator_version, r.topic, r.state)
+                for r in records
+            ],
+        )
+        for link in links:
+            cursor.execute(
+                f"INSERT INTO {archive._chain_table} (position, notification_id, originator_id, "
+                "originator_version, prev_hash, hash) VALUES (%s, %s, %s, %s, %s, %s)",
+                (
+                    link.position,
+                    link.notification_id,
+                    link.originator_id,
+                    link.originator_version,
+                    link.prev_hash,
+                    link.hash,
+                ),
+            )
+    return len(links)

@@ -1,9 +1,11 @@
 """The registry (connections, parties: what time travel replays) is hash-chained like the
 message ledger and checked by the same verify, on both stores."""
 
+from uuid import UUID
+
 from application.tokens import hash_token
 from domain.values import OCPI_VERSION
-from infrastructure.ledger_chain import LedgerArchive, verify_ledger
+from infrastructure.ledger_chain import LedgerArchive, adopt_unchained, verify_ledger
 from infrastructure.store import Store
 
 
@@ -65,3 +67,19 @@ def test_a_suspension_deleted_with_its_link_breaks_the_chain(store: Store) -> No
         cursor.execute("DELETE FROM registry_chain WHERE notification_id = %s", (suspended,))
     problem = verify_registry(store).first_problem
     assert problem is not None and problem.kind in ("link_missing", "chain_broken")
+
+
+def test_a_registry_from_before_the_chain_is_adopted_once_at_start(store: Store) -> None:
+    connection_id = connected_then_suspended(store)
+    with store.registry_db.transaction() as cursor:
+        cursor.execute("DELETE FROM registry_chain")  # as a store written by an older node
+    archive = LedgerArchive(store.registry_db, "registry")
+    assert verify_ledger(archive).first_problem.kind == "record_unchained"
+
+    adopted = adopt_unchained(archive)
+
+    assert adopted >= 5 and adopt_unchained(archive) == 0
+    store.registry.reactivate_connection(UUID(connection_id), "invoices paid")
+    report = verify_ledger(archive)
+    assert report.ok, report.problems
+    assert report.records == adopted + 2  # reactivated: the connection and its party route
