@@ -78,14 +78,13 @@ def _audit(args: argparse.Namespace) -> int:
     data = _call(args, "GET", "/admin/messages", {n: getattr(args, n) for n in _FILTERS})
     columns = ("received_at", "id", "from_party", "to_party", "module", "method", "object_id",
                "outcome", "ocpi_status", "latency_ms", "request_id")  # fmt: skip
-    _emit(
-        args,
-        data,
-        lambda d: (
-            table(d["messages"], columns) + ("\n(more: raise --offset)" if d["has_more"] else "")
-        ),
-    )
+    _emit(args, data, lambda d: table(d["messages"], columns) + "\n" + _page_note(d))
     return 0
+
+
+def _page_note(data: dict[str, Any]) -> str:
+    total = data["total"] if data["total_exact"] else f"about {data['total']}"
+    return f"{total} in all" + ("; more: raise --offset" if data["has_more"] else "")
 
 
 def _timeline_text(data: dict[str, Any]) -> str:

@@ -120,6 +120,8 @@ def list_messages(request: Request, node: Admin) -> Response:
             "limit": query.limit,
             "offset": query.offset,
             "has_more": len(rows) > query.limit,
+            # exact up to a cap, then an estimate (`total_exact` false)
+            **view.count(query),
         }
     )
 

@@ -65,6 +65,7 @@ def test_the_audit_api_needs_the_admin_token(client: TestClient) -> None:
 def test_messages_are_listed_filtered_and_paged(client: TestClient) -> None:
     page = data(client.get("/admin/messages", params={"limit": 1}, headers=AUTH))
     assert [m["request_id"] for m in page["messages"]] == ["r2"] and page["has_more"]
+    assert page["total"] == 2 and page["total_exact"] is True
     found = data(
         client.get("/admin/messages", params={"status": "4002", "party": "nl*cpo"}, headers=AUTH)
     )

@@ -172,3 +172,17 @@ def test_the_rebuilt_audit_view_equals_the_live_one(filled: Store) -> None:
     rebuild.run_until_caught_up()
     assert view.find(MessageQuery(limit=100)) == before
     assert filled.ledger_db.query("SELECT * FROM audit_keys ORDER BY key, message_id") == keys
+
+
+def test_the_total_is_counted_exactly_up_to_a_cap_then_estimated(filled: Store) -> None:
+    view, runner = audit_view(filled)
+    runner.run_until_caught_up()
+    assert view.count(MessageQuery()) == {"total": 5, "total_exact": True}
+    assert view.count(MessageQuery(correlation_id="dispute-1")) == {
+        "total": 2, "total_exact": True
+    }  # fmt: skip
+    assert view.count(MessageQuery(party="NL*CPO", module="tokens", limit=1))["total"] == 1
+    assert view.count(MessageQuery(request_id="nobody")) == {"total": 0, "total_exact": True}
+    capped = view.count(MessageQuery(), cap=3)
+    assert capped["total_exact"] is False and capped["total"] >= 4
+    assert view.count(MessageQuery(outcome="refused"), cap=3) == {"total": 1, "total_exact": True}
