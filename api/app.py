@@ -25,6 +25,7 @@ from api.routers import (
     credentials,
     health,
     hubclientinfo,
+    receipts,
     routing,
     versions,
 )
@@ -44,7 +45,7 @@ AsyncNodeHook = Callable[[Node], Awaitable[None]]
 # hooks here, so this module stays the one place that lists what a node serves.
 ROUTERS = [versions.router, health.router, credentials.router, hubclientinfo.router]
 ROUTERS += [admin_connections.router, admin_audit.router, platform.router, routing.router]
-ROUTERS += [admin_ledger.router]
+ROUTERS += [admin_ledger.router, receipts.router]
 STARTUP_HOOKS: list[NodeHook] = [
     install_connections,
     install_audit,

@@ -49,7 +49,7 @@ def readable_state(state: bytes) -> Any:
     return unwrap(json.loads(state))
 
 
-def _event_name(topic: str) -> str:
+def topic_event_name(topic: str) -> str:
     return topic.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
 
 
@@ -65,7 +65,7 @@ def _record_entry(record: Any, link: ChainLink | None) -> dict[str, Any]:
         "originator_id": record.originator_id,
         "originator_version": record.originator_version,
         "topic": record.topic,
-        "event": _event_name(record.topic),
+        "event": topic_event_name(record.topic),
         "state_base64": base64.b64encode(record.state).decode(),
         "readable": readable_state(record.state),
         "link": _link(link),
@@ -335,7 +335,7 @@ def _check_sequence(
     if signed.get("complete"):
         # The name from the topic, which the link covers (the `event` member is a copy).
         why = incompleteness(
-            [(_event_name(str(e.get("topic"))), e.get("readable")) for e in entries]
+            [(topic_event_name(str(e.get("topic"))), e.get("readable")) for e in entries]
         )
         if why is not None:
             problem("terminal_missing", f"message {message_id}: {why}")
