@@ -21,6 +21,7 @@ from domain.chain import (
     GENESIS,
     ChainLink,
     body_matches,
+    extend_chain,
     link_hash,
     referenced_body_hashes,
 )
@@ -52,6 +53,32 @@ def chain_records(
         (nid, str(e.originator_id), e.originator_version, e.topic, bytes(e.state))
         for nid, e in zip(ids, stored_events, strict=True)
     ]
+
+
+def append_links(
+    cursor: Any,
+    table: str,
+    records: Sequence[tuple[int, str, int, str, bytes]],
+    mark: str = "%s",
+) -> list[ChainLink]:
+    """Extend the chain in `table` by these records (notification id, originator id, version,
+    topic, state), after its head, in the caller's transaction (which must hold the events
+    table's write lock, so the head read is the true head)."""
+    cursor.execute(f"SELECT * FROM {table} ORDER BY position DESC LIMIT 1")
+    row = cursor.fetchone()
+    head = link_from_row(dict(row)) if row else None
+    links = extend_chain(head, records)
+    marks = ", ".join([mark] * 6)
+    cursor.executemany(
+        f"INSERT INTO {table} (position, notification_id, originator_id, "
+        f"originator_version, prev_hash, hash) VALUES ({marks})",
+        [
+            (link.position, link.notification_id, link.originator_id,
+             link.originator_version, link.prev_hash, link.hash)
+            for link in links
+        ],
+    )  # fmt: skip
+    return links
 
 
 def link_from_row(row: dict[str, Any]) -> ChainLink:
@@ -510,8 +537,6 @@ def adopt_unchained(archive: LedgerArchive) -> int:
 
     From then on verify covers them; what they were before the adoption rests on the
     operator's word, so the first checkpoint after an upgrade is the one to keep."""
-    from domain.chain import extend_chain
-
     with archive.database.transaction() as cursor:
         if archive.database.dialect == "postgres":
             cursor.execute(f"LOCK TABLE {archive._events} IN EXCLUSIVE MODE")
@@ -522,24 +547,12 @@ def adopt_unchained(archive: LedgerArchive) -> int:
             f"FROM {archive._events} ORDER BY {archive._nid}"
         ).fetchall()
         records = [archive._record(row) for row in rows]
-        links = extend_chain(
-            None,
+        links = append_links(
+            cursor,
+            archive._chain_table,
             [
                 (r.notification_id, r.originator_id, r.originator_version, r.topic, r.state)
                 for r in records
             ],
         )
-        for link in links:
-            cursor.execute(
-                f"INSERT INTO {archive._chain_table} (position, notification_id, originator_id, "
-                "originator_version, prev_hash, hash) VALUES (%s, %s, %s, %s, %s, %s)",
-                (
-                    link.position,
-                    link.notification_id,
-                    link.originator_id,
-                    link.originator_version,
-                    link.prev_hash,
-                    link.hash,
-                ),
-            )
     return len(links)

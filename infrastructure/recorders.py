@@ -24,13 +24,12 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
-from domain.chain import ChainLink, extend_chain
 from infrastructure.ledger_chain import (
     CHAIN_TABLE,
     REGISTRY_CHAIN_TABLE,
+    append_links,
     chain_ddl,
     chain_records,
-    link_from_row,
 )
 
 BODIES_TABLE = "message_bodies"
@@ -73,7 +72,7 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
             c.execute(f"UPDATE {BODIES_TABLE} SET body = NULL WHERE sha256 = ?", (sha256,))
         ids = super()._insert_events(c, stored_events, **kwargs)
         if ids:
-            _append_links(c, CHAIN_TABLE, ids, stored_events, "?")
+            append_links(c, CHAIN_TABLE, chain_records(ids, stored_events), "?")
         return ids
 
 
@@ -90,7 +89,7 @@ class SQLiteRegistryRecorder(SQLiteApplicationRecorder):
         ids = super()._insert_events(c, stored_events, **kwargs)
         if ids:
             # The file's write lock is held from the first insert: the head read is the head.
-            _append_links(c, REGISTRY_CHAIN_TABLE, ids, stored_events, "?")
+            append_links(c, REGISTRY_CHAIN_TABLE, chain_records(ids, stored_events), "?")
         return ids
 
 
@@ -117,24 +116,8 @@ class PostgresRegistryRecorder(PostgresApplicationRecorder):
     ) -> Sequence[int] | None:
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         if ids:
-            _append_links(curs, self._chain, ids, stored_events, "%s")
+            append_links(curs, self._chain, chain_records(ids, stored_events), "%s")
         return ids
-
-
-def _append_links(
-    c: Any, table: str, ids: Sequence[int], stored_events: Sequence[StoredEvent], mark: str
-) -> None:
-    """Extend the chain in `table` by the records just inserted, in the same transaction."""
-    c.execute(f"SELECT * FROM {table} ORDER BY position DESC LIMIT 1")
-    row = c.fetchone()
-    head = link_from_row(dict(row)) if row else None
-    links = extend_chain(head, chain_records(ids, stored_events))
-    marks = ", ".join([mark] * 6)
-    c.executemany(
-        f"INSERT INTO {table} (position, notification_id, originator_id, "
-        f"originator_version, prev_hash, hash) VALUES ({marks})",
-        [_link_params(link) for link in links],
-    )
 
 
 class PostgresLedgerRecorder(PostgresApplicationRecorder):
@@ -271,14 +254,3 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
 def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
     """Rows to parallel column lists, the parameters of an `unnest(...)` insert."""
     return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
-
-
-def _link_params(link: ChainLink) -> tuple[int, int, str, int, str, str]:
-    return (
-        link.position,
-        link.notification_id,
-        link.originator_id,
-        link.originator_version,
-        link.prev_hash,
-        link.hash,
-    )

@@ -7,9 +7,6 @@ import itertools
 import random
 import threading
 import time
-from collections.abc import Iterator
-
-import pytest
 
 from infrastructure.database_url import DatabaseUrl
 from tests.e2e.faults.support import LedgerReader, connect_pair, kill_hard, wait_routing
@@ -19,14 +16,6 @@ from tests.support.servers import wait_for
 
 ROUNDS = 3
 SENDERS = 6
-
-
-@pytest.fixture
-def platforms() -> Iterator[tuple[FakePlatform, FakePlatform]]:
-    cpo, emsp = FakePlatform("cpo").start(), FakePlatform("emsp").start()
-    yield cpo, emsp
-    cpo.stop()
-    emsp.stop()
 
 
 def test_after_kill_9_under_load_every_answered_request_has_its_recorded_outcome(
