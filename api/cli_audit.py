@@ -1,5 +1,5 @@
 """`ocpi-ledger audit | redrive | route | audience | evidence | traffic | routing-table | verify |
-rebuild`.
+checkpoint | public-key | rebuild`.
 
 They talk to a running node (OCPI_LEDGER_URL, OCPI_LEDGER_ADMIN_TOKEN); `verify` and `rebuild`
 also work offline against the database (`--database-url`), and `evidence --verify FILE` checks a
