@@ -319,7 +319,17 @@ def verify_ledger(
     if expected_head is not None:
         _check_expected_head(archive, head, *expected_head, problems)
     if head is None:
-        for record in archive.records_between(0, archive.max_notification_id()):
+        unchained = archive.records_between(0, archive.max_notification_id())
+        if unchained and archive.chain == "registry":
+            problems.add(
+                Problem(
+                    "chain_missing",
+                    f"the registry holds {len(unchained)} records and no chain: a store from "
+                    "before the registry was chained; a node chains it when it starts",
+                )
+            )
+            return report
+        for record in unchained:
             problems.add(_unchained(record))
         return report
     expected_position, prev_hash, last_nid = 1, GENESIS, 0

@@ -74,7 +74,7 @@ def test_a_registry_from_before_the_chain_is_adopted_once_at_start(store: Store)
     with store.registry_db.transaction() as cursor:
         cursor.execute("DELETE FROM registry_chain")  # as a store written by an older node
     archive = LedgerArchive(store.registry_db, "registry")
-    assert verify_ledger(archive).first_problem.kind == "record_unchained"
+    assert verify_ledger(archive).first_problem.kind == "chain_missing"
 
     adopted = adopt_unchained(archive)
 
