@@ -18,24 +18,33 @@ from application.routing_table import InMemoryRoutingTable, RoutingTableProjecti
 def routing_table_as_of(
     registry: Application[Any], instant: datetime, batch_size: int = 1000
 ) -> InMemoryRoutingTable:
+    return replay_registry(registry, instant, batch_size)[0]
+
+
+def replay_registry(
+    registry: Application[Any], instant: datetime, batch_size: int = 1000
+) -> tuple[InMemoryRoutingTable, int]:
+    """The routing table at `instant`, and the notification id of the last registry record it
+    replayed (0 if none): with the registry's chain link of that record, the answer names the
+    evidence it rests on."""
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=UTC)
     table = InMemoryRoutingTable()
     projection = RoutingTableProjection()
-    position = 0
+    position = replayed = 0
     while True:
         notifications = registry.recorder.select_notifications(
             position, batch_size, inclusive_of_start=False
         )
         if not notifications:
-            return table
+            return table, replayed
         events = [registry.mapper.to_domain_event(n) for n in notifications]
-        table.apply_batch(
-            projection,
-            [e for e in events if e.timestamp <= instant],
-            table.position(),
-            notifications[-1].id,
-        )
+        kept = [
+            (n, e) for n, e in zip(notifications, events, strict=True) if e.timestamp <= instant
+        ]
+        table.apply_batch(projection, [e for _, e in kept], table.position(), notifications[-1].id)
+        if kept:
+            replayed = kept[-1][0].id
         position = notifications[-1].id
 
 

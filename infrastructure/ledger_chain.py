@@ -184,6 +184,12 @@ class LedgerArchive:
         )
         return link_from_row(row) if row else None
 
+    def link_of_record(self, notification_id: int) -> ChainLink | None:
+        row = self.database.query_one(
+            f"SELECT * FROM {self._chain_table} WHERE notification_id = %s", (notification_id,)
+        )
+        return link_from_row(row) if row else None
+
     def link_at(self, position: int) -> ChainLink | None:
         row = self.database.query_one(
             f"SELECT * FROM {self._chain_table} WHERE position = %s", (position,)

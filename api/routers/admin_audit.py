@@ -12,7 +12,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from api.checkpoints_setup import CHECKPOINTS
+from api.checkpoints_setup import CHECKPOINTS, REGISTRY_ARCHIVE
 from api.dependencies import require_admin
 from api.envelope import INVALID_PARAMETERS, ocpi_response, ocpi_timestamp
 from api.errors import OcpiError
@@ -27,7 +27,7 @@ from application.redrive import (
     redrive,
     redrive_all,
 )
-from application.time_travel import describe, routing_table_as_of
+from application.time_travel import describe, replay_registry
 from application.timeline import message_timeline
 from application.traffic import TrafficQuery
 from domain.errors import DomainError
@@ -247,7 +247,14 @@ def routing_table(request: Request, node: Admin) -> Response:
             node.store.registry.recorder.max_notification_id() or 0
         )
         return ocpi_response(describe(node.routing_table, datetime.now(UTC)))
-    return ocpi_response(describe(routing_table_as_of(node.store.registry, instant), instant))
+    table, replayed = replay_registry(node.store.registry, instant)
+    described = describe(table, instant)
+    # What the answer rests on: the registry chain up to this link (compare with a checkpoint).
+    link = node.services[REGISTRY_ARCHIVE].link_of_record(replayed) if replayed else None
+    described["registry_chain"] = (
+        {"position": link.position, "hash": link.hash} if link is not None else None
+    )
+    return ocpi_response(described)
 
 
 @router.get("/routing-table/explain")
