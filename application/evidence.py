@@ -207,17 +207,23 @@ def verify_bundle(bundle: dict[str, Any], public_key: Any = None) -> dict[str, A
     listed = _check_proof(proof, key, problem) if key is not None else None
     checkpoint_position = _checkpoint_position(proof, key, problem) if key is not None else None
     redacted: set[str] = set()
-    for entry in bundle.get("redactions", []):
+    for entry in _list(bundle.get("redactions")):
+        if not isinstance(entry, dict):
+            problem("malformed", "a redaction is not a JSON object")
+            continue
         state = _check_record(entry, problem)
         if state is not None:
             redacted.update(referenced_body_hashes(state))
     referenced: dict[str, dict[str, Any]] = {}
     count = 0
     seen: set[str] = set()
-    for message in bundle.get("messages", []):
+    for message in _list(bundle.get("messages")):
+        entries = [e for e in _list(message.get("records")) if isinstance(e, dict)]
+        if not isinstance(message, dict) or len(entries) != len(message["records"]):
+            problem("malformed", "a message or record is not a JSON object with records")
+            continue
         message_id = str(message.get("id"))
         seen.add(message_id)
-        entries = message.get("records", [])
         count += len(entries)
         for entry in entries:
             if entry.get("originator_id") != message_id:
@@ -225,8 +231,10 @@ def verify_bundle(bundle: dict[str, Any], public_key: Any = None) -> dict[str, A
             state = _check_record(entry, problem)
             if state is None:
                 continue
-            position = entry["link"]["position"]
-            if checkpoint_position is not None and position > checkpoint_position:
+            position = entry["link"].get("position")
+            if not isinstance(position, int):
+                problem("record_unreadable", "the link has no position", entry)
+            elif checkpoint_position is not None and position > checkpoint_position:
                 problem("record_uncovered", "record is beyond the bundle's checkpoint", entry)
             for sha in referenced_body_hashes(state):
                 referenced.setdefault(sha, entry)
@@ -240,11 +248,16 @@ def verify_bundle(bundle: dict[str, Any], public_key: Any = None) -> dict[str, A
             )
     for message_id in sorted(seen - set(listed or {})) if listed is not None else ():
         problem("message_unlisted", f"message {message_id} is not in the signed proof")
-    kept, redacted_count = _check_bodies(bundle.get("bodies", {}), referenced, redacted, problem)
+    bodies = bundle.get("bodies") if isinstance(bundle.get("bodies"), dict) else {}
+    kept, redacted_count = _check_bodies(bodies, referenced, redacted, problem)
     result = _result(not problems, count, kept, redacted_count, problems)
     result["messages"] = len(seen)
     result["key"] = key_note
     return result
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _signing_key(bundle: dict[str, Any], public_key: Any, problem: Any) -> tuple[Any, str]:
@@ -301,7 +314,7 @@ def _check_sequence(
     for expected, entry in enumerate(entries, start=1):
         version = entry.get("originator_version")
         link = entry.get("link") if isinstance(entry.get("link"), dict) else {}
-        position = link.get("position") or 0
+        position = link.get("position") if isinstance(link.get("position"), int) else 0
         if version != expected:
             if isinstance(version, int) and version > expected and expected not in present:
                 problem(

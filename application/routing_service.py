@@ -1142,10 +1142,11 @@ class RoutingService:
         """Record the outcome and what the requester gets, then answer.
 
         By default the answer waits for that commit (shared with concurrent requests by the
-        group committer): whoever holds an answer finds it in the ledger, even after a kill -9. With `outcome_before_answer` off the outcome is only queued and
-        rides in the next group commit. Either way, if the store fails now the requester still
-        gets the answer: the receiver has acted on the request, and a refusal would invite a
-        duplicate; the failure is logged and the message shows as forwarded without outcome."""
+        group committer): whoever holds an answer finds it in the ledger, even after a kill -9.
+        With `outcome_before_answer` off the outcome is only queued and rides in the next group
+        commit. Either way, if the store fails now the requester still gets the answer: the
+        receiver has acted on the request, and a refusal would invite a duplicate; the failure
+        is logged and the message shows as forwarded without outcome."""
         message = exchange.message
         assert message is not None
         exchange.steps = []

@@ -133,3 +133,20 @@ def test_a_message_still_in_flight_is_signed_as_incomplete_and_verifies(store: S
     assert bundle["proof"]["messages"][0]["complete"] is False
     result = verify_bundle(bundle, load_public_key(bundle["node"]["public_key_pem"]))
     assert result["ok"], result["problems"]
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda b: b.update(messages="all of them"),
+        lambda b: b["messages"][0].update(records=[1, 2]),
+        lambda b: b["messages"][0]["records"][0]["link"].update(position="first"),
+        lambda b: b.update(bodies=None, redactions=[None]),
+        lambda b: b["proof"].update(messages={"no": "list"}),
+    ],
+)
+def test_a_mangled_bundle_is_reported_not_crashed_on(command_and_callback, mangle) -> None:
+    bundle, key = command_and_callback
+    mangle(bundle)
+    result = verify_bundle(bundle, key)
+    assert not result["ok"] and result["problems"]
