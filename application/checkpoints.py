@@ -9,6 +9,7 @@ Taken periodically when a chain moved, and on demand.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -59,6 +60,9 @@ class Checkpoints:
         self._now = now
         self._unsent: list[dict[str, Any]] = []
         self.sink_error: str | None = None
+        # The periodic loop and the admin API (on demand, evidence, receipts) take checkpoints
+        # from different threads; one at a time keeps them in order, in the store and the sink.
+        self._lock = threading.Lock()
 
     def heads(self) -> dict[str, tuple[int, str]]:
         heads = {}
@@ -70,6 +74,10 @@ class Checkpoints:
     def take(self, *, only_if_moved: bool = False) -> dict[str, Any] | None:
         """Sign and keep a checkpoint of every chain's head now (and send it to the sink).
         With `only_if_moved`, None when no chain moved since the latest checkpoint."""
+        with self._lock:
+            return self._take(only_if_moved)
+
+    def _take(self, only_if_moved: bool) -> dict[str, Any] | None:
         heads = self.heads()
         latest = self.store.latest()
         moved = latest is None or any(covers(latest, n) != h for n, h in heads.items())

@@ -4,14 +4,17 @@ correlation id), checked offline with nothing but the node's published public ke
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
 
 from api.cli import main
 from domain.values import Role
+from infrastructure.database_url import DatabaseUrl
 from tests.support.fake_platform import Reply, envelope
 from tests.support.hub import HubUnderTest
+from tests.support.servers import wait_for
 
 ADMIN = {"authorization": "Bearer hub-admin-token-0123456789"}
 
@@ -53,3 +56,22 @@ def test_a_command_and_its_callback_verify_offline_with_only_the_public_key(
     bundle_file.write_text(json.dumps(bundle))
     assert main(["evidence", "--verify", str(bundle_file), "--public-key", str(key_file)]) == 3
     assert "message_missing" in capsys.readouterr().out
+
+
+def test_a_running_node_checkpoints_into_its_sink_only_when_a_chain_moved(
+    database_url: DatabaseUrl, tmp_path: Path
+) -> None:
+    sink = tmp_path / "checkpoints.jsonl"
+
+    def sent() -> list[dict]:
+        return [json.loads(line) for line in sink.read_text().splitlines()] if sink.exists() else []
+
+    with HubUnderTest(database_url, checkpoint_interval=0.2, checkpoint_sink=str(sink)) as hub:
+        emsp, cpo = hub.connect(Role.EMSP), hub.connect(Role.CPO)
+        assert emsp.call("GET", "locations", "sender", to=cpo.party).json()["status_code"] == 1000
+        head = hub.node.services["ledger_archive"].head().position
+        wait_for(lambda: any(c["chains"]["ledger"]["position"] == head for c in sent()))
+        time.sleep(0.6)  # three more rounds, and nothing moved
+        last = sent()[-1]["chains"]
+        assert last["ledger"]["position"] == head
+        assert [c["chains"] for c in sent()].count(last) == 1
