@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import os
 import signal
+import subprocess
 import threading
 
 from infrastructure.database_url import DatabaseUrl
@@ -22,7 +23,9 @@ ROUNDS = 5
 SENDERS = 6
 
 
-def load_then_kill_on_an_answer(sender: Sender, node, port: int, round_number: int) -> None:  # type: ignore[no-untyped-def]
+def load_then_kill_on_an_answer(
+    sender: Sender, node: subprocess.Popen[str], port: int, round_number: int
+) -> None:
     """SENDERS threads send as fast as answers come; once 30 more were answered, the thread
     that gets the next answer kills the node at once."""
     armed, killed, stop = threading.Event(), threading.Event(), threading.Event()
