@@ -1159,6 +1159,8 @@ class RoutingService:
                 await self.recorder.record(message, bodies=exchange.bodies)
             else:
                 self.recorder.record_behind(message, bodies=exchange.bodies)
+        except LedgerUnavailableError as error:
+            log.error("the outcome of %s was not recorded: %s", exchange.request_id, error)
         except Exception:
             log.exception("recording the outcome of %s failed", exchange.request_id)
         return answer
