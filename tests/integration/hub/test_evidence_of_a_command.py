@@ -75,3 +75,26 @@ def test_a_running_node_checkpoints_into_its_sink_only_when_a_chain_moved(
         last = sent()[-1]["chains"]
         assert last["ledger"]["position"] == head
         assert [c["chains"] for c in sent()].count(last) == 1
+
+
+def test_an_operator_saves_a_checkpoint_and_the_key_and_verifies_against_them_later(
+    hub: HubUnderTest, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    emsp, cpo = hub.connect(Role.EMSP), hub.connect(Role.CPO)
+    assert emsp.call("GET", "locations", "sender", to=cpo.party).json()["status_code"] == 1000
+    hub.node.committer.flush()
+    node = ["--url", hub.url, "--token", ADMIN["authorization"].split()[1]]
+    checkpoint, key = tmp_path / "cp.json", tmp_path / "hub.pem"
+
+    assert main(["checkpoint", "-o", str(checkpoint), *node]) == 0
+    assert main(["public-key", "-o", str(key), *node]) == 0
+    out = capsys.readouterr().out
+    assert "wrote" in out and "ledger at 5" in out and "Ed25519 key" in out
+
+    assert main(["verify", "--checkpoint", str(checkpoint), "--public-key", str(key), *node]) == 0
+    assert "signature valid" in capsys.readouterr().out
+    saved = json.loads(checkpoint.read_text())
+    saved["chains"]["ledger"]["position"] = 6  # a checkpoint someone "improved"
+    checkpoint.write_text(json.dumps(saved))
+    assert main(["verify", "--checkpoint", str(checkpoint), "--public-key", str(key), *node]) == 1
+    assert "does not verify" in capsys.readouterr().err
