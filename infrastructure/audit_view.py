@@ -18,8 +18,9 @@ from infrastructure.body_reader import LedgerBodies
 from infrastructure.sql import Cursor
 from infrastructure.tracked_view import SqlTrackedView
 
-COUNT_CAP = 10_000
-"""Matches counted exactly for `total`; beyond, an estimate (counting stays a few ms)."""
+COUNT_CAP = 1_000
+"""Matches counted exactly for `total`; beyond, an estimate: counting stays under 3 ms at
+1,000,000 messages, where 10,000 cost up to 150 ms (bench/README.md)."""
 
 MESSAGE_COLUMNS = (
     "id",
@@ -155,6 +156,10 @@ class SqlAuditView(SqlTrackedView[AuditWriter]):
         (PostgreSQL's planner; on SQLite the lower bound cap + 1), so a broad filter never
         costs a scan of the whole view."""
         source, where, params, _time, _id = self._filtered(query)
+        if query.keys() and not any("m." in condition for condition in where):
+            # Every condition is on the keys: count their primary-key index alone, without
+            # visiting each message row (measured: 120 -> a few ms for 5,000 matches).
+            source = "audit_keys k"
         sql = f"SELECT 1 FROM {source}" + (" WHERE " + " AND ".join(where) if where else "")
         row = self.database.query_one(
             f"SELECT COUNT(*) AS n FROM ({sql} LIMIT %s) capped", [*params, cap + 1]
