@@ -12,6 +12,7 @@ from fastapi.openapi.utils import get_openapi
 
 from api import platform
 from api.audit_setup import install_audit
+from api.checkpoints_setup import install_checkpoints
 from api.connections_setup import install_connections
 from api.console.routes import install_console
 from api.errors import install_error_handlers
@@ -21,9 +22,11 @@ from api.request_ids import RequestIdMiddleware
 from api.routers import (
     admin_audit,
     admin_connections,
+    admin_ledger,
     credentials,
     health,
     hubclientinfo,
+    receipts,
     routing,
     versions,
 )
@@ -43,9 +46,11 @@ AsyncNodeHook = Callable[[Node], Awaitable[None]]
 # hooks here, so this module stays the one place that lists what a node serves.
 ROUTERS = [versions.router, health.router, credentials.router, hubclientinfo.router]
 ROUTERS += [admin_connections.router, admin_audit.router, platform.router, routing.router]
+ROUTERS += [admin_ledger.router, receipts.router]
 STARTUP_HOOKS: list[NodeHook] = [
     install_connections,
     install_audit,
+    install_checkpoints,  # after audit: it reads the ledger archive
     install_hub_objects,  # before routing: GET All reads its view
     platform.start_platform,  # before routing: it reads the hosted backends and route policy
     routing.install_routing,

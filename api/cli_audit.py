@@ -1,5 +1,5 @@
 """`ocpi-ledger audit | redrive | route | audience | evidence | traffic | routing-table | verify |
-rebuild`.
+checkpoint | public-key | rebuild`.
 
 They talk to a running node (OCPI_LEDGER_URL, OCPI_LEDGER_ADMIN_TOKEN); `verify` and `rebuild`
 also work offline against the database (`--database-url`), and `evidence --verify FILE` checks a
@@ -78,14 +78,13 @@ def _audit(args: argparse.Namespace) -> int:
     data = _call(args, "GET", "/admin/messages", {n: getattr(args, n) for n in _FILTERS})
     columns = ("received_at", "id", "from_party", "to_party", "module", "method", "object_id",
                "outcome", "ocpi_status", "latency_ms", "request_id")  # fmt: skip
-    _emit(
-        args,
-        data,
-        lambda d: (
-            table(d["messages"], columns) + ("\n(more: raise --offset)" if d["has_more"] else "")
-        ),
-    )
+    _emit(args, data, lambda d: table(d["messages"], columns) + "\n" + _page_note(d))
     return 0
+
+
+def _page_note(data: dict[str, Any]) -> str:
+    total = data["total"] if data["total_exact"] else f"about {data['total']}"
+    return f"{total} in all" + ("; more: raise --offset" if data["has_more"] else "")
 
 
 def _timeline_text(data: dict[str, Any]) -> str:
@@ -119,26 +118,27 @@ def _configure_evidence(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--object-id")
     parser.add_argument("-o", "--output", help="write the bundle to this file")
     parser.add_argument("--verify", metavar="FILE", help="check a saved bundle, offline")
+    parser.add_argument(
+        "--public-key", metavar="PEM", help="with --verify: the node's published public key"
+    )
 
 
 def _evidence(args: argparse.Namespace) -> int:
     from application.evidence import verify_bundle
 
     if args.verify:
-        try:
-            with open(args.verify, encoding="utf-8") as file:
-                bundle = json.load(file)
-        except (OSError, ValueError) as error:
-            raise CliError(f"cannot read {args.verify}: {error}") from None
-        result = verify_bundle(bundle)
+        bundle = _read_json(args.verify)
+        key = _read_public_key(args.public_key) if args.public_key else None
+        result = verify_bundle(bundle, key)
         _emit(
             args,
             result,
             lambda r: _verdict(
                 r["ok"],
                 r["problems"],
-                f"{r['records']} records, {r['bodies_kept']} bodies kept, "
-                f"{r['bodies_redacted']} redacted",
+                f"{r.get('messages', 0)} messages, {r['records']} records, "
+                f"{r['bodies_kept']} bodies kept, {r['bodies_redacted']} redacted; "
+                f"signed, checked with {r.get('key')}",
             ),
         )
         return 0 if result["ok"] else 3
@@ -169,8 +169,8 @@ def _verdict(ok: bool, problems: list[dict[str, Any]], summary: str) -> str:
     for p in problems[:20]:
         where = ", ".join(
             f"{k}={p[k]}"
-            for k in ("position", "notification_id", "originator_id", "originator_version")
-            if p.get(k) is not None
+            for k in ("chain", "position", "notification_id", "originator_id", "originator_version")
+            if p.get(k)
         )
         lines.append(f"  {p['kind']}: {p['detail']} ({where})")
     return "\n".join(lines)
@@ -268,28 +268,135 @@ def _progress(label: str) -> Callable[[int, int], None]:
     return show
 
 
+def _configure_verify(parser: argparse.ArgumentParser) -> None:
+    _offline(parser)
+    parser.add_argument(
+        "--checkpoint", metavar="FILE", help="a signed checkpoint the chains must still reach"
+    )
+    parser.add_argument(
+        "--public-key", metavar="PEM", help="the node's public key (offline: else the store's)"
+    )
+
+
+def _read_json(path: str) -> Any:
+    try:
+        with open(path, encoding="utf-8") as file:
+            return json.load(file)
+    except (OSError, ValueError) as error:
+        raise CliError(f"cannot read {path}: {error}") from None
+
+
+def _read_public_key(path: str) -> Any:
+    from application.signing import load_public_key
+
+    try:
+        with open(path, "rb") as file:
+            return load_public_key(file.read())
+    except (OSError, ValueError) as error:
+        raise CliError(f"cannot read the public key {path}: {error}") from None
+
+
 def _verify(args: argparse.Namespace) -> int:
+    checkpoint = _read_json(args.checkpoint) if args.checkpoint else None
+    public_key = _read_public_key(args.public_key) if args.public_key else None
     if args.database_url:
-        from infrastructure.ledger_chain import LedgerArchive, verify_ledger
+        from infrastructure.checkpoints import stored_public_key
+        from infrastructure.ledger_chain import LedgerArchive, verify_chains
 
         store = _open_store(args.database_url)
         try:
-            report = verify_ledger(
-                LedgerArchive(store.ledger_db), on_progress=_progress("verifying")
+            if checkpoint is not None and public_key is None:
+                public_key = stored_public_key(store.registry_db)
+            data = verify_chains(
+                [LedgerArchive(store.ledger_db), LedgerArchive(store.registry_db, "registry")],
+                checkpoint=checkpoint,
+                public_key=public_key,
+                on_progress=_progress("verifying"),
             )
             print(file=sys.stderr)
-            data = report.as_dict()
         finally:
             store.close()
     else:
-        data = _call(args, "POST", "/admin/ledger/verify")
+        if checkpoint is not None and public_key is not None:
+            from application.signing import signature_problem
+
+            wrong = signature_problem(checkpoint, public_key)
+            if wrong:
+                raise CliError(f"the checkpoint does not verify with {args.public_key}: {wrong}")
+        body = {"checkpoint": checkpoint} if checkpoint is not None else None
+        data = _call_body(args, "POST", "/admin/ledger/verify", body)
+    registry = data.get("chains", {}).get("registry")
     summary = (
         f"{data['records']} records, {data['links']} links, head {data['head_position']} "
         f"{data['head_hash'][:16]}, {data['bodies_checked']} bodies checked, "
         f"{data['bodies_redacted']} redacted"
+        + (
+            f"; registry: {registry['records']} records, head {registry['head_position']}"
+            if registry
+            else ""
+        )
+        + (
+            f"; checkpoint of {data['checkpoint']['taken_at']}: signature "
+            f"{data['checkpoint']['signature']}"
+            if data.get("checkpoint")
+            else ""
+        )
     )
     _emit(args, data, lambda d: _verdict(d["ok"], d["problems"], summary))
     return 0 if data["ok"] else 3
+
+
+def _call_body(
+    args: argparse.Namespace, method: str, path: str, body: dict[str, Any] | None
+) -> Any:
+    return admin_call(method, path, body=body, url=args.url, token=args.token)
+
+
+# ---- checkpoints and the public key ----------------------------------------------------------
+
+
+def _configure_checkpoint(parser: argparse.ArgumentParser) -> None:
+    _remote(parser)
+    parser.add_argument("-o", "--output", help="write the signed checkpoint to this file")
+    parser.add_argument(
+        "--latest", action="store_true", help="the latest checkpoint instead of a new one"
+    )
+
+
+def _checkpoint(args: argparse.Namespace) -> int:
+    if args.latest:
+        data = _call(args, "GET", "/admin/ledger/checkpoints/latest")["checkpoint"]
+        if data is None:
+            raise CliError("the node has taken no checkpoint yet")
+    else:
+        data = _call(args, "POST", "/admin/ledger/checkpoints")
+    text = json.dumps(data, indent=1, sort_keys=True)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as file:
+            file.write(text + "\n")
+        chains = ", ".join(
+            f"{name} at {entry['position']}" for name, entry in data["chains"].items()
+        )
+        print(f"wrote {args.output}: checkpoint of {data['taken_at']}, {chains}")
+    else:
+        print(text)
+    return 0
+
+
+def _configure_public_key(parser: argparse.ArgumentParser) -> None:
+    _remote(parser)
+    parser.add_argument("-o", "--output", help="write the PEM to this file")
+
+
+def _public_key(args: argparse.Namespace) -> int:
+    data = _call(args, "GET", "/admin/ledger/public-key")
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as file:
+            file.write(data["public_key_pem"])
+        print(f"wrote {args.output}: Ed25519 key {data['key_id']}")
+    else:
+        _emit(args, data, lambda d: d["public_key_pem"].rstrip())
+    return 0
 
 
 def _configure_rebuild(parser: argparse.ArgumentParser) -> None:
@@ -451,5 +558,7 @@ COMMANDS["redrive"] = (_configure_redrive, _guarded(_redrive))
 COMMANDS["evidence"] = (_configure_evidence, _guarded(_evidence))
 COMMANDS["traffic"] = (_configure_traffic, _guarded(_traffic))
 COMMANDS["routing-table"] = (_configure_routing_table, _guarded(_routing_table))
-COMMANDS["verify"] = (_offline, _guarded(_verify))
+COMMANDS["verify"] = (_configure_verify, _guarded(_verify))
+COMMANDS["checkpoint"] = (_configure_checkpoint, _guarded(_checkpoint))
+COMMANDS["public-key"] = (_configure_public_key, _guarded(_public_key))
 COMMANDS["rebuild"] = (_configure_rebuild, _guarded(_rebuild))

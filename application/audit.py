@@ -10,6 +10,7 @@ POST, commands), from the request body while the body is kept.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -65,6 +66,9 @@ def party_keys(a: str | None, b: str | None) -> list[str]:
 
 _BODY_METHODS = ("POST", "PUT", "PATCH")
 """Requests whose body may name the object (a token uid, a location id) the message is about."""
+_CALLBACK_OF = re.compile(r"^callback \S+ of (\S+) back to ")
+"""The routing reason of a relayed callback (application.routing.service `_callback`): names
+the correlation id of the command whose response_url it follows."""
 
 _BODY_ID_FIELDS = (
     ("id",),
@@ -150,6 +154,10 @@ class AuditProjection(Projection[AuditWriter]):
             row["classification"] = event.classification
             row["reason"] = event.reason
             row["targets"] = json.dumps(list(event.targets))
+            callback_of = _CALLBACK_OF.match(event.reason or "")
+            if callback_of:
+                # Found with the command it answers: one correlation id, one evidence bundle.
+                keys.append(f"x:{callback_of.group(1)}")
         elif isinstance(event, RoutedMessage.Forwarded):
             row["legs"] += 1
             keys += party_keys(row["from_party"], event.target_party)
@@ -294,4 +302,4 @@ class AuditQueries(Protocol):
     def find(self, query: MessageQuery, extra: int = 0) -> list[dict[str, Any]]: ...
     def summary(self, message_id: str) -> dict[str, Any] | None: ...
     def message_ids(self, query: MessageQuery, cap: int) -> list[str]: ...
-    def count(self, query: MessageQuery, cap: int = 10_000) -> int: ...
+    def count(self, query: MessageQuery, cap: int = ...) -> dict[str, Any]: ...

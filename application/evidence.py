@@ -1,12 +1,19 @@
 """Dispute evidence: every record, body and chain link behind a correlation id or an object id,
 in one self-contained JSON bundle, and `verify_bundle`, which checks such a bundle on its own.
 
-`verify_bundle` needs nothing but the bundle (stdlib + `domain/chain.py`): it recomputes each
-record's link from the exact stored event bytes, checks each body against the hash the records
-name, accepts a missing body only where a BodyRedacted record in the bundle says it was
-redacted, and checks that the readable copy of each event says what the stored bytes say.
-A bundle proves its records were in the chain as exported; to prove they are still in the
-node's chain, compare the link hashes (or the chain head) with `POST /admin/ledger/verify`.
+Format 2 (`ocpi-ledger-evidence/2`, described for partners in the README) adds a **proof**
+signed with the node's Ed25519 key: for each message, how many records it has, the hash of its
+last link and whether it was complete; plus a signed checkpoint that covers every record. So a
+bundle proves not only that its records are genuine but that none is missing: a record, the
+last record of a message or a whole message (a command's callback) removed from the file is
+named by `verify_bundle`.
+
+`verify_bundle` needs only the bundle and, to know who signed it, the node's public key: it
+recomputes each record's link from the exact stored event bytes, checks per-message sequence
+(versions 1..n in chain order, no gap), each message's terminal record, the proof and the
+checkpoint signatures, each body against the hash the records name (a missing body only where
+a BodyRedacted record in the bundle says so), and that the readable copy of each event says
+what the stored bytes say.
 """
 
 from __future__ import annotations
@@ -14,13 +21,16 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from application.records import LedgerRecords
+from application.signing import Signer, load_public_key, signature_problem
 from domain.chain import ChainLink, body_matches, link_hash, referenced_body_hashes
+from domain.signed import covers
 
-BUNDLE_FORMAT = "ocpi-ledger-evidence/1"
+BUNDLE_FORMAT = "ocpi-ledger-evidence/2"
+PROOF_FORMAT = "ocpi-ledger-evidence-proof/1"
 MAX_MESSAGES = 2000
 
 
@@ -39,7 +49,7 @@ def readable_state(state: bytes) -> Any:
     return unwrap(json.loads(state))
 
 
-def _event_name(topic: str) -> str:
+def topic_event_name(topic: str) -> str:
     return topic.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
 
 
@@ -55,7 +65,7 @@ def _record_entry(record: Any, link: ChainLink | None) -> dict[str, Any]:
         "originator_id": record.originator_id,
         "originator_version": record.originator_version,
         "topic": record.topic,
-        "event": _event_name(record.topic),
+        "event": topic_event_name(record.topic),
         "state_base64": base64.b64encode(record.state).decode(),
         "readable": readable_state(record.state),
         "link": _link(link),
@@ -68,8 +78,12 @@ def build_bundle(
     *,
     subject: dict[str, Any],
     generated_at: str,
+    signer: Signer,
+    take_checkpoint: Callable[[], dict[str, Any]],
     node: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """The bundle of these messages, with a proof signed by `signer` and a checkpoint taken
+    (by `take_checkpoint`) after the records were read, so it covers all of them."""
     messages = []
     hashes: set[str] = set()
     for message_id in message_ids:
@@ -79,6 +93,16 @@ def build_bundle(
             hashes.update(referenced_body_hashes(record.state))
             entries.append(_record_entry(record, links.get(record.originator_version)))
         messages.append({"id": message_id, "records": entries})
+    checkpoint = take_checkpoint()
+    proof = signer.sign(
+        {
+            "format": PROOF_FORMAT,
+            "generated_at": generated_at,
+            "subject": subject,
+            "checkpoint": checkpoint,
+            "messages": [_proof_entry(message) for message in messages],
+        }
+    )
     bodies = records.bodies(hashes)
     redactions = []
     for record in records.redaction_records(s for s, b in bodies.items() if b.data is None):
@@ -96,8 +120,9 @@ def build_bundle(
         "format": BUNDLE_FORMAT,
         "generated_at": generated_at,
         "subject": subject,
-        "node": node or {},
+        "node": {**(node or {}), "key_id": signer.key_id, "public_key_pem": signer.public_pem()},
         "chain_head": _link(head),
+        "proof": proof,
         "messages": messages,
         "redactions": redactions,
         "bodies": {
@@ -122,8 +147,45 @@ def build_bundle(
     }
 
 
-def verify_bundle(bundle: dict[str, Any]) -> dict[str, Any]:
-    """Check a bundle on its own. Returns {ok, records, bodies_kept, bodies_redacted, problems}."""
+def _proof_entry(message: dict[str, Any]) -> dict[str, Any]:
+    entries = message["records"]
+    last = entries[-1]["link"] if entries else None
+    return {
+        "id": message["id"],
+        "records": len(entries),
+        "last_position": last["position"] if last else None,
+        "last_hash": last["hash"] if last else None,
+        "complete": incompleteness([(e["event"], e["readable"]) for e in entries]) is None,
+    }
+
+
+def incompleteness(events: list[tuple[str, Any]]) -> str | None:
+    """Why a message's records (event name, readable state) in order are not a finished
+    message, None if they are: the requester's answer (Responded) is recorded and every leg
+    forwarded has its Answered or Failed."""
+    legs_open: set[Any] = set()
+    responded = False
+    for name, state in events:
+        leg = state.get("leg") if isinstance(state, dict) else None
+        if name == "Forwarded":
+            legs_open.add(leg)
+        elif name in ("Answered", "Failed"):
+            legs_open.discard(leg)
+        elif name == "Responded":
+            responded = True
+    if not responded:
+        return "no Responded record: the answer to the requester is missing"
+    if legs_open:
+        return f"leg(s) {sorted(legs_open, key=str)} forwarded without Answered or Failed"
+    return None
+
+
+def verify_bundle(bundle: dict[str, Any], public_key: Any = None) -> dict[str, Any]:
+    """Check a bundle on its own. `public_key` (Ed25519, e.g. from `load_public_key`) is the
+    node's published key; without it the key inside the bundle is used, which proves
+    integrity but not who signed (compare `key_id` with the node's published key).
+
+    Returns {ok, records, messages, bodies_kept, bodies_redacted, key, problems}."""
     problems: list[dict[str, Any]] = []
 
     def problem(kind: str, detail: str, entry: dict[str, Any] | None = None) -> None:
@@ -137,31 +199,168 @@ def verify_bundle(bundle: dict[str, Any]) -> dict[str, Any]:
         problems.append({"kind": kind, "detail": detail, **where})
 
     if not isinstance(bundle, dict) or bundle.get("format") != BUNDLE_FORMAT:
-        return _result(False, 0, 0, 0, [{"kind": "format", "detail": "not an evidence bundle"}])
+        found = bundle.get("format") if isinstance(bundle, dict) else None
+        detail = f"not an evidence bundle of format {BUNDLE_FORMAT} (found {found!r})"
+        return _result(False, 0, 0, 0, [{"kind": "format", "detail": detail}])
+    key, key_note = _signing_key(bundle, public_key, problem)
+    proof = bundle.get("proof")
+    listed = _check_proof(proof, key, problem) if key is not None else None
+    checkpoint_position = _checkpoint_position(proof, key, problem) if key is not None else None
     redacted: set[str] = set()
-    for entry in bundle.get("redactions", []):
+    for entry in _list(bundle.get("redactions")):
+        if not isinstance(entry, dict):
+            problem("malformed", "a redaction is not a JSON object")
+            continue
         state = _check_record(entry, problem)
         if state is not None:
             redacted.update(referenced_body_hashes(state))
     referenced: dict[str, dict[str, Any]] = {}
     count = 0
-    for message in bundle.get("messages", []):
-        last_position = 0
-        for entry in message.get("records", []):
-            count += 1
-            if entry.get("originator_id") != message.get("id"):
+    seen: set[str] = set()
+    for message in _list(bundle.get("messages")):
+        entries = [e for e in _list(message.get("records")) if isinstance(e, dict)]
+        if not isinstance(message, dict) or len(entries) != len(message["records"]):
+            problem("malformed", "a message or record is not a JSON object with records")
+            continue
+        message_id = str(message.get("id"))
+        seen.add(message_id)
+        count += len(entries)
+        for entry in entries:
+            if entry.get("originator_id") != message_id:
                 problem("record_foreign", "record belongs to another message", entry)
             state = _check_record(entry, problem)
             if state is None:
                 continue
-            position = entry["link"]["position"]
-            if position <= last_position:
-                problem("record_reordered", "records of the message are out of chain order", entry)
-            last_position = position
+            position = entry["link"].get("position")
+            if not isinstance(position, int):
+                problem("record_unreadable", "the link has no position", entry)
+            elif checkpoint_position is not None and position > checkpoint_position:
+                problem("record_uncovered", "record is beyond the bundle's checkpoint", entry)
             for sha in referenced_body_hashes(state):
                 referenced.setdefault(sha, entry)
+        _check_sequence(message_id, entries, (listed or {}).get(message_id), problem)
+    for message_id, signed in (listed or {}).items():
+        if message_id not in seen:
+            problem(
+                "message_missing",
+                f"message {message_id} ({signed.get('records')} records) is in the signed "
+                "proof but not in the bundle",
+            )
+    for message_id in sorted(seen - set(listed or {})) if listed is not None else ():
+        problem("message_unlisted", f"message {message_id} is not in the signed proof")
+    bodies = bundle.get("bodies") if isinstance(bundle.get("bodies"), dict) else {}
+    kept, redacted_count = _check_bodies(bodies, referenced, redacted, problem)
+    result = _result(not problems, count, kept, redacted_count, problems)
+    result["messages"] = len(seen)
+    result["key"] = key_note
+    return result
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _signing_key(bundle: dict[str, Any], public_key: Any, problem: Any) -> tuple[Any, str]:
+    if public_key is not None:
+        return public_key, "the public key given"
+    pem = (bundle.get("node") or {}).get("public_key_pem")
+    try:
+        key = load_public_key(pem)
+    except (ValueError, TypeError, AttributeError):
+        problem("proof_signature", "the bundle carries no usable public key; give the node's")
+        return None, "none"
+    key_id = (bundle.get("node") or {}).get("key_id")
+    return key, (
+        f"the key inside the bundle ({key_id}): it proves the bundle is intact, not who signed "
+        "it; compare this key id with the node's published key or give --public-key"
+    )
+
+
+def _check_proof(proof: Any, key: Any, problem: Any) -> dict[str, dict[str, Any]] | None:
+    """The signed per-message statements, by message id (None when the proof is unusable)."""
+    if not isinstance(proof, dict) or proof.get("format") != PROOF_FORMAT:
+        problem("proof_missing", "the bundle has no signed proof of completeness")
+        return None
+    wrong = signature_problem(proof, key)
+    if wrong is not None:
+        problem("proof_signature", f"proof: {wrong}")
+        return None
+    entries = proof.get("messages")
+    if not isinstance(entries, list):
+        problem("proof_missing", "the proof lists no messages")
+        return None
+    return {str(e.get("id")): e for e in entries if isinstance(e, dict)}
+
+
+def _checkpoint_position(proof: Any, key: Any, problem: Any) -> int | None:
+    checkpoint = proof.get("checkpoint") if isinstance(proof, dict) else None
+    if checkpoint is None:
+        return None
+    wrong = signature_problem(checkpoint, key)
+    if wrong is not None:
+        problem("checkpoint_signature", f"checkpoint: {wrong}")
+        return None
+    covered = covers(checkpoint, "ledger")
+    return covered[0] if covered else None
+
+
+def _check_sequence(
+    message_id: str, entries: list[dict[str, Any]], signed: dict[str, Any] | None, problem: Any
+) -> None:
+    """Versions 1..n in chain order without a gap, as many as signed, ending where signed, and
+    a terminal record if the message was complete."""
+    last_position = 0
+    present = {entry.get("originator_version") for entry in entries}
+    for expected, entry in enumerate(entries, start=1):
+        version = entry.get("originator_version")
+        link = entry.get("link") if isinstance(entry.get("link"), dict) else {}
+        position = link.get("position") if isinstance(link.get("position"), int) else 0
+        if version != expected:
+            if isinstance(version, int) and version > expected and expected not in present:
+                problem(
+                    "record_missing",
+                    f"message {message_id}: version(s) {expected}..{version - 1} missing",
+                    entry,
+                )
+            else:
+                problem("record_reordered", f"message {message_id}: version {version} out of "
+                        f"sequence (expected {expected})", entry)  # fmt: skip
+            break
+        if position <= last_position:
+            problem("record_reordered", "records of the message are out of chain order", entry)
+            break
+        last_position = position
+    if signed is None:
+        return
+    total = signed.get("records")
+    if isinstance(total, int) and len(entries) < total:
+        problem(
+            "record_missing",
+            f"message {message_id}: {len(entries)} of the {total} signed records in the "
+            f"bundle: version(s) {len(entries) + 1}..{total} missing",
+        )
+    elif entries and (entries[-1].get("link") or {}).get("hash") != signed.get("last_hash"):
+        problem(
+            "record_missing",
+            f"message {message_id}: its last record is not the one the proof signed",
+            entries[-1],
+        )
+    if signed.get("complete"):
+        # The name from the topic, which the link covers (the `event` member is a copy).
+        why = incompleteness(
+            [(topic_event_name(str(e.get("topic"))), e.get("readable")) for e in entries]
+        )
+        if why is not None:
+            problem("terminal_missing", f"message {message_id}: {why}")
+
+
+def _check_bodies(
+    bodies: dict[str, Any],
+    referenced: dict[str, dict[str, Any]],
+    redacted: set[str],
+    problem: Any,
+) -> tuple[int, int]:
     kept = redacted_count = 0
-    bodies = bundle.get("bodies", {})
     for sha, entry in referenced.items():
         body = bodies.get(sha)
         data = None if body is None else body.get("data_base64")
@@ -176,7 +375,7 @@ def verify_bundle(bundle: dict[str, Any]) -> dict[str, Any]:
             problem("body_altered", f"body {sha} does not hash to its name", entry)
         else:
             kept += 1
-    return _result(not problems, count, kept, redacted_count, problems)
+    return kept, redacted_count
 
 
 def _b64(text: Any) -> bytes | None:

@@ -16,8 +16,10 @@ from eventsourcing.application import Application
 from application.routing_table import InMemoryRoutingTable, RoutingTableProjection
 
 
-def _batches(registry: Application[Any], batch_size: int) -> Iterator[tuple[int, list[Any]]]:
-    """The registry log in batches: (last notification id, its events), oldest first."""
+def _batches(
+    registry: Application[Any], batch_size: int
+) -> Iterator[tuple[list[Any], list[Any]]]:
+    """The registry log in batches: (its notifications, their events), oldest first."""
     position = 0
     while True:
         notifications = registry.recorder.select_notifications(
@@ -26,21 +28,34 @@ def _batches(registry: Application[Any], batch_size: int) -> Iterator[tuple[int,
         if not notifications:
             return
         position = notifications[-1].id
-        yield position, [registry.mapper.to_domain_event(n) for n in notifications]
+        yield notifications, [registry.mapper.to_domain_event(n) for n in notifications]
 
 
 def routing_table_as_of(
     registry: Application[Any], instant: datetime, batch_size: int = 1000
 ) -> InMemoryRoutingTable:
+    return replay_registry(registry, instant, batch_size)[0]
+
+
+def replay_registry(
+    registry: Application[Any], instant: datetime, batch_size: int = 1000
+) -> tuple[InMemoryRoutingTable, int]:
+    """The routing table at `instant`, and the notification id of the last registry record it
+    replayed (0 if none): with the registry's chain link of that record, the answer names the
+    evidence it rests on."""
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=UTC)
     table = InMemoryRoutingTable()
     projection = RoutingTableProjection()
-    for position, events in _batches(registry, batch_size):
-        table.apply_batch(
-            projection, [e for e in events if e.timestamp <= instant], table.position(), position
-        )
-    return table
+    replayed = 0
+    for notifications, events in _batches(registry, batch_size):
+        kept = [
+            (n, e) for n, e in zip(notifications, events, strict=True) if e.timestamp <= instant
+        ]
+        table.apply_batch(projection, [e for _, e in kept], table.position(), notifications[-1].id)
+        if kept:
+            replayed = kept[-1][0].id
+    return table, replayed
 
 
 def registry_changes(
@@ -50,7 +65,7 @@ def registry_changes(
     the instants at which `routing_table_as_of` gives a different table."""
     return [
         (event.timestamp, type(event).__qualname__, str(event.originator_id))
-        for _position, events in _batches(registry, batch_size)
+        for _notifications, events in _batches(registry, batch_size)
         for event in events
     ]
 

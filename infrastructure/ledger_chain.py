@@ -10,7 +10,7 @@ and each link repeats the hash before it, so a link rewritten in place breaks th
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 from uuid import UUID
 
@@ -21,6 +21,7 @@ from domain.chain import (
     GENESIS,
     ChainLink,
     body_matches,
+    extend_chain,
     link_hash,
     referenced_body_hashes,
 )
@@ -28,17 +29,20 @@ from domain.retention import BodyRedaction
 from infrastructure.sql import Database
 
 CHAIN_TABLE = "ledger_chain"
+REGISTRY_CHAIN_TABLE = "registry_chain"
+CHAINS = ("ledger", "registry")
+"""The chained applications: the message ledger and the registry (connections, parties)."""
 BODIES = "message_bodies"
 REDACTED_TOPIC = get_topic(BodyRedaction.BodyRedacted)
 
 
-def chain_ddl() -> list[str]:
+def chain_ddl(table: str = CHAIN_TABLE) -> list[str]:
     return [
-        f"CREATE TABLE IF NOT EXISTS {CHAIN_TABLE} (position BIGINT PRIMARY KEY, "
+        f"CREATE TABLE IF NOT EXISTS {table} (position BIGINT PRIMARY KEY, "
         "notification_id BIGINT NOT NULL, originator_id TEXT NOT NULL, "
         "originator_version BIGINT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)",
-        f"CREATE INDEX IF NOT EXISTS {CHAIN_TABLE}_originator "
-        f"ON {CHAIN_TABLE} (originator_id, originator_version)",
+        f"CREATE INDEX IF NOT EXISTS {table}_originator "
+        f"ON {table} (originator_id, originator_version)",
     ]
 
 
@@ -49,6 +53,32 @@ def chain_records(
         (nid, str(e.originator_id), e.originator_version, e.topic, bytes(e.state))
         for nid, e in zip(ids, stored_events, strict=True)
     ]
+
+
+def append_links(
+    cursor: Any,
+    table: str,
+    records: Sequence[tuple[int, str, int, str, bytes]],
+    mark: str = "%s",
+) -> list[ChainLink]:
+    """Extend the chain in `table` by these records (notification id, originator id, version,
+    topic, state), after its head, in the caller's transaction (which must hold the events
+    table's write lock, so the head read is the true head)."""
+    cursor.execute(f"SELECT * FROM {table} ORDER BY position DESC LIMIT 1")
+    row = cursor.fetchone()
+    head = link_from_row(dict(row)) if row else None
+    links = extend_chain(head, records)
+    marks = ", ".join([mark] * 6)
+    cursor.executemany(
+        f"INSERT INTO {table} (position, notification_id, originator_id, "
+        f"originator_version, prev_hash, hash) VALUES ({marks})",
+        [
+            (link.position, link.notification_id, link.originator_id,
+             link.originator_version, link.prev_hash, link.hash)
+            for link in links
+        ],
+    )  # fmt: skip
+    return links
 
 
 def link_from_row(row: dict[str, Any]) -> ChainLink:
@@ -84,12 +114,16 @@ class StoredBody:
 
 
 class LedgerArchive:
-    """Reads the ledger's records, chain links and bodies straight from SQL."""
+    """Reads an application's records, chain links and bodies straight from SQL: the message
+    ledger's (`chain="ledger"`, the default) or the registry's (`chain="registry"`, whose
+    database is the registry's: SQLite keeps it in another file)."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, chain: str = "ledger") -> None:
         self.database = database
+        self.chain = chain
+        self._chain_table = f"{chain}_chain"
         if database.dialect == "postgres":
-            self._events = "ledger_events"
+            self._events = f"{chain}_events"
             self._nid = "notification_id"
         else:
             self._events = "stored_events"
@@ -124,31 +158,48 @@ class LedgerArchive:
 
     def links_of(self, originator_id: str) -> list[ChainLink]:
         rows = self.database.query(
-            f"SELECT * FROM {CHAIN_TABLE} WHERE originator_id = %s ORDER BY originator_version",
+            f"SELECT * FROM {self._chain_table} WHERE originator_id = %s "
+            "ORDER BY originator_version",
             (str(UUID(originator_id)),),
         )
         return [link_from_row(r) for r in rows]
 
     def links_page(self, after_position: int, limit: int) -> list[ChainLink]:
         rows = self.database.query(
-            f"SELECT * FROM {CHAIN_TABLE} WHERE position > %s ORDER BY position LIMIT %s",
+            f"SELECT * FROM {self._chain_table} WHERE position > %s ORDER BY position LIMIT %s",
             (after_position, limit),
         )
         return [link_from_row(r) for r in rows]
 
     def linked_after(self, notification_id: int) -> set[int]:
         rows = self.database.query(
-            f"SELECT notification_id FROM {CHAIN_TABLE} WHERE notification_id > %s",
+            f"SELECT notification_id FROM {self._chain_table} WHERE notification_id > %s",
             (notification_id,),
         )
         return {int(r["notification_id"]) for r in rows}
 
     def head(self) -> ChainLink | None:
-        row = self.database.query_one(f"SELECT * FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1")
+        row = self.database.query_one(
+            f"SELECT * FROM {self._chain_table} ORDER BY position DESC LIMIT 1"
+        )
+        return link_from_row(row) if row else None
+
+    def link_of_record(self, notification_id: int) -> ChainLink | None:
+        row = self.database.query_one(
+            f"SELECT * FROM {self._chain_table} WHERE notification_id = %s", (notification_id,)
+        )
+        return link_from_row(row) if row else None
+
+    def link_at(self, position: int) -> ChainLink | None:
+        row = self.database.query_one(
+            f"SELECT * FROM {self._chain_table} WHERE position = %s", (position,)
+        )
         return link_from_row(row) if row else None
 
     def bodies(self, hashes: Iterable[str]) -> dict[str, StoredBody]:
         wanted = sorted(set(hashes))
+        if self.chain != "ledger":
+            return {}
         found: dict[str, StoredBody] = {}
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
@@ -167,6 +218,8 @@ class LedgerArchive:
 
     def redacted_hashes(self) -> set[str]:
         """Bodies the ledger itself says were redacted (by a recorded BodyRedacted event)."""
+        if self.chain != "ledger":
+            return set()
         rows = self.database.query(
             f"SELECT state FROM {self._events} WHERE topic = %s", (REDACTED_TOPIC,)
         )
@@ -178,7 +231,7 @@ class LedgerArchive:
     def redaction_records(self, hashes: Iterable[str]) -> list[StoredRecord]:
         """The BodyRedacted records of these bodies."""
         wanted = set(hashes)
-        if not wanted:
+        if not wanted or self.chain != "ledger":
             return []
         return [
             r
@@ -204,6 +257,7 @@ class Problem:
     notification_id: int | None = None
     originator_id: str | None = None
     originator_version: int | None = None
+    chain: str = "ledger"
 
 
 @dataclass
@@ -233,13 +287,14 @@ class VerificationReport:
 
 
 class _Collector:
-    def __init__(self, report: VerificationReport, max_problems: int) -> None:
+    def __init__(self, report: VerificationReport, max_problems: int, chain: str) -> None:
         self.report = report
         self.max_problems = max_problems
+        self.chain = chain
 
     def add(self, problem: Problem) -> None:
         if len(self.report.problems) < self.max_problems:
-            self.report.problems.append(problem)
+            self.report.problems.append(replace(problem, chain=self.chain))
         else:
             self.report.problems_truncated = True
 
@@ -250,6 +305,7 @@ def verify_ledger(
     page_size: int = 2000,
     max_problems: int = 100,
     on_progress: Any = None,
+    expected_head: tuple[int, str] | None = None,
 ) -> VerificationReport:
     """Recompute every link from the stored records and bodies.
 
@@ -257,13 +313,29 @@ def verify_ledger(
     is written. Bodies are checked against the hashes the records reference: bytes that no
     longer hash to their name are altered; missing bytes are fine only if a recorded
     BodyRedacted event says so.
+
+    `expected_head` (position, hash), from a signed checkpoint, is what the chain held then:
+    a chain that is now shorter was truncated (records removed together with their links,
+    which the chain alone cannot show), one with another hash there diverged.
     """
     report = VerificationReport()
-    problems = _Collector(report, max_problems)
+    problems = _Collector(report, max_problems, archive.chain)
     head = archive.head()
     redacted = archive.redacted_hashes()
+    if expected_head is not None:
+        _check_expected_head(archive, head, *expected_head, problems)
     if head is None:
-        for record in archive.records_between(0, archive.max_notification_id()):
+        unchained = archive.records_between(0, archive.max_notification_id())
+        if unchained and archive.chain == "registry":
+            problems.add(
+                Problem(
+                    "chain_missing",
+                    f"the registry holds {len(unchained)} records and no chain: a store from "
+                    "before the registry was chained; a node chains it when it starts",
+                )
+            )
+            return report
+        for record in unchained:
             problems.add(_unchained(record))
         return report
     expected_position, prev_hash, last_nid = 1, GENESIS, 0
@@ -334,6 +406,45 @@ def verify_ledger(
     return report
 
 
+def _check_expected_head(
+    archive: LedgerArchive,
+    head: ChainLink | None,
+    position: int,
+    expected_hash: str,
+    problems: _Collector,
+) -> None:
+    if position <= 0:
+        return
+    length = head.position if head else 0
+    if length < position:
+        problems.add(
+            Problem(
+                "truncated",
+                f"the {archive.chain} chain ends at position {length}, but a signed checkpoint "
+                f"covers {position}: positions {length + 1}..{position} are missing",
+                position=length + 1,
+            )
+        )
+        return
+    link = archive.link_at(position)
+    if link is None:
+        problems.add(
+            Problem(
+                "truncated",
+                f"position {position}, the head of a signed checkpoint, is missing",
+                position=position,
+            )
+        )
+    elif link.hash != expected_hash:
+        problems.add(
+            _at(
+                link,
+                "diverged",
+                f"the chain differs from a signed checkpoint at or before position {position}",
+            )
+        )
+
+
 def _pages(archive: LedgerArchive, upto: int, size: int) -> Iterator[list[ChainLink]]:
     after = 0
     while after < upto:
@@ -387,3 +498,77 @@ def _unchained(record: StoredRecord) -> Problem:
         originator_id=record.originator_id,
         originator_version=record.originator_version,
     )
+
+
+def verify_chains(
+    archives: Sequence[LedgerArchive],
+    *,
+    checkpoint: dict[str, Any] | None = None,
+    public_key: Any = None,
+    on_progress: Any = None,
+) -> dict[str, Any]:
+    """Verify every chain (ledger, registry), and against a signed checkpoint if given.
+
+    The ledger's report stays at the top level (what `verify` always answered); each chain's
+    report is under `chains`, and `ok` and `problems` cover them all. With a checkpoint, its
+    signature is checked when `public_key` is given, and each chain must still hold the head
+    the checkpoint names: a shorter chain is reported as truncated from the first missing
+    position.
+    """
+    from application.signing import signature_problem
+    from domain.signed import covers
+
+    reports = {}
+    for archive in archives:
+        expected = covers(checkpoint, archive.chain) if checkpoint is not None else None
+        reports[archive.chain] = verify_ledger(
+            archive,
+            on_progress=on_progress if archive.chain == "ledger" else None,
+            expected_head=expected,
+        )
+    main = reports.get("ledger") or next(iter(reports.values()))
+    data = main.as_dict()
+    data["chains"] = {name: report.as_dict() for name, report in reports.items()}
+    problems = [asdict(p) for report in reports.values() for p in report.problems]
+    if checkpoint is not None:
+        state = {"taken_at": checkpoint.get("taken_at"), "key_id": checkpoint.get("key_id")}
+        if public_key is None:
+            state["signature"] = "not checked (no public key given)"
+        else:
+            wrong = signature_problem(checkpoint, public_key)
+            state["signature"] = "valid" if wrong is None else "INVALID"
+            if wrong is not None:
+                problems.insert(0, asdict(Problem("checkpoint_signature", wrong, chain="")))
+        data["checkpoint"] = state
+    data["problems"] = problems
+    data["ok"] = not problems
+    data["first_problem"] = problems[0] if problems else None
+    return data
+
+
+def adopt_unchained(archive: LedgerArchive) -> int:
+    """Chain the records of a store written before its chain existed (a registry from before
+    the registry was chained): once, when the chain is empty, in notification order, under
+    the events table's lock. Returns how many were adopted (0 when there was nothing to do).
+
+    From then on verify covers them; what they were before the adoption rests on the
+    operator's word, so the first checkpoint after an upgrade is the one to keep."""
+    with archive.database.transaction() as cursor:
+        if archive.database.dialect == "postgres":
+            cursor.execute(f"LOCK TABLE {archive._events} IN EXCLUSIVE MODE")
+        if cursor.execute(f"SELECT 1 FROM {archive._chain_table} LIMIT 1").fetchall():
+            return 0
+        rows = cursor.execute(
+            f"SELECT {archive._nid} AS nid, originator_id, originator_version, topic, state "
+            f"FROM {archive._events} ORDER BY {archive._nid}"
+        ).fetchall()
+        records = [archive._record(row) for row in rows]
+        links = append_links(
+            cursor,
+            archive._chain_table,
+            [
+                (r.notification_id, r.originator_id, r.originator_version, r.topic, r.state)
+                for r in records
+            ],
+        )
+    return len(links)

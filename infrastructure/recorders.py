@@ -24,12 +24,12 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
-from domain.chain import ChainLink, extend_chain
 from infrastructure.ledger_chain import (
     CHAIN_TABLE,
+    REGISTRY_CHAIN_TABLE,
+    append_links,
     chain_ddl,
     chain_records,
-    link_from_row,
 )
 
 BODIES_TABLE = "message_bodies"
@@ -72,15 +72,51 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
             c.execute(f"UPDATE {BODIES_TABLE} SET body = NULL WHERE sha256 = ?", (sha256,))
         ids = super()._insert_events(c, stored_events, **kwargs)
         if ids:
-            c.execute(f"SELECT * FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1")
-            row = c.fetchone()
-            head = link_from_row(dict(row)) if row else None
-            links = extend_chain(head, chain_records(ids, stored_events))
-            c.executemany(
-                f"INSERT INTO {CHAIN_TABLE} (position, notification_id, originator_id, "
-                "originator_version, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)",
-                [_link_params(link) for link in links],
+            append_links(c, CHAIN_TABLE, chain_records(ids, stored_events), "?")
+        return ids
+
+
+class SQLiteRegistryRecorder(SQLiteApplicationRecorder):
+    """The registry's events, hash-chained like the ledger's (`registry_chain`), so what time
+    travel replays (connections, parties, suspensions) is as tamper-evident as the messages."""
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [*super().construct_create_table_statements(), *chain_ddl(REGISTRY_CHAIN_TABLE)]
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        if ids:
+            # The file's write lock is held from the first insert: the head read is the head.
+            append_links(c, REGISTRY_CHAIN_TABLE, chain_records(ids, stored_events), "?")
+        return ids
+
+
+class PostgresRegistryRecorder(PostgresApplicationRecorder):
+    """The registry's events, hash-chained in the insert transaction (see the SQLite twin).
+
+    The registry changes seldom, so links are computed here in Python, under the events
+    table's EXCLUSIVE lock the library takes for every insert, not by a server function."""
+
+    def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        schema = Identifier(self.datastore.schema)
+        quoted = self.datastore.schema.replace('"', '""')
+        self._chain = f'"{quoted}".{REGISTRY_CHAIN_TABLE}'
+        self.sql_create_statements.extend(
+            SQL(statement.replace(f" {REGISTRY_CHAIN_TABLE} ", " {schema}.{table} ")).format(
+                schema=schema, table=Identifier(REGISTRY_CHAIN_TABLE)
             )
+            for statement in chain_ddl(REGISTRY_CHAIN_TABLE)
+        )
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        if ids:
+            append_links(curs, self._chain, chain_records(ids, stored_events), "%s")
         return ids
 
 
@@ -218,14 +254,3 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
 def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
     """Rows to parallel column lists, the parameters of an `unnest(...)` insert."""
     return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
-
-
-def _link_params(link: ChainLink) -> tuple[int, int, str, int, str, str]:
-    return (
-        link.position,
-        link.notification_id,
-        link.originator_id,
-        link.originator_version,
-        link.prev_hash,
-        link.hash,
-    )

@@ -47,6 +47,16 @@ class Settings:
     """Who follows the ledger's read models (audit, traffic): `inline` (threads of this
     process), `process` (`serve` starts `ocpi-ledger views` beside it) or `external` (an
     `ocpi-ledger views` the operator runs elsewhere, e.g. one for several nodes)."""
+    outcome_commit: str = "before-answer"
+    """When a relayed answer is committed: `before-answer` (the requester gets it only once
+    the ledger holds it) or `behind` (queued for the next group commit; faster, but a crash
+    in between loses outcomes the requester already has)."""
+    checkpoint_interval: float = 60.0
+    """Seconds between signed checkpoints (taken only when the ledger moved)."""
+    checkpoint_sink: str | None = None
+    """Where each new checkpoint is also sent: a file path (JSON lines) or an http(s) URL."""
+    signing_key: str | None = None
+    """PEM file of the node's Ed25519 signing key; None keeps a generated key in the store."""
 
     @property
     def is_hub(self) -> bool:
@@ -69,9 +79,14 @@ SETTING_VARIABLES = {
     "rate_limits": ("OCPI_LEDGER_RATE_LIMITS", ""),
     "ledger_views": ("OCPI_LEDGER_LEDGER_VIEWS", "inline"),
     "ca_bundle": ("OCPI_LEDGER_CA_BUNDLE", None),
+    "outcome_commit": ("OCPI_LEDGER_OUTCOME_COMMIT", "before-answer"),
+    "checkpoint_interval": ("OCPI_LEDGER_CHECKPOINT_INTERVAL", "60"),
+    "checkpoint_sink": ("OCPI_LEDGER_CHECKPOINT_SINK", None),
+    "signing_key": ("OCPI_LEDGER_SIGNING_KEY", None),
 }
 
 LEDGER_VIEWS_MODES = ("inline", "process", "external")
+OUTCOME_COMMIT_MODES = ("before-answer", "behind")
 
 
 def load_settings(
@@ -111,7 +126,7 @@ def load_settings(
         raise fail("admin_token", "must be at least 16 printable characters")
 
     numbers: dict[str, float] = {}
-    for key in ("forward_timeout", "health_check_interval"):
+    for key in ("forward_timeout", "health_check_interval", "checkpoint_interval"):
         try:
             numbers[key] = float(raw[key] or "")
         except ValueError:
@@ -161,6 +176,15 @@ def load_settings(
         except (OSError, ssl.SSLError) as error:
             message = f"cannot load {ca_bundle!r} as PEM CA certificates: {error}"
             raise fail("ca_bundle", message) from None
+    outcome_commit = (raw["outcome_commit"] or "").strip().lower()
+    if outcome_commit not in OUTCOME_COMMIT_MODES:
+        raise fail(
+            "outcome_commit",
+            f"must be one of {', '.join(OUTCOME_COMMIT_MODES)}, got {raw['outcome_commit']!r}",
+        )
+    sink = raw["checkpoint_sink"] or None
+    if sink and "://" in sink and urlsplit(sink).scheme not in ("http", "https"):
+        raise fail("checkpoint_sink", f"must be a file path or an http(s) URL, got {sink!r}")
 
     return Settings(
         database=database,
@@ -175,5 +199,9 @@ def load_settings(
         rate_limits=rate_limits,
         ledger_views=ledger_views,
         ca_bundle=ca_bundle,
+        outcome_commit=outcome_commit,
+        checkpoint_interval=numbers["checkpoint_interval"],
+        checkpoint_sink=sink,
+        signing_key=raw["signing_key"] or None,
         **integers,
     )

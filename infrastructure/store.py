@@ -19,7 +19,12 @@ from eventsourcing.utils import get_topic
 from application.ledger import MessageLedger
 from application.registry import Registry
 from infrastructure.database_url import DatabaseUrl
-from infrastructure.recorders import PostgresLedgerRecorder, SQLiteLedgerRecorder
+from infrastructure.recorders import (
+    PostgresLedgerRecorder,
+    PostgresRegistryRecorder,
+    SQLiteLedgerRecorder,
+    SQLiteRegistryRecorder,
+)
 from infrastructure.sql import (
     RECONNECT_TIMEOUT,
     Database,
@@ -127,7 +132,7 @@ def probe_store(url: DatabaseUrl) -> None:
 def open_store(url: DatabaseUrl) -> Store:
     if url.is_postgres:
         ensure_postgres_schema(url)
-        registry = Registry(env=app_env(url, ""))
+        registry = Registry(env=app_env(url, "", PostgresRegistryRecorder))
         ledger = MessageLedger(env=app_env(url, "", PostgresLedgerRecorder))
         for app in (registry, ledger):
             # The library's pools take no setting for it; see RECONNECT_TIMEOUT.
@@ -136,7 +141,7 @@ def open_store(url: DatabaseUrl) -> Store:
         ledger_db: Database = PostgresDatabase(url, max_size=8)
     else:
         ledger_path = url.sibling_sqlite_path("messages")
-        registry = Registry(env=app_env(url, url.sqlite_path))
+        registry = Registry(env=app_env(url, url.sqlite_path, SQLiteRegistryRecorder))
         ledger = MessageLedger(env=app_env(url, ledger_path, SQLiteLedgerRecorder))
         registry_db = SqliteDatabase(url.sqlite_path)
         ledger_db = SqliteDatabase(ledger_path)

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 from freezegun import freeze_time
 
 from application.audit import AuditProjection
 from application.bodies import Body
+from application.checkpoints import Checkpoints
+from application.evidence import build_bundle
 from application.traffic import TrafficProjection
 from domain.messages import RoutedMessage
 from infrastructure.audit_view import SqlAuditView
+from infrastructure.checkpoints import SqlCheckpointStore, load_signer
 from infrastructure.database_url import DatabaseUrl
+from infrastructure.ledger_chain import LedgerArchive
 from infrastructure.projection_runner import ProjectionRunner
 from infrastructure.settings import Settings, load_settings
 from infrastructure.store import Store
@@ -164,3 +170,29 @@ def node_settings(database_url: DatabaseUrl, admin_token: str) -> Settings:
     return load_settings(
         environ={"OCPI_LEDGER_DATABASE_URL": url, "OCPI_LEDGER_ADMIN_TOKEN": admin_token}
     )
+def checkpoints_of(store: Store, sink: Any = None) -> Checkpoints:
+    """The node's checkpoint service over a store (its key kept in the store)."""
+    return Checkpoints(
+        load_signer(None, store.registry_db),
+        "NL*HUB",
+        [LedgerArchive(store.ledger_db), LedgerArchive(store.registry_db, "registry")],
+        SqlCheckpointStore(store.ledger_db),
+        sink,
+        now=lambda: datetime(2026, 12, 1, 12, 0, tzinfo=UTC),
+    )
+
+
+def evidence_bundle(
+    store: Store, message_ids: list[str], subject: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A signed bundle as `GET /admin/evidence` makes it, as a file on disk holds it."""
+    checkpoints = checkpoints_of(store)
+    bundle = build_bundle(
+        LedgerArchive(store.ledger_db),
+        message_ids,
+        subject=subject or {},
+        generated_at="2026-12-01T12:00:00Z",
+        signer=checkpoints.signer,
+        take_checkpoint=checkpoints.take,
+    )
+    return json.loads(json.dumps(bundle))

@@ -352,8 +352,10 @@ def messages(request: Request) -> Response:
             error=error.message, nav="messages",
         )  # fmt: skip
     rows = view.find(query)
-    total = view.count(query)
-    pager = vm.pager(params, total, query.offset, query.limit, len(rows))
+    counted = view.count(query)
+    pager = vm.pager(
+        params, counted["total"], query.offset, query.limit, len(rows), counted["total_exact"]
+    )
     return render(
         request, "messages.html", session, params=params, rows=rows, pager=pager, error=None,
         nav="messages",

@@ -14,8 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from api.checkpoints_setup import CHECKPOINTS
 from application.audit import from_epoch_us, is_success
+from application.checkpoints import latest_checkpoint_status
 from application.traffic import summarise
+from domain.signed import covers
 
 # ---- overview ----------------------------------------------------------------------------
 
@@ -58,6 +61,10 @@ class SignedCheckpoint:
     hash: str
     signed_at: str
     key_id: str
+    holds: bool = True
+    """Whether the ledger still reaches this checkpoint with the same hash (a cheap check of
+    the chain heads and the signature, not a full verify)."""
+    problems: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -71,12 +78,25 @@ class Overview:
 
 
 def latest_signed_checkpoint(services: Mapping[str, Any]) -> SignedCheckpoint | None:
-    """The newest signed ledger checkpoint, for the overview.
-
-    Placeholder until signed checkpoints exist on this node (issue 13): no node has a
-    checkpoint facility yet, so there is none to show. Wire it to that facility at merge.
-    """
-    return None
+    """The newest signed checkpoint of the message ledger's chain, for the overview, and
+    whether the chains still hold what it says."""
+    checkpoints = services.get(CHECKPOINTS)
+    if checkpoints is None:
+        return None
+    status = latest_checkpoint_status(checkpoints)
+    document = status["checkpoint"]
+    covered = covers(document, "ledger") if document else None
+    if document is None or covered is None:
+        return None
+    position, head_hash = covered
+    return SignedCheckpoint(
+        position=position,
+        hash=head_hash,
+        signed_at=str(document.get("taken_at", "")),
+        key_id=str(document.get("key_id", "")),
+        holds=bool(status["holds"]),
+        problems=tuple(status["problems"]),
+    )
 
 
 def requests_of(rows: Iterable[Mapping[str, Any]]) -> TrafficWindow:
@@ -311,6 +331,8 @@ class Pager:
     shown: int
     previous: str | None
     next: str | None
+    exact: bool = True
+    """False when `total` is an estimate (past the audit view's exact-count cap)."""
 
     @property
     def first(self) -> int:
@@ -321,7 +343,9 @@ class Pager:
         return self.offset + self.shown
 
 
-def pager(params: Mapping[str, str], total: int, offset: int, limit: int, shown: int) -> Pager:
+def pager(
+    params: Mapping[str, str], total: int, offset: int, limit: int, shown: int, exact: bool = True
+) -> Pager:
     """Previous/next links that keep every filter of the search."""
     kept = {k: v for k, v in params.items() if k in SEARCH_FIELDS and v}
 
@@ -335,6 +359,7 @@ def pager(params: Mapping[str, str], total: int, offset: int, limit: int, shown:
         shown=shown,
         previous=link(max(0, offset - limit)) if offset > 0 else None,
         next=link(offset + limit) if offset + shown < total else None,
+        exact=exact,
     )
 
 

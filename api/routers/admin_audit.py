@@ -12,6 +12,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from api.checkpoints_setup import CHECKPOINTS, REGISTRY_ARCHIVE
 from api.dependencies import require_admin
 from api.envelope import INVALID_PARAMETERS, ocpi_response, ocpi_timestamp
 from api.errors import OcpiError
@@ -28,12 +29,11 @@ from application.redrive import (
     redrive,
     redrive_all,
 )
-from application.time_travel import describe, routing_table_as_of
+from application.time_travel import describe, replay_registry
 from application.timeline import message_timeline
 from application.traffic import TrafficQuery
 from domain.errors import DomainError
 from domain.values import InterfaceRole, ModuleId, PartyRef, parse_module_id
-from infrastructure.ledger_chain import verify_ledger
 
 router = APIRouter(prefix="/admin", tags=["audit"])
 
@@ -122,6 +122,8 @@ def list_messages(request: Request, node: Admin) -> Response:
             "limit": query.limit,
             "offset": query.offset,
             "has_more": len(rows) > query.limit,
+            # exact up to a cap, then an estimate (`total_exact` false)
+            **view.count(query),
         }
     )
 
@@ -218,11 +220,14 @@ def evidence_download(node: Node, subject: dict[str, str]) -> Response:
     ids = node.services["audit_view"].message_ids(query, MAX_MESSAGES)
     if not ids:
         raise OcpiError(2000, f"no messages for {subject}", http_status=404)
+    checkpoints = node.services[CHECKPOINTS]
     bundle = build_bundle(
         node.services["ledger_archive"],
         reversed(ids),
         subject=subject,
         generated_at=ocpi_timestamp(),
+        signer=checkpoints.signer,
+        take_checkpoint=checkpoints.take,
         node={"party": str(node.settings.party), "base_url": node.settings.base_url},
     )
     bundle["truncated"] = len(ids) >= MAX_MESSAGES
@@ -258,7 +263,14 @@ def routing_table(request: Request, node: Admin) -> Response:
             node.store.registry.recorder.max_notification_id() or 0
         )
         return ocpi_response(describe(node.routing_table, datetime.now(UTC)))
-    return ocpi_response(describe(routing_table_as_of(node.store.registry, instant), instant))
+    table, replayed = replay_registry(node.store.registry, instant)
+    described = describe(table, instant)
+    # What the answer rests on: the registry chain up to this link (compare with a checkpoint).
+    link = node.services[REGISTRY_ARCHIVE].link_of_record(replayed) if replayed else None
+    described["registry_chain"] = (
+        {"position": link.position, "hash": link.hash} if link is not None else None
+    )
+    return ocpi_response(described)
 
 
 @router.get("/routing-table/explain")
@@ -289,12 +301,6 @@ def explain_route(request: Request, node: Admin) -> Response:
             raise bad(f"custom module {module} is never broadcast")
         return ocpi_response(dataclasses.asdict(service.explain_broadcast(party, module)))
     return ocpi_response(dataclasses.asdict(service.explain_route(party, module, interface)))
-
-
-@router.post("/ledger/verify")
-def verify(node: Admin) -> Response:
-    report = verify_ledger(node.services["ledger_archive"])
-    return ocpi_response(report.as_dict())
 
 
 @router.get("/hub-objects/gaps")

@@ -81,6 +81,7 @@ def install_routing(node: Node) -> None:
             base_url=settings.base_url,
             hub_error_http_status=settings.hub_error_http_status,
             policy=tuple(node.services.get(POLICY, ())),
+            outcome_before_answer=settings.outcome_commit == "before-answer",
         ),
         node.routing_table,
         node.committer,

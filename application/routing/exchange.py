@@ -35,6 +35,9 @@ class RoutingConfig:
     get_all_max_limit: int = 100
     policy: tuple[PolicyRule, ...] = ()
     """Route policy of a platform node (direct | hub | auto per counterpart and module)."""
+    outcome_before_answer: bool = True
+    """Commit a relayed answer before the requester gets it (else behind it; see
+    `ExchangeRecorder.finish`)."""
 
 
 @dataclass(frozen=True)

@@ -28,9 +28,12 @@ NOT_SENT = "not sent: the ledger confirmed the record only after the requester h
 
 
 class ExchangeRecorder:
-    def __init__(self, recorder: MessageRecorder, answers: HubAnswers) -> None:
+    def __init__(
+        self, recorder: MessageRecorder, answers: HubAnswers, outcome_before_answer: bool = True
+    ) -> None:
         self.recorder = recorder
         self.answers = answers
+        self.outcome_before_answer = outcome_before_answer
 
     async def admit(self, exchange: Exchange) -> None:
         """Record everything decided so far; a repeated X-Request-ID becomes the next attempt."""
@@ -129,10 +132,15 @@ class ExchangeRecorder:
     async def finish(
         self, exchange: Exchange, answer: Answer, bodies: list[Body], note: str | None = None
     ) -> Answer:
-        """Queue the outcome and what the requester gets, then answer without waiting for its
-        commit: the durability rule is "recorded before forwarding", which `_admit` kept; the
-        outcome rides in the next group commit (a failure there is logged, never silent).
-        `note` says what the hub had to do differently (recorded with the response)."""
+        """Record the outcome and what the requester gets, then answer. `note` says what the
+        hub had to do differently (recorded with the response).
+
+        By default the answer waits for that commit (shared with concurrent requests by the
+        group committer): whoever holds an answer finds it in the ledger, even after a kill -9.
+        With `outcome_before_answer` off the outcome is only queued and rides in the next group
+        commit. Either way, if the store fails now the requester still gets the answer: the
+        receiver has acted on the request, and a refusal would invite a duplicate; the failure
+        is logged and the message shows as forwarded without outcome."""
         message = exchange.message
         assert message is not None
         exchange.steps = []
@@ -141,9 +149,13 @@ class ExchangeRecorder:
         try:
             for step in exchange.steps:
                 step(message)
-            self.recorder.record_behind(message, bodies=exchange.bodies)
+            if self.outcome_before_answer:
+                await self.recorder.record(message, bodies=exchange.bodies)
+            else:
+                self.recorder.record_behind(message, bodies=exchange.bodies)
+        except LedgerUnavailableError as error:
+            log.error("the outcome of %s was not recorded: %s", exchange.request_id, error)
         except Exception:
-            # Already forwarded (and recorded as such): the requester still gets its answer.
             log.exception("recording the outcome of %s failed", exchange.request_id)
         return answer
 

@@ -7,8 +7,9 @@ request meets them; every collaborator they call lives in a module of its own be
 One `RoutingService.handle` call per inbound request. The order never changes: nothing is
 forwarded before the ledger holds the request, its routing decision and each forwarded leg
 (Received, Routed, Forwarded); the outcome (Answered/Failed per leg, Responded) follows,
-written behind the answer (queued before it, committed in the next group commit). If the
-ledger cannot record, `LedgerUnavailableError` is raised and nothing is forwarded.
+committed before the requester gets the answer (`outcome_before_answer`, the default) or
+behind it (queued before it, committed in the next group commit). If the ledger cannot
+record, `LedgerUnavailableError` is raised and nothing is forwarded.
 
 Hot path: routing decisions read the in-memory routing table and owner index; each request
 creates one `RoutedMessage`, triggers its steps on that object and hands the new events to the
@@ -137,7 +138,7 @@ class RoutingService:
         self._background: set[asyncio.Task[None]] = set()
         self.intake = Intake(table)
         self.answers = HubAnswers(config)
-        self.ledger = ExchangeRecorder(recorder, self.answers)
+        self.ledger = ExchangeRecorder(recorder, self.answers, config.outcome_before_answer)
         self.routes = RouteFinder(config, table, self.backends)
         self.callbacks = CallbackLinks(config, links, self._store, now)
         self.hub_reads = HubStoreReads(

@@ -177,7 +177,8 @@ class HubUnderTest:
     # ---- the ledger ------------------------------------------------------------------------
 
     def events(self, peer: Peer, request_id: str, attempt: int = 0) -> list[Any]:
-        # Outcomes are recorded behind the answer: read once the queued ones are committed.
+        # Outcomes may be committed after the answer (a broadcast's legs; the `behind` mode):
+        # read once the queued ones are committed.
         self.node.committer.flush()
         identifier = message_id(str(peer.connection_id), request_id, attempt)
         return list(self.node.ledger.repository.event_store.get(identifier))

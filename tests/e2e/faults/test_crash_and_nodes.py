@@ -4,9 +4,6 @@ one PostgreSQL ledger behind an (alternating) balancer."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-
-import pytest
 
 from infrastructure.database_url import DatabaseUrl
 from tests.e2e.faults.support import (
@@ -18,20 +15,10 @@ from tests.e2e.faults.support import (
     wait_routing,
 )
 from tests.e2e.nodes import free_port, start_node, wait_until_serving
-from tests.support.fake_platform import FakePlatform, Reply
+from tests.support.fake_platform import FakePlatform
 from tests.support.servers import wait_for
 
 ANSWERED = ["Received", "Routed", "Forwarded", "Answered", "Responded"]
-
-
-@pytest.fixture
-def platforms() -> Iterator[tuple[FakePlatform, FakePlatform]]:
-    cpo, emsp = FakePlatform("cpo").start(), FakePlatform("emsp").start()
-    # Requests under /slow never get an answer: they are mid-way when the node dies.
-    cpo.on("GET", "/ocpi/2.2.1/locations/sender/slow", Reply(hang=True))
-    yield cpo, emsp
-    cpo.stop()
-    emsp.stop()
 
 
 def test_after_kill_9_mid_flight_the_ledger_verifies_and_cut_off_messages_show_unknown(

@@ -56,6 +56,7 @@ def test_the_audit_api_needs_the_admin_token(client: TestClient) -> None:
 def test_messages_are_listed_filtered_and_paged(client: TestClient) -> None:
     page = data(client.get("/admin/messages", params={"limit": 1}, headers=AUTH))
     assert [m["request_id"] for m in page["messages"]] == ["r2"] and page["has_more"]
+    assert page["total"] == 2 and page["total_exact"] is True
     found = data(
         client.get("/admin/messages", params={"status": "4002", "party": "nl*cpo"}, headers=AUTH)
     )
@@ -126,8 +127,9 @@ def test_traffic_routing_table_verify_and_rebuild(client: TestClient) -> None:
     before = (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S")  # naive: taken as UTC
     table = data(client.get("/admin/routing-table", params={"as_of": after}, headers=AUTH))
     assert [c["label"] for c in table["connections"]] == ["a peer"]
+    assert table["registry_chain"]["position"] == 1  # the invitation, the one record replayed
     earlier = data(client.get("/admin/routing-table", params={"as_of": before}, headers=AUTH))
-    assert earlier["connections"] == []
+    assert earlier["connections"] == [] and earlier["registry_chain"] is None
     report = data(client.post("/admin/ledger/verify", headers=AUTH))
     assert report["ok"] and report["records"] == 10
     before = data(client.get("/admin/messages", headers=AUTH))

@@ -107,12 +107,16 @@ def test_messages_are_found_by_time_range_outcome_and_status(filled: Store) -> N
 def test_a_search_counts_every_match_whatever_the_page_up_to_a_cap(filled: Store) -> None:
     view, runner = audit_view(filled)
     runner.run_until_caught_up()
-    assert view.count(MessageQuery(limit=1, offset=3)) == 5
-    assert view.count(MessageQuery(party="DE*EMS", direction="received")) == 2
-    assert view.count(MessageQuery(correlation_id="dispute-1", outcome="error")) == 2
-    assert view.count(MessageQuery(object_id="TOKEN9", since=T0 + timedelta(minutes=2))) == 1
-    assert view.count(MessageQuery(module="ocpi-nothing")) == 0
-    assert view.count(MessageQuery(), cap=3) == 3
+    def total(query: MessageQuery) -> int:
+        counted = view.count(query)
+        assert counted["total_exact"] is True
+        return int(counted["total"])
+
+    assert total(MessageQuery(limit=1, offset=3)) == 5
+    assert total(MessageQuery(party="DE*EMS", direction="received")) == 2
+    assert total(MessageQuery(correlation_id="dispute-1", outcome="error")) == 2
+    assert total(MessageQuery(object_id="TOKEN9", since=T0 + timedelta(minutes=2))) == 1
+    assert total(MessageQuery(module="ocpi-nothing")) == 0
 
 
 def test_nonsense_queries_are_refused_with_the_reason() -> None:
@@ -183,3 +187,17 @@ def test_the_rebuilt_audit_view_equals_the_live_one(filled: Store) -> None:
     rebuild.run_until_caught_up()
     assert view.find(MessageQuery(limit=100)) == before
     assert filled.ledger_db.query("SELECT * FROM audit_keys ORDER BY key, message_id") == keys
+
+
+def test_the_total_is_counted_exactly_up_to_a_cap_then_estimated(filled: Store) -> None:
+    view, runner = audit_view(filled)
+    runner.run_until_caught_up()
+    assert view.count(MessageQuery()) == {"total": 5, "total_exact": True}
+    assert view.count(MessageQuery(correlation_id="dispute-1")) == {
+        "total": 2, "total_exact": True
+    }  # fmt: skip
+    assert view.count(MessageQuery(party="NL*CPO", module="tokens", limit=1))["total"] == 1
+    assert view.count(MessageQuery(request_id="nobody")) == {"total": 0, "total_exact": True}
+    capped = view.count(MessageQuery(), cap=3)
+    assert capped["total_exact"] is False and capped["total"] >= 4
+    assert view.count(MessageQuery(outcome="refused"), cap=3) == {"total": 1, "total_exact": True}

@@ -7,11 +7,9 @@ from pathlib import Path
 import pytest
 
 from api.cli import main
-from application.evidence import build_bundle
 from infrastructure.database_url import DatabaseUrl
-from infrastructure.ledger_chain import LedgerArchive
 from infrastructure.store import Store
-from tests.audit_support import audit_view, record, routed
+from tests.audit_support import audit_view, evidence_bundle, record, routed
 
 
 def url_of(database_url: DatabaseUrl) -> str:
@@ -54,11 +52,11 @@ def test_a_saved_bundle_is_checked_without_a_node(
 ) -> None:
     sent = routed("e1")
     record(store, sent)
-    bundle = build_bundle(LedgerArchive(store.ledger_db), [sent.id], subject={}, generated_at="t")
+    bundle = evidence_bundle(store, [sent.id])
     path = tmp_path / "bundle.json"
     path.write_text(json.dumps(bundle))
     assert main(["evidence", "--verify", str(path)]) == 0
-    assert capsys.readouterr().out.startswith("OK: 5 records")
+    assert capsys.readouterr().out.startswith("OK: 1 messages, 5 records")
     bundle["messages"][0]["records"][0]["originator_version"] = 2
     path.write_text(json.dumps(bundle))
     assert main(["evidence", "--verify", str(path)]) == 3

@@ -3,17 +3,16 @@ evidence bundles verify on their own, and redacted bodies keep the chain verifia
 
 import base64
 import copy
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from application.evidence import build_bundle, verify_bundle
+from application.evidence import verify_bundle
 from application.retention import redact_expired_bodies
 from infrastructure.ledger_chain import LedgerArchive, verify_ledger
 from infrastructure.retention import SqlExpiringBodies
 from infrastructure.store import Store
-from tests.audit_support import Leg, record, routed
+from tests.audit_support import Leg, evidence_bundle, record, routed
 
 
 def ledger_with_messages(store: Store, count: int = 4) -> list[str]:
@@ -126,11 +125,7 @@ def test_a_record_slipped_in_outside_the_ledger_is_found(store: Store) -> None:
 def test_an_evidence_bundle_verifies_on_its_own_and_shows_tampering(store: Store) -> None:
     sent = routed("e1", correlation_id="dispute", legs=[Leg("DE*EMS", "conn-ems")])
     record(store, sent)
-    archive = LedgerArchive(store.ledger_db)
-    bundle = build_bundle(
-        archive, [sent.id], subject={"correlation_id": "dispute"}, generated_at="now"
-    )
-    bundle = json.loads(json.dumps(bundle))  # what a file on disk holds
+    bundle = evidence_bundle(store, [sent.id], {"correlation_id": "dispute"})
     result = verify_bundle(bundle)
     assert result["ok"], result["problems"]
     assert result["records"] == sent.message.version == 5
@@ -170,10 +165,7 @@ def test_redacted_bodies_keep_the_chain_and_bundles_verifiable(store: Store) -> 
     report = verify(store)
     assert report.ok, report.problems
     assert report.bodies_redacted == 2
-    archive = LedgerArchive(store.ledger_db)
-    bundle = json.loads(
-        json.dumps(build_bundle(archive, [sent.id], subject={}, generated_at="now"))
-    )
+    bundle = evidence_bundle(store, [sent.id])
     assert {b["status"] for b in bundle["bodies"].values()} == {"redacted"}
     result = verify_bundle(bundle)
     assert result["ok"] and result["bodies_redacted"] == 2

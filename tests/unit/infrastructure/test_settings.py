@@ -31,6 +31,9 @@ def test_flags_override_the_environment() -> None:
         ("OCPI_LEDGER_ADMIN_TOKEN", "short", "at least 16"),
         ("OCPI_LEDGER_FORWARD_TIMEOUT", "soon", "number of seconds"),
         ("OCPI_LEDGER_LEDGER_VIEWS", "elsewhere", "one of inline, process, external"),
+        ("OCPI_LEDGER_OUTCOME_COMMIT", "later", "one of before-answer, behind"),
+        ("OCPI_LEDGER_CHECKPOINT_INTERVAL", "0", "must be positive"),
+        ("OCPI_LEDGER_CHECKPOINT_SINK", "ftp://x/cp", "a file path or an http"),
     ],
 )
 def test_malformed_settings_name_the_variable_and_the_problem(
@@ -56,3 +59,18 @@ def test_the_message_log_lives_beside_the_sqlite_file() -> None:
 def test_the_ledger_views_are_followed_inline_unless_told_otherwise() -> None:
     assert load_settings(environ={}).ledger_views == "inline"
     assert load_settings(environ={"OCPI_LEDGER_LEDGER_VIEWS": "Process"}).ledger_views == "process"
+
+
+def test_outcomes_are_committed_before_the_answer_unless_told_otherwise() -> None:
+    assert load_settings(environ={}).outcome_commit == "before-answer"
+    chosen = load_settings(environ={"OCPI_LEDGER_OUTCOME_COMMIT": "Behind"})
+    assert chosen.outcome_commit == "behind"
+
+
+def test_checkpoints_default_to_every_minute_without_a_sink_and_a_key_in_the_store() -> None:
+    settings = load_settings(environ={})
+    assert (settings.checkpoint_interval, settings.checkpoint_sink) == (60.0, None)
+    assert settings.signing_key is None
+    assert load_settings(
+        environ={"OCPI_LEDGER_CHECKPOINT_SINK": "https://auditor.example/cp"}
+    ).checkpoint_sink == "https://auditor.example/cp"
