@@ -105,19 +105,24 @@ class Links:
 
 
 class Ledger:
-    """A recorder that keeps every event; `behind_fails` breaks the commit of outcomes."""
+    """A recorder that keeps every event; `outcome_fails` breaks every commit after the
+    first (the admission), awaited or queued behind the answer."""
 
-    def __init__(self, behind_fails: bool = False) -> None:
+    def __init__(self, outcome_fails: bool = False) -> None:
         self.events: list[Any] = []
-        self.behind_fails = behind_fails
+        self.outcome_fails = outcome_fails
+        self.commits = 0
 
     async def record(self, *messages: RoutedMessage, bodies: Sequence[Body] = ()) -> int:
+        self.commits += 1
+        if self.outcome_fails and self.commits > 1:
+            raise OSError("the outcome commit failed")
         for message in messages:
             self.events.extend(message.collect_events())
         return len(self.events)
 
     def record_behind(self, *messages: RoutedMessage, bodies: Sequence[Body] = ()) -> None:
-        if self.behind_fails:
+        if self.outcome_fails:
             raise OSError("the outcome commit failed")
         for message in messages:
             self.events.extend(message.collect_events())
@@ -524,7 +529,7 @@ def test_a_callback_link_that_cannot_be_extended_still_relays_the_receivers_answ
 
 
 def test_an_outcome_commit_that_fails_still_answers_the_requester() -> None:
-    routing, receiver, _, ledger = service(ledger=Ledger(behind_fails=True))
+    routing, receiver, _, ledger = service(ledger=Ledger(outcome_fails=True))
     answer = handle(routing, request(routing, "tariffs", "SENDER", "GET", ""))
     assert answer.http_status == 200 and answer.body == OK
     assert len(receiver.deliveries) == 1
