@@ -22,6 +22,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from api.admin_queries import parse_instant
 from api.console import session as sessions
 from api.console import view_models as vm
 from api.errors import OcpiError
@@ -30,7 +31,6 @@ from api.routers.admin_audit import (
     MESSAGE_PARAMS,
     evidence_download,
     message_query,
-    parse_instant,
     progress_of,
     redrive_many,
     redrive_one,
