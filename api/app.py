@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi_offline import FastAPIOffline
 
 from api import platform
 from api.audit_setup import install_audit
@@ -46,7 +47,7 @@ AsyncNodeHook = Callable[[Node], Awaitable[None]]
 # hooks here, so this module stays the one place that lists what a node serves.
 ROUTERS = [versions.router, health.router, credentials.router, hubclientinfo.router]
 ROUTERS += [admin_connections.router, admin_audit.router, platform.router, routing.router]
-ROUTERS += [admin_ledger.router, receipts.router]
+ROUTERS += [admin_ledger.router, receipts.router, receipts.admin]
 STARTUP_HOOKS: list[NodeHook] = [
     install_connections,
     install_audit,
@@ -109,13 +110,17 @@ def create_app(
         finally:
             node.close()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from assets in the fastapi-offline wheel, served by the node itself.
+    app = FastAPIOffline(
         title="ocpi-ledger",
         version="0.1.0",
         lifespan=lifespan,
         docs_url="/admin/docs",
-        redoc_url=None,
+        redoc_url="/admin/redoc",
         openapi_url="/admin/openapi.json",
+        static_url="/admin/docs-assets",
+        swagger_ui_oauth2_redirect_url="/admin/docs/oauth2-redirect",
+        swagger_ui_parameters={"persistAuthorization": True},
     )
     install_error_handlers(app)
     for router in ROUTERS:

@@ -22,6 +22,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from api.admin_queries import parse_instant
 from api.console import session as sessions
 from api.console import view_models as vm
 from api.errors import OcpiError
@@ -30,7 +31,6 @@ from api.routers.admin_audit import (
     MESSAGE_PARAMS,
     evidence_download,
     message_query,
-    parse_instant,
     progress_of,
     redrive_many,
     redrive_one,
@@ -205,9 +205,7 @@ async def sign_in(request: Request) -> Response:
     ):
         error = "Unknown admin token." if fresh_login else "The form expired: sign in again."
         login = secrets.token_urlsafe(18)
-        response = render(
-            request, "sign_in.html", None, 401, login=login, next=target, error=error
-        )
+        response = render(request, "sign_in.html", None, 401, login=login, next=target, error=error)
         _set_cookie(request, response, sessions.LOGIN_COOKIE, login, 600)
         return response
     cookie, _session = sessions.issue(key_of(node))
@@ -390,9 +388,7 @@ def message(request: Request, message_id: str) -> Response:
     found = _message_id(message_id)
     page = _message_page(node, found) if found else None
     if page is None:
-        return render(
-            request, "problem.html", session, 404, message=f"no message {message_id}"
-        )
+        return render(request, "problem.html", session, 404, message=f"no message {message_id}")
     return render(request, "message.html", session, page=page, nav="messages")
 
 
@@ -400,9 +396,7 @@ def message(request: Request, message_id: str) -> Response:
 def evidence(request: Request) -> Response:
     session = signed_in(request)
     subject = {
-        k: v
-        for k, v in request.query_params.items()
-        if k in ("correlation_id", "object_id") and v
+        k: v for k, v in request.query_params.items() if k in ("correlation_id", "object_id") and v
     }
     try:
         return evidence_download(node_of(request), subject)

@@ -254,9 +254,7 @@ def traffic_page(
     percentiles come from merged histograms, never from averaged percentiles."""
     kept = [row for row in rows if filters.keep(row)]
     per_bucket = summarise(kept, ("bucket_start",))
-    buckets = [
-        _traffic_row(item, from_epoch_us(int(item["bucket_start"]))) for item in per_bucket
-    ]
+    buckets = [_traffic_row(item, from_epoch_us(int(item["bucket_start"]))) for item in per_bucket]
     starts = [int(item["bucket_start"]) for item in per_bucket]
     chart = chart_series(buckets, starts, span_us)
     counterparts = []

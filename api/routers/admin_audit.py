@@ -1,5 +1,20 @@
 """Admin API of the audit read models: messages, timelines, evidence, traffic, the routing table
-at any instant, ledger verification and projection rebuilds. Thin: parse, call, answer."""
+at any instant, ledger verification and projection rebuilds. Thin: parse, call, answer.
+
+Every endpoint is declared, so OpenAPI (/admin/openapi.json) describes it and FastAPI parses it:
+- the router comes from `admin_router()`: the admin token (bearer security scheme) is required
+  by every operation, and validation errors answer in the admin API's codes;
+- query parameters are one model of api/admin_queries.py, taken as
+  `filters: Annotated[SomeFilters, Query()]` (`extra="forbid"`: unknown names are a 400);
+- a JSON body is a model of api/admin_models.py (`extra="forbid"`) as a plain parameter;
+- the node comes from `node: AdminNode`; the answer is `ocpi_response(...)` with
+  `response_model=OcpiAnswer` so the envelope is documented.
+A new endpoint follows the same pattern, e.g.:
+
+    @router.get("/things", response_model=OcpiAnswer)
+    def list_things(filters: Annotated[ThingFilters, Query()], node: AdminNode) -> Response:
+        return ocpi_response(node.services["things"].find(filters.party))
+"""
 
 from __future__ import annotations
 
@@ -9,11 +24,22 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Query
 from fastapi.responses import Response
+from pydantic import ValidationError
 
+from api.admin_queries import (
+    EvidenceSubject,
+    MessageFilters,
+    RedriveFilters,
+    RouteQuestion,
+    RoutingTableAt,
+    SearchFilters,
+    TrafficFilters,
+)
+from api.admin_router import OcpiAnswer, admin_router, invalid
 from api.checkpoints_setup import CHECKPOINTS, REGISTRY_ARCHIVE
-from api.dependencies import require_admin
+from api.dependencies import AdminNode
 from api.envelope import INVALID_PARAMETERS, ocpi_response, ocpi_timestamp
 from api.errors import OcpiError
 from api.hub_objects_setup import HUB_OBJECTS
@@ -35,84 +61,37 @@ from application.traffic import TrafficQuery
 from domain.errors import DomainError
 from domain.values import InterfaceRole, ModuleId, PartyRef, parse_module_id
 
-router = APIRouter(prefix="/admin", tags=["audit"])
+router = admin_router(tags=["audit"])
 
 REBUILDABLE = ("routing_table", "audit", "traffic", "hub_objects")
 
-Admin = Annotated[Node, Depends(require_admin)]
+MESSAGE_PARAMS = {f.alias or n for n, f in MessageFilters.model_fields.items()}
 
 
 def bad(message: str) -> OcpiError:
     return OcpiError(INVALID_PARAMETERS, message, http_status=400)
 
 
-def _params(request: Request, allowed: set[str]) -> dict[str, str]:
-    unknown = sorted(set(request.query_params) - allowed)
-    if unknown:
-        raise bad(
-            f"unknown query parameter(s): {', '.join(unknown)}; use {', '.join(sorted(allowed))}"
-        )
-    return dict(request.query_params)
-
-
-def parse_instant(name: str, value: str | None) -> datetime | None:
-    if value is None or value == "":
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace(" ", "+"))
-    except ValueError:
-        raise bad(f"{name} must be an ISO-8601 timestamp, e.g. 2024-03-01T14:03:00Z") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def parse_int(name: str, value: str | None, default: int | None = None) -> int | None:
-    if value is None or value == "":
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise bad(f"{name} must be an integer, got {value!r}") from None
-
-
-def _party(value: str | None) -> str | None:
-    return value.strip().upper() if value else None
-
-
-MESSAGE_PARAMS = {
-    "party", "counterpart", "direction", "connection", "module", "object_id", "request_id",
-    "correlation_id", "since", "until", "status", "outcome", "limit", "offset",
-}  # fmt: skip
-
-
 def message_query(params: dict[str, str]) -> MessageQuery:
-    status, outcome = params.get("status"), params.get("outcome")
-    if status and not status.lstrip("-").isdigit():
-        # `status` also takes an outcome word: status=refused.
-        outcome, status = outcome or status, None
+    """The search of GET /admin/messages from raw parameters (the console's form); raises a 400
+    OcpiError that names what is wrong."""
     try:
-        return MessageQuery(
-            party=_party(params.get("party")),
-            counterpart=_party(params.get("counterpart")),
-            direction=params.get("direction") or None,
-            connection=params.get("connection") or None,
-            module=params.get("module") or None,
-            object_id=params.get("object_id") or None,
-            request_id=params.get("request_id") or None,
-            correlation_id=params.get("correlation_id") or None,
-            since=parse_instant("since", params.get("since")),
-            until=parse_instant("until", params.get("until")),
-            status=parse_int("status", status),
-            outcome=outcome or None,
-            limit=parse_int("limit", params.get("limit"), 50) or 0,
-            offset=parse_int("offset", params.get("offset"), 0) or 0,
-        )
-    except InvalidQuery as error:
+        filters = MessageFilters.model_validate(params)
+    except ValidationError as error:
+        raise invalid(error.errors(), sorted(MESSAGE_PARAMS)) from None
+    return search(filters, filters.request_id, filters.offset)
+
+
+def search(filters: SearchFilters, request_id: str | None = None, offset: int = 0) -> MessageQuery:
+    try:
+        return filters.message_query(request_id, offset)
+    except ValueError as error:  # InvalidQuery among them
         raise bad(str(error)) from None
 
 
-@router.get("/messages")
-def list_messages(request: Request, node: Admin) -> Response:
-    query = message_query(_params(request, MESSAGE_PARAMS))
+@router.get("/messages", response_model=OcpiAnswer)
+def list_messages(filters: Annotated[MessageFilters, Query()], node: AdminNode) -> Response:
+    query = search(filters, filters.request_id, filters.offset)
     view = node.services["audit_view"]
     # One more than asked says whether another page follows (limit may be MAX_LIMIT itself).
     rows = view.find(query, extra=1)
@@ -128,8 +107,8 @@ def list_messages(request: Request, node: Admin) -> Response:
     )
 
 
-@router.get("/messages/{message_id}")
-def get_message(message_id: str, node: Admin) -> Response:
+@router.get("/messages/{message_id}", response_model=OcpiAnswer)
+def get_message(message_id: str, node: AdminNode) -> Response:
     try:
         message_id = str(UUID(message_id))
     except ValueError:
@@ -143,8 +122,8 @@ def get_message(message_id: str, node: Admin) -> Response:
     return ocpi_response(timeline)
 
 
-@router.post("/messages/{message_id}/redrive")
-async def redrive_message(message_id: str, node: Admin) -> Response:
+@router.post("/messages/{message_id}/redrive", response_model=OcpiAnswer)
+async def redrive_message(message_id: str, node: AdminNode) -> Response:
     """Send a recorded push or command once more, as a new message that names this one."""
     try:
         message_id = str(UUID(message_id))
@@ -182,19 +161,18 @@ async def redrive_many(
     )
 
 
-REDRIVE_FILTERS = MESSAGE_PARAMS - {"request_id", "offset"}
-
-
-@router.post("/messages/redrive")
-async def redrive_messages(request: Request, node: Admin) -> Response:
+@router.post("/messages/redrive", response_model=OcpiAnswer)
+async def redrive_messages(
+    filters: Annotated[RedriveFilters, Query()], node: AdminNode
+) -> Response:
     """Re-drive what an audit search finds (the filters of GET /admin/messages), oldest first,
     at most `limit`; `dry_run=true` lists what would be sent. A search must be narrowed by at
     least one filter: re-sending everything is never one click away."""
-    params = _params(request, REDRIVE_FILTERS | {"dry_run"})
-    if not any(params.get(name) for name in REDRIVE_FILTERS - {"limit"}):
-        raise bad(f"narrow the search with at least one of {', '.join(sorted(REDRIVE_FILTERS))}")
-    dry_run = (params.get("dry_run") or "").lower() in ("1", "true", "yes")
-    query = message_query(params)
+    if not filters.narrowed():
+        narrowing = sorted(set(SearchFilters.model_fields) - {"limit"})
+        raise bad(f"narrow the search with at least one of {', '.join(narrowing)}")
+    dry_run = filters.dry_run
+    query = search(filters)
     ids = node.services["audit_view"].message_ids(query, query.limit)
     outcomes = await redrive_many(node, list(reversed(ids)), dry_run=dry_run)
     return ocpi_response(
@@ -206,10 +184,13 @@ async def redrive_messages(request: Request, node: Admin) -> Response:
     )
 
 
-@router.get("/evidence")
-def evidence(request: Request, node: Admin) -> Response:
-    params = _params(request, {"correlation_id", "object_id"})
-    return evidence_download(node, {k: v for k, v in params.items() if v})
+@router.get(
+    "/evidence",
+    responses={200: {"description": "The evidence bundle, a JSON file to save",
+                     "content": {"application/json": {"schema": {"type": "object"}}}}},
+)  # fmt: skip
+def evidence(subject: Annotated[EvidenceSubject, Query()], node: AdminNode) -> Response:
+    return evidence_download(node, subject.subject())
 
 
 def evidence_download(node: Node, subject: dict[str, str]) -> Response:
@@ -239,25 +220,23 @@ def evidence_download(node: Node, subject: dict[str, str]) -> Response:
     )
 
 
-@router.get("/traffic")
-def traffic(request: Request, node: Admin) -> Response:
-    params = _params(request, {"party", "bucket", "since", "until"})
+@router.get("/traffic", response_model=OcpiAnswer)
+def traffic(filters: Annotated[TrafficFilters, Query()], node: AdminNode) -> Response:
     try:
         query = TrafficQuery(
-            party=_party(params.get("party")),
-            granularity=params.get("bucket") or "hour",
-            since=parse_instant("since", params.get("since")),
-            until=parse_instant("until", params.get("until")),
+            party=filters.party,
+            granularity=filters.bucket,
+            since=filters.since,
+            until=filters.until,
         )
     except InvalidQuery as error:
         raise bad(str(error)) from None
     return ocpi_response(node.services["traffic_view"].report(query))
 
 
-@router.get("/routing-table")
-def routing_table(request: Request, node: Admin) -> Response:
-    params = _params(request, {"as_of"})
-    instant = parse_instant("as_of", params.get("as_of"))
+@router.get("/routing-table", response_model=OcpiAnswer)
+def routing_table(at: Annotated[RoutingTableAt, Query()], node: AdminNode) -> Response:
+    instant = at.as_of
     if instant is None:
         node.runners["routing_table_memory"].wait(
             node.store.registry.recorder.max_notification_id() or 0
@@ -273,11 +252,11 @@ def routing_table(request: Request, node: Admin) -> Response:
     return ocpi_response(described)
 
 
-@router.get("/routing-table/explain")
-def explain_route(request: Request, node: Admin) -> Response:
+@router.get("/routing-table/explain", response_model=OcpiAnswer)
+def explain_route(question: Annotated[RouteQuestion, Query()], node: AdminNode) -> Response:
     """A dry run: where a message to a party would go now and why (`to`, `module`,
     `interface`), or who a broadcast push from a party would reach (`from`, `module`)."""
-    params = _params(request, {"to", "from", "module", "interface"})
+    params = {k: v for k, v in question.model_dump(by_alias=True).items() if v}
     broadcast = not params.get("to") and bool(params.get("from"))
     wanted = {"from", "module"} if broadcast else {"to", "module", "interface"}
     missing = sorted(wanted - {k for k, v in params.items() if v})
@@ -303,15 +282,15 @@ def explain_route(request: Request, node: Admin) -> Response:
     return ocpi_response(dataclasses.asdict(service.explain_route(party, module, interface)))
 
 
-@router.get("/hub-objects/gaps")
-def hub_object_gaps(node: Admin) -> Response:
+@router.get("/hub-objects/gaps", response_model=OcpiAnswer)
+def hub_object_gaps(node: AdminNode) -> Response:
     """Objects a rebuild of the hub object store could not restore: the body of a push they
     need was redacted by retention (see application/hub_objects.py). Empty when complete."""
     return ocpi_response({"gaps": node.services[HUB_OBJECTS].view.gaps()})
 
 
-@router.post("/projections/{name}/rebuild")
-def rebuild(name: str, node: Admin) -> Response:
+@router.post("/projections/{name}/rebuild", response_model=OcpiAnswer)
+def rebuild(name: str, node: AdminNode) -> Response:
     if name not in REBUILDABLE:
         raise bad(f"projection must be one of {', '.join(REBUILDABLE)}")
     runner = node.runners[name]
@@ -320,8 +299,8 @@ def rebuild(name: str, node: Admin) -> Response:
     return ocpi_response(progress_of(node, name))
 
 
-@router.get("/projections/{name}")
-def projection_progress(name: str, node: Admin) -> Response:
+@router.get("/projections/{name}", response_model=OcpiAnswer)
+def projection_progress(name: str, node: AdminNode) -> Response:
     # node.runners also holds background loops (health checks, sweeps): only views have progress.
     if not hasattr(node.runners.get(name), "view"):
         raise OcpiError(2000, f"no projection {name}", http_status=404)

@@ -1,4 +1,7 @@
-"""Admin API for connections and parties (Bearer admin token). Plain JSON; errors as OCPI."""
+"""Admin API for connections and parties (Bearer admin token). Plain JSON; errors as OCPI.
+
+Declared the way api/routers/admin_audit.py describes: `admin_router()`, bodies as models of
+api/admin_models.py, the node from `node: AdminNode`, the answer's model in `response_model`."""
 
 from __future__ import annotations
 
@@ -9,9 +12,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from anyio import to_thread
-from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ValidationError
 
 from api.admin_models import (
     ConnectionView,
@@ -24,8 +25,9 @@ from api.admin_models import (
     PartyRow,
     ReasonRequest,
 )
-from api.dependencies import require_admin
-from api.envelope import CLIENT_ERROR, INVALID_PARAMETERS
+from api.admin_router import admin_router
+from api.dependencies import AdminNode
+from api.envelope import CLIENT_ERROR
 from api.errors import OcpiError
 from api.node import Node
 from application.credentials import HandshakeError, Handshakes
@@ -33,27 +35,9 @@ from application.errors import ConnectionNotFoundError
 from domain.errors import ConnectionStateError
 from domain.parties import LOCAL
 
-router = APIRouter(prefix="/admin")
+router = admin_router(tags=["connections"])
 
-M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
-
-
-async def parse_body(request: Request, model: type[M], empty_ok: bool = False) -> M:
-    raw = await request.body()
-    if not raw.strip() and empty_ok:
-        return model()
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise OcpiError(INVALID_PARAMETERS, "request body is not valid JSON", 400) from None
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in error.errors()
-        )
-        raise OcpiError(INVALID_PARAMETERS, problems, 422) from None
 
 
 def connection_id_of(text: str) -> UUID:
@@ -112,10 +96,8 @@ def handshakes(node: Node) -> Handshakes:
     return found
 
 
-@router.post("/invitations")
-async def invite(request: Request) -> JSONResponse:
-    node = require_admin(request)
-    body = await parse_body(request, InvitationRequest)
+@router.post("/invitations", status_code=201, response_model=InvitationCreated)
+async def invite(body: InvitationRequest, node: AdminNode) -> JSONResponse:
     connection_id, token_a, position = await off_loop(
         node.registry.invite, body.label, body.leniency
     )
@@ -126,10 +108,8 @@ async def invite(request: Request) -> JSONResponse:
     return JSONResponse(created.model_dump(), status_code=201)
 
 
-@router.post("/connections")
-async def connect(request: Request) -> JSONResponse:
-    node = require_admin(request)
-    body = await parse_body(request, ConnectRequest)
+@router.post("/connections", status_code=201, response_model=ConnectionView)
+async def connect(body: ConnectRequest, node: AdminNode) -> JSONResponse:
     url = str(body.versions_url)
     connection_id = await off_loop(
         handshakes(node).register_with, body.label or url, url, body.token_a
@@ -137,76 +117,77 @@ async def connect(request: Request) -> JSONResponse:
     return JSONResponse(connection_view(node, str(connection_id)), status_code=201)
 
 
-@router.get("/connections")
-def list_connections(request: Request) -> JSONResponse:
-    node = require_admin(request)
+@router.get("/connections", response_model=list[ConnectionView])
+def list_connections(node: AdminNode) -> JSONResponse:
     views = [connection_view(node, c.id) for c in node.routing_table_view.connections()]
     return JSONResponse(views)
 
 
-@router.get("/connections/{connection_id}")
-def get_connection(request: Request, connection_id: str) -> JSONResponse:
-    node = require_admin(request)
+@router.get("/connections/{connection_id}", response_model=ConnectionView)
+def get_connection(connection_id: str, node: AdminNode) -> JSONResponse:
     return JSONResponse(connection_view(node, str(connection_id_of(connection_id))))
 
 
 async def _change(
-    request: Request, connection_id: str, use_case: Callable[[Node, UUID, str], int]
+    node: Node,
+    connection_id: str,
+    body: ReasonRequest | None,
+    use_case: Callable[[Node, UUID, str], int],
 ) -> JSONResponse:
-    node = require_admin(request)
-    body = await parse_body(request, ReasonRequest, empty_ok=True)
     uuid = connection_id_of(connection_id)
-    position = await off_loop(use_case, node, uuid, body.reason)
+    reason = (body or ReasonRequest()).reason
+    position = await off_loop(use_case, node, uuid, reason)
     await off_loop(node.wait_for_registry, position)
     return JSONResponse(connection_view(node, str(uuid)))
 
 
-@router.post("/connections/{connection_id}/suspend")
-async def suspend(request: Request, connection_id: str) -> JSONResponse:
+@router.post("/connections/{connection_id}/suspend", response_model=ConnectionView)
+async def suspend(
+    connection_id: str, node: AdminNode, body: ReasonRequest | None = None
+) -> JSONResponse:
+    """The body is optional: without one the reason is "by the operator"."""
     return await _change(
-        request, connection_id, lambda n, i, reason: n.registry.suspend_connection(i, reason)
+        node, connection_id, body, lambda n, i, reason: n.registry.suspend_connection(i, reason)
     )
 
 
-@router.post("/connections/{connection_id}/reactivate")
-async def reactivate(request: Request, connection_id: str) -> JSONResponse:
+@router.post("/connections/{connection_id}/reactivate", response_model=ConnectionView)
+async def reactivate(
+    connection_id: str, node: AdminNode, body: ReasonRequest | None = None
+) -> JSONResponse:
+    """The body is optional: without one the reason is "by the operator"."""
     return await _change(
-        request, connection_id, lambda n, i, reason: n.registry.reactivate_connection(i, reason)
+        node, connection_id, body, lambda n, i, reason: n.registry.reactivate_connection(i, reason)
     )
 
 
-@router.put("/connections/{connection_id}/leniency")
-async def set_leniency(request: Request, connection_id: str) -> JSONResponse:
+@router.put("/connections/{connection_id}/leniency", response_model=ConnectionView)
+async def set_leniency(connection_id: str, body: LeniencyRequest, node: AdminNode) -> JSONResponse:
     """Lenient (the default) takes what sloppy peer software sends where its meaning is
     unambiguous, noting each decision on the message; strict refuses it with 2001."""
-    node = require_admin(request)
-    body = await parse_body(request, LeniencyRequest)
     uuid = connection_id_of(connection_id)
     position = await off_loop(node.registry.set_leniency, uuid, body.leniency, body.reason)
     await off_loop(node.wait_for_registry, position)
     return JSONResponse(connection_view(node, str(uuid)))
 
 
-@router.post("/connections/{connection_id}/rotate-token")
-async def rotate(request: Request, connection_id: str) -> JSONResponse:
-    node = require_admin(request)
+@router.post("/connections/{connection_id}/rotate-token", response_model=ConnectionView)
+async def rotate(connection_id: str, node: AdminNode) -> JSONResponse:
     uuid = connection_id_of(connection_id)
     await off_loop(handshakes(node).rotate, uuid)
     return JSONResponse(connection_view(node, str(uuid)))
 
 
-@router.delete("/connections/{connection_id}")
-async def disconnect(request: Request, connection_id: str) -> JSONResponse:
-    node = require_admin(request)
+@router.delete("/connections/{connection_id}", response_model=ConnectionView)
+async def disconnect(connection_id: str, node: AdminNode) -> JSONResponse:
     uuid = connection_id_of(connection_id)
     await off_loop(handshakes(node).unregister, uuid)
     return JSONResponse(connection_view(node, str(uuid)))
 
 
-@router.get("/connections/{connection_id}/events")
-def connection_events(request: Request, connection_id: str) -> JSONResponse:
+@router.get("/connections/{connection_id}/events", response_model=list[EventView])
+def connection_events(connection_id: str, node: AdminNode) -> JSONResponse:
     """The connection's ledger, oldest first, with every token field redacted."""
-    node = require_admin(request)
     uuid = connection_id_of(connection_id)
     node.registry.get_connection(uuid)  # 404 when unknown
     events = [
@@ -231,9 +212,8 @@ def redacted(event: Any) -> dict[str, Any]:
     return fields
 
 
-@router.get("/parties")
-def list_parties(request: Request) -> JSONResponse:
-    node = require_admin(request)
+@router.get("/parties", response_model=list[PartyRow])
+def list_parties(node: AdminNode) -> JSONResponse:
     rows = [
         PartyRow(
             country_code=r["country_code"],

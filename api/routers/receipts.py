@@ -4,15 +4,15 @@ Thin: authenticate, call, answer."""
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from api.admin_router import OcpiAnswer, admin_router
 from api.auth import authenticate
 from api.checkpoints_setup import CHECKPOINTS
-from api.dependencies import node_of, require_admin
+from api.dependencies import AdminNode, node_of
 from api.envelope import INVALID_PARAMETERS, ocpi_response, ocpi_timestamp
 from api.errors import OcpiError
 from api.node import Node
@@ -23,8 +23,6 @@ router = APIRouter(tags=["receipts"])
 
 RECEIPTS_PATH = "/ocpi/receipts"
 MAX_RECEIPTS = 10
-
-Admin = Annotated[Node, Depends(require_admin)]
 
 
 def _receipt(node: Node, message_id: str, connection_id: str | None) -> dict:
@@ -73,6 +71,10 @@ def receipt(request: Request, message_id: str) -> Response:
     return ocpi_response(_receipt(node, message_id, caller.connection.id))
 
 
-@router.get("/admin/messages/{message_id}/receipt", tags=["audit"])
-def operator_receipt(message_id: str, node: Admin) -> Response:
+# The operator reads any receipt (declared like every admin endpoint).
+admin = admin_router(tags=["audit"])
+
+
+@admin.get("/messages/{message_id}/receipt", response_model=OcpiAnswer)
+def operator_receipt(message_id: str, node: AdminNode) -> Response:
     return ocpi_response(_receipt(node, message_id, None))
