@@ -11,7 +11,8 @@ from collections import Counter
 
 import httpx
 
-from api.cli import COMMANDS
+from api.cli_commands import Command, CommandError, Commands
+from api.cli_settings import reachable_database
 from api.demo.orchestrator import ADMIN_TOKEN, HUB_NAME, Demo
 from api.demo.topologies import TOPOLOGIES, Topology
 from api.demo.traffic import EXCHANGES, Exchange, Side, exchange_pair
@@ -90,12 +91,15 @@ def _interrupt(*_: object) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.database_url:
+        reachable_database(args.database_url)  # before any process starts
     demo = Demo(TOPOLOGIES[args.topology], database_url=args.database_url)
     stopped = threading.Event()
     # SIGTERM (and SIGINT even where a shell started us with it ignored) stop the demo the way
     # Ctrl-C does, so the child processes are always stopped.
-    signal.signal(signal.SIGINT, _interrupt)
-    signal.signal(signal.SIGTERM, _interrupt)
+    # Put back afterwards: called in-process, it leaves the caller's handlers as they were.
+    stopping = (signal.SIGINT, signal.SIGTERM)
+    handlers = {number: signal.signal(number, _interrupt) for number in stopping}
     ok = False
     try:
         print(
@@ -119,11 +123,18 @@ def run(args: argparse.Namespace) -> int:
         # with --keep-running, Ctrl-C is the way to stop after a good run
         return 0 if ok and args.keep_running else 130
     except (httpx.HTTPStatusError, RuntimeError) as error:
-        print(f"\nocpi-ledger demo: {error}", file=sys.stderr)
-        return 1
+        print()  # off the progress line
+        raise CommandError(str(error)) from None
     finally:
         print("stopping ...", flush=True)
         demo.close()
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
 
 
-COMMANDS["demo"] = (configure, run)
+def register(commands: Commands) -> None:
+    commands["demo"] = Command(
+        "run an OCPI topology as local processes, with sample traffic",
+        configure,
+        run,
+    )
