@@ -8,10 +8,12 @@ from typing import Any
 
 import httpx
 
+from api.cli_commands import CommandError
+
 DEFAULT_URL = "http://127.0.0.1:8000"
 
 
-class AdminCallError(Exception):
+class AdminCallError(CommandError):
     """The node could not be reached or refused; the message is fit to show an operator."""
 
 

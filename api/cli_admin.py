@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Callable
 from typing import Any
 
-from api.admin_client import AdminCallError, admin_call, render_table
+from api.admin_client import admin_call, render_table
+from api.cli_commands import Command, Commands
 
 CONNECTION_COLUMNS = ("id", "label", "status", "version", "leniency", "parties", "status_reason")
 PARTY_COLUMNS = ("country_code", "party_id", "role", "status", "kind", "connection_id", "local")
-
-
-AdminError = AdminCallError
 
 
 def call(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
@@ -101,7 +98,7 @@ SUBCOMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], None], tuple[st
     "rotate": ("rotate the tokens of a connection", _by_id("POST", "/rotate-token"), ("id",)),
     "disconnect": ("unregister a connection", _by_id("DELETE", ""), ("id",)),
     "leniency": (
-        "lenient: take a peer's sloppy requests where unambiguous; strict: refuse them (2001)",
+        "set how a connection takes a peer's sloppy requests",
         _leniency,
         ("id", "--leniency", "--reason"),
     ),
@@ -116,7 +113,11 @@ def _configure(name: str) -> Callable[[argparse.ArgumentParser], None]:
             if argument == "--label":
                 parser.add_argument("--label", default="peer" if name == "invite" else None)
             elif argument == "--leniency":
-                parser.add_argument("leniency", choices=("lenient", "strict"))
+                parser.add_argument(
+                    "leniency",
+                    choices=("lenient", "strict"),
+                    help="lenient: take them where unambiguous; strict: refuse them (2001)",
+                )
             elif argument == "--invite-leniency":
                 parser.add_argument(
                     "--leniency",
@@ -136,16 +137,12 @@ def _configure(name: str) -> Callable[[argparse.ArgumentParser], None]:
 
 def _runner(name: str) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
-        try:
-            SUBCOMMANDS[name][1](args)
-        except AdminError as error:
-            print(f"ocpi-ledger {name}: {error}", file=sys.stderr)
-            return 1
+        SUBCOMMANDS[name][1](args)  # a refusal raises AdminCallError: `ocpi-ledger` prints it
         return 0
 
     return run
 
 
-def register(commands: dict[str, Any]) -> None:
-    for name in SUBCOMMANDS:
-        commands[name] = (_configure(name), _runner(name))
+def register(commands: Commands) -> None:
+    for name, (description, _run, _arguments) in SUBCOMMANDS.items():
+        commands[name] = Command(description, _configure(name), _runner(name))

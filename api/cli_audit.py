@@ -15,10 +15,11 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from api.admin_client import AdminCallError, admin_call, render_table
-from api.cli import COMMANDS
+from api.admin_client import admin_call, render_table
+from api.cli_commands import Command, CommandError, Commands
+from api.cli_settings import reachable_database
 
-CliError = AdminCallError
+CliError = CommandError
 
 
 # ---- talking to a node -----------------------------------------------------------------------
@@ -42,17 +43,6 @@ def table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
 
 def _emit(args: argparse.Namespace, data: Any, human: Callable[[Any], str]) -> None:
     print(json.dumps(data, indent=2) if getattr(args, "json", False) else human(data))
-
-
-def _guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    def wrapper(args: argparse.Namespace) -> int:
-        try:
-            return run(args)
-        except CliError as error:
-            print(f"ocpi-ledger: {error}", file=sys.stderr)
-            return 1
-
-    return wrapper
 
 
 # ---- audit -----------------------------------------------------------------------------------
@@ -150,8 +140,11 @@ def _evidence(args: argparse.Namespace) -> int:
     )
     text = json.dumps(bundle, indent=1)
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as file:
-            file.write(text)
+        try:
+            with open(args.output, "w", encoding="utf-8") as file:
+                file.write(text)
+        except OSError as error:
+            raise CliError(f"cannot write {args.output}: {error}") from None
         result = verify_bundle(bundle)
         print(
             f"wrote {args.output}: {len(bundle['messages'])} messages; "
@@ -251,13 +244,9 @@ def _offline(parser: argparse.ArgumentParser) -> None:
 
 
 def _open_store(url: str) -> Any:
-    from infrastructure.database_url import DatabaseUrlError, parse_database_url
     from infrastructure.store import open_store
 
-    try:
-        return open_store(parse_database_url(url))
-    except DatabaseUrlError as error:
-        raise CliError(f"--database-url: {error}") from None
+    return open_store(reachable_database(url))
 
 
 def _progress(label: str) -> Callable[[int, int], None]:
@@ -551,14 +540,49 @@ def _audience_text(data: dict[str, Any]) -> str:
     return "\n".join([*lines, data["reason"]])
 
 
-COMMANDS["audit"] = (_configure_audit, _guarded(_audit))
-COMMANDS["audience"] = (_configure_audience, _guarded(_audience))
-COMMANDS["route"] = (_configure_route, _guarded(_route))
-COMMANDS["redrive"] = (_configure_redrive, _guarded(_redrive))
-COMMANDS["evidence"] = (_configure_evidence, _guarded(_evidence))
-COMMANDS["traffic"] = (_configure_traffic, _guarded(_traffic))
-COMMANDS["routing-table"] = (_configure_routing_table, _guarded(_routing_table))
-COMMANDS["verify"] = (_configure_verify, _guarded(_verify))
-COMMANDS["checkpoint"] = (_configure_checkpoint, _guarded(_checkpoint))
-COMMANDS["public-key"] = (_configure_public_key, _guarded(_public_key))
-COMMANDS["rebuild"] = (_configure_rebuild, _guarded(_rebuild))
+def register(commands: Commands) -> None:
+    commands["audit"] = Command(
+        "find routed messages, or show one message's timeline", _configure_audit, _audit
+    )
+    commands["audience"] = Command(
+        "who a broadcast push from a party would reach, and why", _configure_audience, _audience
+    )
+    commands["route"] = Command(
+        "where a request to a party would go now, and why (a dry run)", _configure_route, _route
+    )
+    commands["redrive"] = Command(
+        "send recorded pushes or commands once more", _configure_redrive, _redrive
+    )
+    commands["evidence"] = Command(
+        "save a verifiable evidence bundle, or check one offline",
+        _configure_evidence,
+        _evidence,
+    )
+    commands["traffic"] = Command(
+        "message counts, errors and latency per party and module", _configure_traffic, _traffic
+    )
+    commands["routing-table"] = Command(
+        "the routing table and connections, now or as of an instant",
+        _configure_routing_table,
+        _routing_table,
+    )
+    commands["verify"] = Command(
+        "check the hash chains and bodies (also offline), against a signed checkpoint too",
+        _configure_verify,
+        _verify,
+    )
+    commands["checkpoint"] = Command(
+        "take (or fetch the latest) signed checkpoint of the chains' heads",
+        _configure_checkpoint,
+        _checkpoint,
+    )
+    commands["public-key"] = Command(
+        "the node's Ed25519 public key, to verify checkpoints, bundles and receipts",
+        _configure_public_key,
+        _public_key,
+    )
+    commands["rebuild"] = Command(
+        "replay a projection from event zero (also offline)",
+        _configure_rebuild,
+        _rebuild,
+    )

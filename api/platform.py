@@ -16,13 +16,12 @@ from fastapi.responses import Response
 
 from api.dependencies import node_of
 from api.errors import OcpiError, Unauthorized
+from api.hosted_backends import BACKENDS, POLICY, backend_caller
 from api.node import Node
-from application.delivery import LOCAL_ROUTE
+from api.routers.routing import serve_routed
 from application.local_backends import LocalBackend, LocalBackends
-from application.routing_table import ConnectionEntry
 from domain.errors import InvalidOperationError
-from domain.headers import parse_token_header
-from domain.values import ConnectionStatus, InterfaceRole, parse_module_id
+from domain.values import InterfaceRole, parse_module_id
 from infrastructure.backend_discovery import BackendDiscovery
 from infrastructure.background_loop import BackgroundLoop
 from infrastructure.node_config import NodeConfig, load_node_config
@@ -30,8 +29,6 @@ from infrastructure.node_config import NodeConfig, load_node_config
 router = APIRouter()
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-BACKENDS = "local_backends"
-POLICY = "route_policy"
 
 
 def start_platform(node: Node) -> None:
@@ -65,27 +62,7 @@ def start_platform(node: Node) -> None:
     node.services[POLICY] = config.routes
 
 
-def backend_caller(node: Node, request: Request) -> tuple[ConnectionEntry, LocalBackend] | None:
-    """A hosted backend calling (egress or an async result), as the pseudo connection "local"."""
-    backends: LocalBackends | None = node.services.get(BACKENDS)
-    if not backends:
-        return None
-    backend = backends.by_token(parse_token_header(request.headers.get("authorization") or ""))
-    if backend is None:
-        return None
-    connection = ConnectionEntry(
-        id=LOCAL_ROUTE,
-        label=f"backend {backend.versions_url}",
-        initiated_by="us",
-        status=ConnectionStatus.CONNECTED,
-        roles=backend.parties,
-    )
-    return connection, backend
-
-
 async def egress(request: Request, module: str, interface: str, rest: str = "") -> Response:
-    from api.routers.routing import serve_routed  # the routing router imports this module
-
     node = node_of(request)
     if node.settings.is_hub:
         raise OcpiError(2000, "this node is a hub: it has no egress", http_status=404)

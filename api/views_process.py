@@ -21,10 +21,12 @@ import sys
 import threading
 
 from api.audit_setup import LEDGER_VIEW_INTERVAL, ledger_view_runner, ledger_views
+from api.cli_commands import Command, CommandError, Commands
+from api.cli_settings import add_setting_flags, settings_from_args
 from infrastructure.projection_runner import PostgresChangeListener, ProjectionRunner
-from infrastructure.settings import SETTING_VARIABLES, Settings
+from infrastructure.settings import Settings, SettingsError
 from infrastructure.sql import startup_lock
-from infrastructure.store import open_store
+from infrastructure.store import StoreUnavailableError, open_store, probe_store
 
 log = logging.getLogger(__name__)
 
@@ -90,26 +92,26 @@ def stop(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    for key, (variable, _default) in SETTING_VARIABLES.items():
-        parser.add_argument("--" + key.replace("_", "-"), dest=key, help=variable)
+    add_setting_flags(parser)
     parser.add_argument("--parent-pid", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--log-level", default="info")
 
 
 def run(args: argparse.Namespace) -> int:
-    from api.cli import settings_from_args
-    from infrastructure.settings import SettingsError
-    from infrastructure.store import StoreUnavailableError, probe_store
-
     try:
         settings = settings_from_args(args)
         probe_store(settings.database)
     except (SettingsError, StoreUnavailableError) as error:
-        print(f"ocpi-ledger: {error}", file=sys.stderr)
-        return 2
+        raise CommandError(str(error), exit_code=2) from None
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s %(message)s")
     stopping = threading.Event()
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda *_: stopping.set())
     follow_ledger(settings, stopping, args.parent_pid)
     return 0
+
+
+def register(commands: Commands) -> None:
+    commands["views"] = Command(
+        "apply the audit and traffic views in a process of their own", configure, run
+    )

@@ -12,7 +12,8 @@ from collections.abc import Callable
 import httpx
 import psycopg
 
-from bench.processes import node_server, uvicorn_server
+from bench.postgres import postgres_schema
+from bench.processes import node_server, running, uvicorn_server
 from bench.seed import connect
 from domain.values import Role
 from infrastructure.database_url import parse_database_url
@@ -30,8 +31,6 @@ def _answered(database_url: str) -> int:
 
 
 def broadcast(size: float, say: Callable[[str], None]) -> tuple[str, list[str]]:
-    from bench.run import postgres_schema, running
-
     receivers = max(5, int(50 * size))
     pushes = 40
     receiver = uvicorn_server("bcast-receiver", "bench.receiver:app", {})

@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -120,3 +122,11 @@ def node_server(
     command = [sys.executable, "-m", "api.cli", "serve", "--port", str(port)]
     command += ["--log-level", "warning", "--workers", str(workers)]
     return Server(name, command, port, env, repo)
+
+
+@contextmanager
+def running(server: Server, ready_path: str = "/") -> Iterator[Server]:
+    try:
+        yield server.wait_ready(ready_path)
+    finally:
+        server.stop()

@@ -14,9 +14,6 @@ import platform
 import subprocess
 import sys
 import tempfile
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -24,15 +21,15 @@ from pathlib import Path
 
 import psycopg
 
-from bench import load
-from bench.processes import REPO, Server, node_server, uvicorn_server
+from bench import load, scale
+from bench.postgres import POSTGRES, postgres_schema
+from bench.processes import REPO, Server, node_server, running, uvicorn_server
 from bench.seed import connect
 from domain.values import Role
 from infrastructure.database_url import parse_database_url
 from infrastructure.store import open_store
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
-POSTGRES = os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 NODE_PREFIX = "/ocpi/2.2.1/tokens/receiver/NL/EMA/"
 
 
@@ -66,24 +63,6 @@ def measure(name: str, server: Server, prefix: str, auth: str, seconds: float) -
         flush=True,
     )
     return Pass(name, saturation, moderate, before, cpu_ms)
-
-
-@contextmanager
-def running(server: Server, ready_path: str = "/") -> Iterator[Server]:
-    try:
-        yield server.wait_ready(ready_path)
-    finally:
-        server.stop()
-
-
-@contextmanager
-def postgres_schema() -> Iterator[str]:
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    try:
-        yield f"{POSTGRES}?schema={schema}"
-    finally:
-        with psycopg.connect(parse_database_url(POSTGRES).conninfo(), autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
 def seed_hub(database_url: str, receiver_url: str) -> str:
@@ -250,8 +229,6 @@ def main(argv: list[str] | None = None) -> int:
     passes = routing_passes(args.seconds, [int(w) for w in args.workers.split(",")], args.before)
     sections: list[tuple[str, list[str]]] = [("Routing", routing_table(passes))]
     if not args.skip_scale:
-        from bench import scale
-
         sections += scale.run_all(args.scale, print_line=print)
     write_results(Path(args.out), header, started, args, sections)
     return 0

@@ -15,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 
 from application.audit import AuditProjection, MessageQuery
 from application.bodies import Body
+from bench.broadcast import broadcast
+from bench.postgres import postgres_schema
 from domain.messages import RoutedMessage
 from domain.values import Role
 from infrastructure.audit_view import SqlAuditView
@@ -27,8 +29,6 @@ Section = tuple[str, Lines]
 
 
 def _postgres_store() -> tuple[Store, Callable[[], None]]:
-    from bench.run import postgres_schema
-
     schema = postgres_schema()
     url = schema.__enter__()
     store = open_store(parse_database_url(url))
@@ -308,8 +308,6 @@ def run_all(size: float, print_line: Callable[[str], None]) -> list[Section]:
         except Exception as error:  # report and go on: one failure must not lose the others
             print_line(f"{benchmark.__name__} failed: {error!r}")
             sections.append((benchmark.__name__, [f"failed: {error!r}"]))
-    from bench.broadcast import broadcast
-
     try:
         sections.append(broadcast(size, print_line))
     except Exception as error:

@@ -9,7 +9,8 @@ from simulator.app import create_app
 from simulator.client import AsyncCall, OcpiCallError, PartyClient
 from simulator.config import SimConfig, SimParty
 from simulator.server import RunningServer, start_in_thread
-from simulator.state import Peer, Simulator
+from simulator.simulator import Simulator
+from simulator.state import Peer
 
 __all__ = [
     "AsyncCall",

@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Body, HTTPException, Response
 
 from simulator.credentials import HandshakeError
-from simulator.state import Fault, Simulator
+from simulator.simulator import Simulator
+from simulator.state import Fault
 
 
 def _peer_json(sim: Simulator) -> list[dict[str, Any]]:

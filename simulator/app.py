@@ -22,7 +22,8 @@ from simulator.faults import SimMiddleware
 from simulator.modules import HANDLERS, Call, Reply, hubclientinfo_receiver
 from simulator.roles import SEGMENT_ROLES, SENDER, hosted_interfaces, implements, interface_of
 from simulator.roles import version_endpoints as build_endpoints
-from simulator.state import Identity, PartyKey, Simulator
+from simulator.simulator import Simulator
+from simulator.state import Identity, PartyKey
 
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 RESULT_MODULES = frozenset({"commands", "chargingprofiles"})

@@ -20,7 +20,7 @@ from simulator.config import SimParty
 from simulator.envelope import ocpi_now
 from simulator.http import async_client
 from simulator.roles import RECEIVER, SENDER
-from simulator.state import ReceivedResult, Simulator
+from simulator.state import PlatformState, ReceivedResult
 
 Target = tuple[str, str] | None  # (country_code, party_id); None = hub-addressed / open routing
 
@@ -40,7 +40,7 @@ class AsyncCall:
 
     response: httpx.Response
     result_id: str
-    sim: Simulator
+    sim: PlatformState
 
     @property
     def data(self) -> Any:
@@ -52,7 +52,7 @@ class AsyncCall:
 
 class PartyClient:
     def __init__(
-        self, sim: Simulator, party: SimParty, *, peer: str | None = None, timeout: float = 10.0
+        self, sim: PlatformState, party: SimParty, *, peer: str | None = None, timeout: float = 10.0
     ) -> None:
         self.sim = sim
         self.party = party

@@ -13,7 +13,7 @@ import httpx
 from simulator.auth import authorization_header, new_token
 from simulator.envelope import OCPI_VERSION, OcpiError
 from simulator.http import async_client
-from simulator.state import Identity, Peer, Simulator
+from simulator.state import Identity, Peer, PlatformState
 
 HANDSHAKE_TIMEOUT_S = 10.0
 
@@ -63,7 +63,7 @@ def peer_id_for(roles: list[dict[str, Any]]) -> str:
     return f"{first['country_code']}*{first['party_id']}".upper()
 
 
-def our_credentials(sim: Simulator, token: str) -> dict[str, Any]:
+def our_credentials(sim: PlatformState, token: str) -> dict[str, Any]:
     return {"token": token, "url": sim.versions_url, "roles": sim.credentials_roles()}
 
 
@@ -78,7 +78,7 @@ def _parse_credentials(body: Any) -> tuple[str, str, list[dict[str, Any]]]:
     return token, url, roles
 
 
-async def _connect(sim: Simulator, body: Any, replacing: Peer | None) -> dict[str, Any]:
+async def _connect(sim: PlatformState, body: Any, replacing: Peer | None) -> dict[str, Any]:
     their_token, their_url, roles = _parse_credentials(body)
     try:
         endpoints = await fetch_endpoints(their_url, their_token)
@@ -97,11 +97,11 @@ async def _connect(sim: Simulator, body: Any, replacing: Peer | None) -> dict[st
     return our_credentials(sim, token_c)
 
 
-async def handle_get(sim: Simulator, identity: Identity) -> dict[str, Any]:
+async def handle_get(sim: PlatformState, identity: Identity) -> dict[str, Any]:
     return our_credentials(sim, identity.token)
 
 
-async def handle_post(sim: Simulator, identity: Identity, body: Any) -> dict[str, Any]:
+async def handle_post(sim: PlatformState, identity: Identity, body: Any) -> dict[str, Any]:
     if identity.kind != "token_a":
         raise OcpiError(405, 2000, "already registered; use PUT to update")
     with sim.lock:
@@ -112,19 +112,19 @@ async def handle_post(sim: Simulator, identity: Identity, body: Any) -> dict[str
     return await _connect(sim, body, None)
 
 
-async def handle_put(sim: Simulator, identity: Identity, body: Any) -> dict[str, Any]:
+async def handle_put(sim: PlatformState, identity: Identity, body: Any) -> dict[str, Any]:
     if identity.kind != "peer" or identity.peer is None:
         raise OcpiError(405, 2000, "not registered; use POST")
     return await _connect(sim, body, identity.peer)
 
 
-async def handle_delete(sim: Simulator, identity: Identity) -> None:
+async def handle_delete(sim: PlatformState, identity: Identity) -> None:
     if identity.kind != "peer" or identity.peer is None:
         raise OcpiError(405, 2000, "not registered")
     sim.remove_peer(identity.peer.id)
 
 
-async def register(sim: Simulator, versions_url: str, token_a: str) -> Peer:
+async def register(sim: PlatformState, versions_url: str, token_a: str) -> Peer:
     """Run the handshake from our side: we are the Sender, they issued `token_a`."""
     endpoints = await fetch_endpoints(versions_url, token_a)
     credentials_url = endpoints.get(("credentials", "SENDER"))

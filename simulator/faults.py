@@ -14,7 +14,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from simulator.envelope import envelope, ocpi_now
-from simulator.state import Fault, LogEntry, Simulator
+from simulator.state import Fault, LogEntry, PlatformState
 
 HANG_LIMIT_S = 3600.0
 HTML_ERROR_PAGE = (
@@ -24,7 +24,7 @@ HTML_ERROR_PAGE = (
 
 
 class SimMiddleware:
-    def __init__(self, app: ASGIApp, sim: Simulator) -> None:
+    def __init__(self, app: ASGIApp, sim: PlatformState) -> None:
         self.app = app
         self.sim = sim
 

@@ -21,7 +21,7 @@ from simulator.envelope import OcpiError, ocpi_now
 from simulator.http import async_client
 from simulator.pagination import PageRequest, paginate, pagination_headers
 from simulator.roles import RECEIVER, SENDER
-from simulator.state import Identity, PartyKey, ReceivedResult, Simulator
+from simulator.state import Identity, PartyKey, PlatformState, ReceivedResult
 
 COMMAND_TYPES = frozenset(
     {"START_SESSION", "STOP_SESSION", "RESERVE_NOW", "CANCEL_RESERVATION", "UNLOCK_CONNECTOR"}
@@ -31,7 +31,7 @@ COMMANDS_WITH_LOCATION = frozenset({"START_SESSION", "RESERVE_NOW", "UNLOCK_CONN
 
 @dataclass
 class Call:
-    sim: Simulator
+    sim: PlatformState
     request: Request
     identity: Identity
     module: str
@@ -250,7 +250,7 @@ async def cdrs_receiver(call: Call, parts: list[str]) -> Reply:
 
 
 async def hubclientinfo_receiver(
-    sim: Simulator, method: str, subject: PartyKey, body: Any
+    sim: PlatformState, method: str, subject: PartyKey, body: Any
 ) -> Reply:
     if method == "GET":
         with sim.lock:

@@ -11,14 +11,11 @@ import copy
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from simulator.auth import new_token
 from simulator.config import SimConfig, SimParty
 from simulator.envelope import ocpi_now
-
-if TYPE_CHECKING:
-    from simulator.client import PartyClient
 
 PartyKey = tuple[str, str]
 FAULT_MODES = frozenset({"hang", "slow", "status", "truncated", "html", "huge"})
@@ -108,7 +105,9 @@ class ReceivedResult:
     time: str
 
 
-class Simulator:
+class PlatformState:
+    """What one simulated platform holds and knows; `Simulator` adds its parties' calls out."""
+
     def __init__(self, config: SimConfig) -> None:
         self.config = config
         self.lock = threading.RLock()
@@ -319,28 +318,6 @@ class Simulator:
         task = asyncio.get_running_loop().create_task(coro)
         self.background.add(task)
         task.add_done_callback(self.background.discard)
-
-    # -- client side -------------------------------------------------------------------------------
-
-    def client(
-        self,
-        country_code: str,
-        party_id: str,
-        role: str | None = None,
-        *,
-        peer: str | None = None,
-        timeout: float = 10.0,
-    ) -> PartyClient:
-        from simulator.client import PartyClient
-
-        return PartyClient(
-            self, self.party(country_code, party_id, role), peer=peer, timeout=timeout
-        )
-
-    async def register(self, versions_url: str, token_a: str) -> Peer:
-        from simulator.credentials import register
-
-        return await register(self, versions_url, token_a)
 
 
 def object_key(module: str, obj: dict[str, Any]) -> Any:

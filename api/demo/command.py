@@ -1,4 +1,4 @@
-"""`ocpi-ledger demo TOPOLOGY [--database-url URL] [--keep-running]`."""
+"""`ocpi-ledger demo TOPOLOGY [--database-url URL] [--keep-running] [--keep]`."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from collections import Counter
 
 import httpx
 
-from api.cli import COMMANDS
-from api.demo.orchestrator import ADMIN_TOKEN, HUB_NAME, Demo
-from api.demo.topologies import TOPOLOGIES, Topology
+from api.cli_commands import Command, CommandError, Commands
+from api.cli_settings import reachable_database
+from api.demo.orchestrator import ADMIN_TOKEN, Demo
+from api.demo.report import report
+from api.demo.topologies import TOPOLOGIES
 from api.demo.traffic import EXCHANGES, Exchange, Side, exchange_pair
 from infrastructure.ledger_reader import read_ledger
 
@@ -27,6 +29,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="a PostgreSQL URL: every node gets a schema of its own there (default: SQLite files)",
     )
     parser.add_argument("--keep-running", action="store_true", help="leave the nodes up")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temporary folder (logs, SQLite files)"
+    )
 
 
 async def run_traffic(demo: Demo, progress: bool = True) -> list[Exchange]:
@@ -66,23 +71,12 @@ async def run_traffic(demo: Demo, progress: bool = True) -> list[Exchange]:
 
 
 def summary(demo: Demo, exchanges: list[Exchange]) -> str:
-    topology: Topology = demo.topology
-    lines = [f"{topology.title}", "", "exchanges (eMSP <-> CPO: route taken):"]
-    by_pair: dict[tuple[str, str], list[Exchange]] = {}
-    for exchange in exchanges:
-        by_pair.setdefault((exchange.emsp.name, exchange.cpo.name), []).append(exchange)
-    for (emsp, cpo), items in by_pair.items():
-        routes = Counter(e.route or "-" for e in items)
-        failed = [e for e in items if not e.ok]
-        state = "ok" if not failed else f"{len(failed)} FAILED: {failed[0].name}: {failed[0].error}"
-        lines.append(f"  {emsp:>6} <-> {cpo:<6} {dict(routes)}  {state}")
-    lines += ["", "messages per node ledger:"]
+    routes_by_node = {}
     for name, node in demo.nodes.items():
-        entries = read_ledger(node.database)
-        routes = Counter(e.route or "refused" for e in entries.values())
-        label = "hub" if name == HUB_NAME else name
-        lines.append(f"  {label:<24} {len(entries):>4}  {dict(routes)}")
-    return "\n".join(lines)
+        # a message without a routing decision was refused before one was made
+        entries = read_ledger(node.database).values()
+        routes_by_node[name] = Counter((e.route or "refused").lower() for e in entries)
+    return report(demo.topology.title, exchanges, routes_by_node)
 
 
 def _interrupt(*_: object) -> None:
@@ -90,17 +84,21 @@ def _interrupt(*_: object) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    demo = Demo(TOPOLOGIES[args.topology], database_url=args.database_url)
+    if args.database_url:
+        reachable_database(args.database_url)  # before any process starts
+    demo = Demo(TOPOLOGIES[args.topology], database_url=args.database_url, keep_workdir=args.keep)
     stopped = threading.Event()
     # SIGTERM (and SIGINT even where a shell started us with it ignored) stop the demo the way
     # Ctrl-C does, so the child processes are always stopped.
-    signal.signal(signal.SIGINT, _interrupt)
-    signal.signal(signal.SIGTERM, _interrupt)
+    # Put back afterwards: called in-process, it leaves the caller's handlers as they were.
+    stopping = (signal.SIGINT, signal.SIGTERM)
+    handlers = {number: signal.signal(number, _interrupt) for number in stopping}
     ok = False
     try:
+        kept = "kept" if args.keep else "removed on exit; --keep keeps them"
         print(
             f"starting {len(demo.topology.platforms)} platforms"
-            f"{' and a hub' if demo.topology.has_hub else ''} (logs in {demo.workdir})"
+            f"{' and a hub' if demo.topology.has_hub else ''} (logs in {demo.workdir}, {kept})"
         )
         demo.start()
         print("connecting (credentials handshake through the admin API) ...")
@@ -119,11 +117,18 @@ def run(args: argparse.Namespace) -> int:
         # with --keep-running, Ctrl-C is the way to stop after a good run
         return 0 if ok and args.keep_running else 130
     except (httpx.HTTPStatusError, RuntimeError) as error:
-        print(f"\nocpi-ledger demo: {error}", file=sys.stderr)
-        return 1
+        print()  # off the progress line
+        raise CommandError(str(error)) from None
     finally:
         print("stopping ...", flush=True)
         demo.close()
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
 
 
-COMMANDS["demo"] = (configure, run)
+def register(commands: Commands) -> None:
+    commands["demo"] = Command(
+        "run an OCPI topology as local processes, with sample traffic",
+        configure,
+        run,
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -71,6 +72,8 @@ class Demo:
     Each PostgreSQL node holds several pooled connections, so a 7-node topology on one server
     can exhaust its `max_connections`."""
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="ocpi-demo-")))
+    keep_workdir: bool = False
+    """Leave the work folder (logs, SQLite files, configs) behind on `close()`."""
     nodes: dict[str, NodeProcess] = field(default_factory=dict)
     backends: subprocess.Popen[bytes] | None = None
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
@@ -248,8 +251,12 @@ class Demo:
             except subprocess.TimeoutExpired:
                 child.kill()
                 child.wait()
-        for node in self.nodes.values():
-            drop_schema(node.database)
+        try:
+            for node in self.nodes.values():
+                drop_schema(node.database)
+        finally:
+            if not self.keep_workdir:
+                shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 def node_config_toml(node: NodeProcess) -> str:

@@ -21,9 +21,9 @@ from starlette.responses import Response
 from api.auth import authenticate
 from api.dependencies import node_of
 from api.errors import OcpiError
+from api.hosted_backends import BACKENDS, POLICY, backend_caller
 from api.hub_objects_setup import HUB_OBJECTS
 from api.node import Node
-from api.platform import BACKENDS, POLICY, backend_caller
 from application.owner_index import InMemoryOwnerIndex
 from application.rate_limits import RateLimiter
 from application.routing import Answer, InboundRequest, RoutingConfig, RoutingService

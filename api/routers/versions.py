@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from api.auth import authenticate
 from api.dependencies import node_of
 from api.envelope import ocpi_response
-from api.platform import BACKENDS
+from api.hosted_backends import BACKENDS
 from application.endpoints import hub_interfaces, platform_interfaces
 from application.local_backends import LocalBackends
 from domain.values import OCPI_VERSION, AnyModuleId, InterfaceRole, ModuleId

@@ -57,7 +57,7 @@ def test_a_malformed_setting_stops_serve_with_exit_code_2(tmp_path: Path) -> Non
     )
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        "ocpi-ledger: OCPI_LEDGER_MODE: must be one of hub, platform, got 'proxy'"
+        "ocpi-ledger serve: OCPI_LEDGER_MODE: must be one of hub, platform, got 'proxy'"
     )
 
 
@@ -84,7 +84,7 @@ def test_a_store_that_cannot_be_opened_stops_serve_with_one_line_and_exit_code_2
     )
     assert result.returncode == 2
     (line,) = result.stderr.strip().splitlines()
-    assert line.startswith("ocpi-ledger: OCPI_LEDGER_DATABASE_URL: ") and cause in line
+    assert line.startswith("ocpi-ledger serve: OCPI_LEDGER_DATABASE_URL: ") and cause in line
 
 
 def test_a_generated_admin_token_is_printed_once_and_kept(tmp_path: Path) -> None:

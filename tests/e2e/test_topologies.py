@@ -55,6 +55,7 @@ def running(request: pytest.FixtureRequest) -> Iterator[tuple[Demo, list[Exchang
         yield demo, asyncio.run(run_traffic(demo, progress=False))
     finally:
         demo.close()
+    assert not demo.workdir.exists(), "the demo left its temporary folder behind"
 
 
 def test_the_nodes_named_for_postgresql_run_on_it(running):

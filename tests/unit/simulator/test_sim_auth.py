@@ -1,6 +1,6 @@
+from simulator import Simulator
 from simulator.auth import authorization_header, encode_token, token_candidates
 from simulator.config import SimConfig, SimParty
-from simulator.state import Simulator
 
 
 def _sim_accepting(token: str) -> Simulator:

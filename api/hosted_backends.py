@@ -1,0 +1,38 @@
+"""The hosted backends as the API sees them: where start-up keeps them on the node, and telling a
+backend's call from a connection's.
+
+Both the egress endpoint (api/platform.py) and the routed endpoints (api/routers/routing.py,
+for async results posted back) ask who is calling, so it is here, below both.
+"""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from api.node import Node
+from application.delivery import LOCAL_ROUTE
+from application.local_backends import LocalBackend, LocalBackends
+from application.routing_table import ConnectionEntry
+from domain.headers import parse_token_header
+from domain.values import ConnectionStatus
+
+BACKENDS = "local_backends"
+POLICY = "route_policy"
+
+
+def backend_caller(node: Node, request: Request) -> tuple[ConnectionEntry, LocalBackend] | None:
+    """A hosted backend calling (egress or an async result), as the pseudo connection "local"."""
+    backends: LocalBackends | None = node.services.get(BACKENDS)
+    if not backends:
+        return None
+    backend = backends.by_token(parse_token_header(request.headers.get("authorization") or ""))
+    if backend is None:
+        return None
+    connection = ConnectionEntry(
+        id=LOCAL_ROUTE,
+        label=f"backend {backend.versions_url}",
+        initiated_by="us",
+        status=ConnectionStatus.CONNECTED,
+        roles=backend.parties,
+    )
+    return connection, backend
