@@ -32,7 +32,27 @@ class RoutedMessage(Aggregate):
     def create_id(sender_scope: str, request_id: str, attempt: int = 0, **_: Any) -> UUID:
         return message_id(sender_scope, request_id, attempt)
 
-    @event("Received")
+    class Received(Aggregate.Created):
+        sender_scope: str
+        request_id: str
+        attempt: int
+        correlation_id: str
+        connection_id: str | None
+        method: str
+        path: str
+        query: str
+        module: str | None
+        interface: str | None
+        headers: dict[str, str]
+        body_sha256: str | None
+        body_size: int
+        from_party: str | None
+        to_party: str | None
+        retry_of: str | None = None
+        sender_inferred: bool = False
+        adjustments: list[str] | None = None
+
+    @event(Received)
     def __init__(
         self,
         sender_scope: str,
@@ -88,7 +108,13 @@ class RoutedMessage(Aggregate):
         else:
             self._routed(classification=classification, targets=targets, reason=reason, via=via)
 
-    @event("Routed")
+    class Routed(Aggregate.Event):
+        classification: str
+        targets: list[str]
+        reason: str
+        via: str | None = None
+
+    @event(Routed)
     def _routed(
         self, classification: str, targets: list[str], reason: str, via: str | None = None
     ) -> None:
@@ -119,7 +145,17 @@ class RoutedMessage(Aggregate):
             body_size=body_size,
         )
 
-    @event("Forwarded")
+    class Forwarded(Aggregate.Event):
+        leg: int
+        target_party: str | None
+        target_connection_id: str | None
+        url: str
+        request_id: str
+        headers: dict[str, str]
+        body_sha256: str | None
+        body_size: int
+
+    @event(Forwarded)
     def _forwarded(
         self,
         leg: int,
@@ -160,7 +196,17 @@ class RoutedMessage(Aggregate):
             fields["note"] = note
         self._answered(**fields)
 
-    @event("Answered")
+    class Answered(Aggregate.Event):
+        leg: int
+        http_status: int
+        ocpi_status: int | None
+        latency_ms: float
+        headers: dict[str, str]
+        body_sha256: str | None
+        body_size: int
+        note: str | None = None
+
+    @event(Answered)
     def _answered(
         self,
         leg: int,
@@ -178,7 +224,13 @@ class RoutedMessage(Aggregate):
         self._check_open_leg(leg)
         self._failed(leg=leg, status_code=status_code, reason=reason, latency_ms=latency_ms)
 
-    @event("Failed")
+    class Failed(Aggregate.Event):
+        leg: int
+        status_code: int
+        reason: str
+        latency_ms: float
+
+    @event(Failed)
     def _failed(self, leg: int, status_code: int, reason: str, latency_ms: float) -> None:
         self.legs[leg]["outcome"] = "failed"
 
@@ -188,7 +240,12 @@ class RoutedMessage(Aggregate):
             raise MessageStateError("the message already has an outcome")
         self._refused(http_status=http_status, ocpi_status=ocpi_status, reason=reason)
 
-    @event("Refused")
+    class Refused(Aggregate.Event):
+        http_status: int
+        ocpi_status: int
+        reason: str
+
+    @event(Refused)
     def _refused(self, http_status: int, ocpi_status: int, reason: str) -> None:
         self.outcome = "refused"
 
@@ -219,7 +276,16 @@ class RoutedMessage(Aggregate):
             fields["note"] = note
         self._responded(**fields)
 
-    @event("Responded")
+    class Responded(Aggregate.Event):
+        http_status: int
+        ocpi_status: int | None
+        latency_ms: float
+        headers: dict[str, str]
+        body_sha256: str | None
+        body_size: int
+        note: str | None = None
+
+    @event(Responded)
     def _responded(
         self,
         http_status: int,

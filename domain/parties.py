@@ -8,7 +8,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import PartyAlreadyRegisteredError
-from domain.values import ConnectionStatus, PartyKey
+from domain.values import ConnectionStatus, PartyKey, Role
 
 LOCAL = "local"
 """Route key of a party hosted on this node (its backend is ours to call)."""
@@ -42,9 +42,15 @@ class Party(Aggregate):
 
     @staticmethod
     def create_id(country_code: str, party_id: str, role: str, **_: Any) -> UUID:
-        return party_aggregate_id(PartyKey(country_code, party_id, role))
+        return party_aggregate_id(PartyKey(country_code, party_id, Role(role)))
 
-    @event("Registered")
+    class Registered(Aggregate.Created):
+        country_code: str
+        party_id: str
+        role: str
+        business_details: dict[str, Any]
+
+    @event(Registered)
     def __init__(
         self,
         country_code: str,
@@ -60,7 +66,7 @@ class Party(Aggregate):
 
     @property
     def key(self) -> PartyKey:
-        return PartyKey(self.country_code, self.party_id, self.role)
+        return PartyKey(self.country_code, self.party_id, Role(self.role))
 
     @property
     def owning_route(self) -> str | None:
@@ -101,7 +107,13 @@ class Party(Aggregate):
             route_key=route_key, kind=kind, status=str(status), backend_url=backend_url
         )
 
-    @event("RouteAdded")
+    class RouteAdded(Aggregate.Event):
+        route_key: str
+        kind: str
+        status: str
+        backend_url: str | None
+
+    @event(RouteAdded)
     def _route_added(self, route_key: str, kind: str, status: str, backend_url: str | None) -> None:
         self.routes[route_key] = {"kind": kind, "status": status, "backend_url": backend_url}
 
@@ -111,7 +123,12 @@ class Party(Aggregate):
             return
         self._route_status_changed(route_key=route_key, status=str(status), reason=reason)
 
-    @event("RouteStatusChanged")
+    class RouteStatusChanged(Aggregate.Event):
+        route_key: str
+        status: str
+        reason: str
+
+    @event(RouteStatusChanged)
     def _route_status_changed(self, route_key: str, status: str, reason: str) -> None:
         self.routes[route_key]["status"] = status
 
@@ -119,7 +136,11 @@ class Party(Aggregate):
         if route_key in self.routes:
             self._route_removed(route_key=route_key, reason=reason)
 
-    @event("RouteRemoved")
+    class RouteRemoved(Aggregate.Event):
+        route_key: str
+        reason: str
+
+    @event(RouteRemoved)
     def _route_removed(self, route_key: str, reason: str) -> None:
         del self.routes[route_key]
 
@@ -127,6 +148,9 @@ class Party(Aggregate):
         if business_details != self.business_details:
             self._details_updated(business_details=business_details)
 
-    @event("DetailsUpdated")
+    class DetailsUpdated(Aggregate.Event):
+        business_details: dict[str, Any]
+
+    @event(DetailsUpdated)
     def _details_updated(self, business_details: dict[str, Any]) -> None:
         self.business_details = business_details
