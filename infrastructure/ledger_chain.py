@@ -262,6 +262,7 @@ def verify_ledger(
     problems = _Collector(report, max_problems)
     head = archive.head()
     redacted = archive.redacted_hashes()
+    record: StoredRecord | None
     if head is None:
         for record in archive.records_between(0, archive.max_notification_id()):
             problems.add(_unchained(record))

@@ -107,7 +107,7 @@ def connection_from_row(row: dict[str, Any]) -> ConnectionEntry:
         status=ConnectionStatus(row["status"]),
         version=row["version"],
         versions_url=row["versions_url"],
-        endpoints=tuple(tuple(e) for e in json.loads(row["endpoints"] or "[]")),  # type: ignore[misc]
+        endpoints=tuple(tuple(e) for e in json.loads(row["endpoints"] or "[]")),
         roles=tuple(PartyKey(c, p, Role(r)) for c, p, r in json.loads(row["roles"] or "[]")),
         token_a_hash=row["token_a_hash"],
         unregistered=bool(row["unregistered"]),
