@@ -22,6 +22,7 @@ from application.local_backends import LocalBackend, LocalBackends
 from application.routing_table import ConnectionEntry
 from domain.errors import InvalidOperationError
 from domain.headers import parse_token_header
+from domain.status_codes import ClientError
 from domain.values import ConnectionStatus, InterfaceRole, parse_module_id
 from infrastructure.backend_discovery import BackendDiscovery
 from infrastructure.background_loop import BackgroundLoop
@@ -88,7 +89,9 @@ async def egress(request: Request, module: str, interface: str, rest: str = "") 
 
     node = node_of(request)
     if node.settings.is_hub:
-        raise OcpiError(2000, "this node is a hub: it has no egress", http_status=404)
+        raise OcpiError(
+            ClientError.GENERIC, "this node is a hub: it has no egress", http_status=404
+        )
     caller = backend_caller(node, request)
     if caller is None:
         raise Unauthorized("egress needs the backend token of a configured backend")
@@ -98,7 +101,9 @@ async def egress(request: Request, module: str, interface: str, rest: str = "") 
     except (InvalidOperationError, ValueError) as error:
         why = f": {error}" if isinstance(error, InvalidOperationError) else ""
         raise OcpiError(
-            2001, f"no egress for module {module!r} interface {interface!r}{why}", http_status=404
+            ClientError.INVALID_OR_MISSING_PARAMETERS,
+            f"no egress for module {module!r} interface {interface!r}{why}",
+            http_status=404,
         ) from None
     connection, backend = caller
     answer = await serve_routed(

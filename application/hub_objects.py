@@ -41,6 +41,7 @@ from domain.errors import DomainError
 from domain.hub_objects import Deleted, Stored, apply_push
 from domain.messages import RoutedMessage
 from domain.routing import RouteKind
+from domain.status_codes import Success
 from domain.values import PartyRef
 
 log = logging.getLogger(__name__)
@@ -145,7 +146,7 @@ class HubObjectsProjection(Projection[HubObjectsWriter]):
             isinstance(event, RoutedMessage.Responded)
             and push.broadcast
             and 200 <= event.http_status < 300
-            and event.ocpi_status == 1000
+            and event.ocpi_status == Success.GENERIC
         ):
             _apply(push, message_id, writer)
 

@@ -25,13 +25,13 @@ from api.admin_models import (
     ReasonRequest,
 )
 from api.dependencies import require_admin
-from api.envelope import CLIENT_ERROR, INVALID_PARAMETERS
 from api.errors import OcpiError
 from api.node import Node
 from application.credentials import HandshakeError, Handshakes
 from application.errors import ConnectionNotFoundError
 from domain.errors import ConnectionStateError
 from domain.parties import LOCAL
+from domain.status_codes import ClientError
 
 router = APIRouter(prefix="/admin")
 
@@ -46,14 +46,16 @@ async def parse_body(request: Request, model: type[M], empty_ok: bool = False) -
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        raise OcpiError(INVALID_PARAMETERS, "request body is not valid JSON", 400) from None
+        raise OcpiError(
+            ClientError.INVALID_OR_MISSING_PARAMETERS, "request body is not valid JSON", 400
+        ) from None
     try:
         return model.model_validate(data)
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in error.errors()
         )
-        raise OcpiError(INVALID_PARAMETERS, problems, 422) from None
+        raise OcpiError(ClientError.INVALID_OR_MISSING_PARAMETERS, problems, 422) from None
 
 
 def connection_id_of(text: str) -> UUID:
@@ -68,7 +70,7 @@ async def off_loop(function: Callable[..., T], *args: Any) -> T:
     try:
         return await to_thread.run_sync(partial(function, *args))
     except ConnectionStateError as error:
-        raise OcpiError(CLIENT_ERROR, str(error), 409) from None
+        raise OcpiError(ClientError.GENERIC, str(error), 409) from None
     except HandshakeError as error:
         http_status = 409 if error.http_status == 405 else 502
         message = error.message

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from domain.status_codes import ClientError, HubError, ServerError
+from domain.status_codes import ClientError, HubError, ServerError, Success
 
 ROUTING_MODULES = ["operations", "routing", "headers", "rewriting", "status_codes", "errors"]
 
@@ -16,6 +16,10 @@ ROUTING_MODULES = ["operations", "routing", "headers", "rewriting", "status_code
 def test_hub_errors_are_the_4xxx_codes_of_the_spec() -> None:
     assert [int(code) for code in HubError] == [4000, 4001, 4002, 4003]
     assert HubError.UNKNOWN_RECEIVER == 4001
+
+
+def test_success_is_the_one_1xxx_code_of_the_spec() -> None:
+    assert [int(code) for code in Success] == [1000]
 
 
 def test_client_errors_are_the_2xxx_codes_of_the_spec() -> None:
@@ -26,7 +30,7 @@ def test_server_errors_are_the_3xxx_codes_of_the_spec() -> None:
     assert [int(code) for code in ServerError] == [3000, 3001, 3002, 3003]
 
 
-@pytest.mark.parametrize("code", [*ClientError, *ServerError, *HubError])
+@pytest.mark.parametrize("code", [*Success, *ClientError, *ServerError, *HubError])
 def test_every_status_code_has_a_default_message(code: ClientError) -> None:
     assert code.default_message.strip()
 
