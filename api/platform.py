@@ -17,13 +17,12 @@ from fastapi.responses import Response
 from api.dependencies import node_of
 from api.errors import OcpiError, Unauthorized
 from api.node import Node
-from application.delivery import LOCAL_ROUTE
 from application.local_backends import LocalBackend, LocalBackends
 from application.routing_table import ConnectionEntry
 from domain.errors import InvalidOperationError
 from domain.headers import parse_token_header
 from domain.status_codes import ClientError
-from domain.values import ConnectionStatus, InterfaceRole, parse_module_id
+from domain.values import ConnectionStatus, InterfaceRole, Way, parse_module_id
 from infrastructure.backend_discovery import BackendDiscovery
 from infrastructure.background_loop import BackgroundLoop
 from infrastructure.node_config import NodeConfig, load_node_config
@@ -67,7 +66,8 @@ def start_platform(node: Node) -> None:
 
 
 def backend_caller(node: Node, request: Request) -> tuple[ConnectionEntry, LocalBackend] | None:
-    """A hosted backend calling (egress or an async result), as the pseudo connection "local"."""
+    """A hosted backend calling (egress or an async result), as the pseudo connection
+    `Way.LOCAL`."""
     backends: LocalBackends | None = node.services.get(BACKENDS)
     if not backends:
         return None
@@ -75,7 +75,7 @@ def backend_caller(node: Node, request: Request) -> tuple[ConnectionEntry, Local
     if backend is None:
         return None
     connection = ConnectionEntry(
-        id=LOCAL_ROUTE,
+        id=Way.LOCAL,
         label=f"backend {backend.versions_url}",
         initiated_by="us",
         status=ConnectionStatus.CONNECTED,

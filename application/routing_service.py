@@ -96,18 +96,17 @@ from domain.route_choice import (
     policy_for,
     worse_status,
 )
-from domain.route_choice import RouteKind as Way
 from domain.routing import (
     BROADCASTABLE,
     NEVER_BROADCAST,
     BroadcastCandidate,
     RouteClass,
-    RouteKind,
     broadcast_audience,
     broadcast_sender_role,
     classify,
     resolve_open_routing,
 )
+from domain.routing import RouteClassKind as RouteKind
 from domain.status_codes import ClientError, HubError
 from domain.values import (
     OCPI_VERSION,
@@ -119,6 +118,7 @@ from domain.values import (
     PartyKey,
     PartyRef,
     Role,
+    Way,
 )
 
 log = logging.getLogger(__name__)

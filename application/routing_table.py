@@ -53,7 +53,7 @@ class ConnectionEntry:
 @dataclass(frozen=True)
 class RouteEntry:
     party: PartyKey
-    route_key: str  # connection id, or "local"
+    route_key: str  # connection id, or Way.LOCAL
     kind: str  # direct | hub | local
     status: ConnectionStatus
     backend_url: str | None = None

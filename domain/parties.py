@@ -8,14 +8,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import PartyAlreadyRegisteredError
-from domain.values import ConnectionStatus, PartyKey, Role
-
-LOCAL = "local"
-"""Route key of a party hosted on this node (its backend is ours to call)."""
-
-ROUTE_DIRECT = "direct"
-ROUTE_HUB = "hub"
-ROUTE_LOCAL = "local"
+from domain.values import ConnectionStatus, PartyKey, Role, Way
 
 _STATUS_PREFERENCE = (
     ConnectionStatus.CONNECTED,
@@ -33,9 +26,9 @@ def party_aggregate_id(key: PartyKey) -> UUID:
 class Party(Aggregate):
     """A party (country_code, party_id, role) and every route that reaches it.
 
-    A route is keyed by the connection it runs over (or `LOCAL`). A party has at most one route
-    that *owns* it (a direct credentials registration or local hosting); routes learned from a
-    hub's client info are additional and never conflict.
+    A route is keyed by the connection it runs over (or `Way.LOCAL`); its kind is a `Way`. A
+    party has at most one route that *owns* it (a direct credentials registration or local
+    hosting); routes learned from a hub's client info are additional and never conflict.
     """
 
     class_version = 1
@@ -71,7 +64,7 @@ class Party(Aggregate):
     @property
     def owning_route(self) -> str | None:
         for route_key, route in self.routes.items():
-            if route["kind"] in (ROUTE_DIRECT, ROUTE_LOCAL):
+            if route["kind"] in (Way.DIRECT, Way.LOCAL):
                 return route_key
         return None
 
@@ -87,13 +80,15 @@ class Party(Aggregate):
     def add_route(
         self,
         route_key: str,
-        kind: str,
+        kind: Way,
         status: ConnectionStatus,
         backend_url: str | None = None,
     ) -> None:
         owner = self.owning_route
-        if kind in (ROUTE_DIRECT, ROUTE_LOCAL) and owner is not None and owner != route_key:
-            where = "hosted on this node" if owner == LOCAL else f"registered on connection {owner}"
+        if kind in (Way.DIRECT, Way.LOCAL) and owner is not None and owner != route_key:
+            where = (
+                "hosted on this node" if owner == Way.LOCAL else f"registered on connection {owner}"
+            )
             raise PartyAlreadyRegisteredError(f"party {self.key} is already {where}")
         existing = self.routes.get(route_key)
         if (
@@ -104,7 +99,7 @@ class Party(Aggregate):
         ):
             return
         self._route_added(
-            route_key=route_key, kind=kind, status=str(status), backend_url=backend_url
+            route_key=str(route_key), kind=str(kind), status=str(status), backend_url=backend_url
         )
 
     class RouteAdded(Aggregate.Event):

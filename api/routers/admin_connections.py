@@ -30,8 +30,8 @@ from api.node import Node
 from application.credentials import HandshakeError, Handshakes
 from application.errors import ConnectionNotFoundError
 from domain.errors import ConnectionStateError
-from domain.parties import LOCAL
 from domain.status_codes import ClientError
+from domain.values import Way
 
 router = APIRouter(prefix="/admin")
 
@@ -243,8 +243,8 @@ def list_parties(request: Request) -> JSONResponse:
             role=r["role"],
             status=r["status"],
             kind=r["kind"],
-            connection_id=None if r["route_key"] in (None, LOCAL) else r["route_key"],
-            local=r["route_key"] == LOCAL,
+            connection_id=None if r["route_key"] in (None, Way.LOCAL) else r["route_key"],
+            local=r["route_key"] == Way.LOCAL,
             business_details=json.loads(r["business_details"] or "{}"),
         ).model_dump()
         for r in node.routing_table_view.routes()

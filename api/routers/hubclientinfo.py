@@ -19,9 +19,8 @@ from api.errors import OcpiError
 from api.node import Node
 from application.hub_client_info import client_info, client_infos_for
 from domain.errors import InvalidPartyError
-from domain.parties import LOCAL
 from domain.status_codes import ClientError
-from domain.values import OCPI_VERSION, ConnectionStatus, PartyKey, PartyRef, Role
+from domain.values import OCPI_VERSION, ConnectionStatus, PartyKey, PartyRef, Role, Way
 
 router = APIRouter()
 
@@ -162,7 +161,7 @@ async def put_client_info(request: Request, country_code: str, party_id: str) ->
         raise OcpiError(ClientError.GENERIC, "only a hub connection may push client info")
     ref = _ref(country_code, party_id)
     key, status = _parse_client_info(await request.body(), ref)
-    owned_here = any(LOCAL in p.routes for p in node.routing_table.parties(ref))
+    owned_here = any(Way.LOCAL in p.routes for p in node.routing_table.parties(ref))
     if not owned_here:
         position = await to_thread.run_sync(
             lambda: node.registry.learn_party_via_hub(UUID(connection.id), key, status)
