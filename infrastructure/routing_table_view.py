@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from application.routing_table import ConnectionEntry, RoutingTableWriter
+from application.routing_table import ConnectionEntry, RoutingTableProjection, RoutingTableWriter
 from domain.connections import Leniency
 from domain.values import ConnectionStatus, PartyKey, Role
 from infrastructure.sql import Cursor, Database
@@ -119,7 +119,7 @@ def connection_from_row(row: dict[str, Any]) -> ConnectionEntry:
 
 
 class SqlRoutingTableView(SqlTrackedView[RoutingTableWriter]):
-    name = "routing_table"
+    name = RoutingTableProjection.name
     tables = ("rt_routes", "rt_parties", "rt_connections")
     ddl = (
         "CREATE TABLE IF NOT EXISTS rt_connections (id TEXT PRIMARY KEY, label TEXT, "

@@ -35,10 +35,10 @@ from domain.errors import DomainError
 from domain.status_codes import ClientError
 from domain.values import InterfaceRole, ModuleId, PartyRef, parse_module_id
 from infrastructure.ledger_chain import verify_ledger
+from infrastructure.rebuildable import REBUILDABLE
 
 router = APIRouter(prefix="/admin", tags=["audit"])
 
-REBUILDABLE = ("routing_table", "audit", "traffic", "hub_objects")
 
 Admin = Annotated[Node, Depends(require_admin)]
 
