@@ -18,6 +18,7 @@ from typing import Any
 from api.admin_client import admin_call, render_table
 from api.cli_commands import Command, CommandError, Commands
 from api.cli_settings import reachable_database
+from infrastructure.rebuildable import REBUILDABLE
 
 CliError = CommandError
 
@@ -390,7 +391,7 @@ def _public_key(args: argparse.Namespace) -> int:
 
 def _configure_rebuild(parser: argparse.ArgumentParser) -> None:
     _offline(parser)
-    parser.add_argument("projection", choices=("routing_table", "audit", "traffic", "hub_objects"))
+    parser.add_argument("projection", choices=tuple(REBUILDABLE))
 
 
 def _rebuild(args: argparse.Namespace) -> int:
@@ -417,26 +418,9 @@ def _rebuild(args: argparse.Namespace) -> int:
 
 def rebuild_offline(store: Any, name: str, show: Callable[[int, int], None]) -> Any:
     """Drop the projection's rows and replay its log from event zero."""
-    from application.audit import AuditProjection
-    from application.hub_objects import HubObjectsProjection
-    from application.routing_table import RoutingTableProjection
-    from application.traffic import TrafficProjection
-    from infrastructure.audit_view import SqlAuditView
-    from infrastructure.hub_object_store import SqlHubObjectsView
     from infrastructure.projection_runner import ProjectionRunner
-    from infrastructure.routing_table_view import SqlRoutingTableView
-    from infrastructure.traffic_view import SqlTrafficView
 
-    source, projection, view = {
-        "routing_table": (
-            store.registry,
-            RoutingTableProjection(),
-            SqlRoutingTableView(store.registry_db),
-        ),
-        "audit": (store.ledger, AuditProjection(), SqlAuditView(store.ledger_db)),
-        "traffic": (store.ledger, TrafficProjection(), SqlTrafficView(store.ledger_db)),
-        "hub_objects": (store.ledger, HubObjectsProjection(), SqlHubObjectsView(store.ledger_db)),
-    }[name]
+    source, projection, view = REBUILDABLE[name](store)
     view.reset()
     head = source.recorder.max_notification_id() or 0
     runner = ProjectionRunner(source, projection, view, on_progress=lambda p: show(p, head))

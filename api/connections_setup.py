@@ -8,8 +8,7 @@ from api.node import Node
 from application.credentials import Handshakes
 from application.health import HealthChecker
 from application.hub_client_info import HubClientInfoNotifier
-from domain.parties import LOCAL
-from domain.values import Role
+from domain.values import Role, Way
 from infrastructure.followers import BackgroundLoop, SqlPositionStore
 from infrastructure.ocpi_client import HttpPeerClient
 
@@ -19,7 +18,7 @@ def own_roles(node: Node) -> list[dict[str, Any]]:
     hosted parties, or (hosting none yet) its own party as OTHER, since roles may not be empty."""
     party = node.settings.party
     if not node.settings.is_hub:
-        hosted = [p for p in node.routing_table.parties() if LOCAL in p.routes]
+        hosted = [p for p in node.routing_table.parties() if Way.LOCAL in p.routes]
         if hosted:
             return [
                 {

@@ -8,18 +8,7 @@ from typing import Any
 
 from fastapi.responses import Response
 
-# OCPI status codes the node itself answers with.
-SUCCESS = 1000
-CLIENT_ERROR = 2000
-INVALID_PARAMETERS = 2001
-SERVER_ERROR = 3000
-UNABLE_TO_USE_CLIENT_API = 3001
-UNSUPPORTED_VERSION = 3002
-NO_MATCHING_ENDPOINTS = 3003
-HUB_ERROR = 4000
-UNKNOWN_RECEIVER = 4001
-RECEIVER_TIMEOUT = 4002
-RECEIVER_NOT_CONNECTED = 4003
+from domain.status_codes import Success
 
 
 def ocpi_timestamp(moment: datetime | None = None) -> str:
@@ -29,7 +18,7 @@ def ocpi_timestamp(moment: datetime | None = None) -> str:
 
 
 def envelope(
-    data: Any = None, status_code: int = SUCCESS, status_message: str | None = None
+    data: Any = None, status_code: int = Success.GENERIC, status_message: str | None = None
 ) -> dict[str, Any]:
     body: dict[str, Any] = {}
     if data is not None:
@@ -43,7 +32,7 @@ def envelope(
 
 def ocpi_response(
     data: Any = None,
-    status_code: int = SUCCESS,
+    status_code: int = Success.GENERIC,
     status_message: str | None = None,
     http_status: int = 200,
     headers: dict[str, str] | None = None,

@@ -9,14 +9,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.envelope import (
-    CLIENT_ERROR,
-    INVALID_PARAMETERS,
-    SERVER_ERROR,
-    ocpi_response,
-)
+from api.envelope import ocpi_response
 from application.errors import ConnectionNotFoundError, LedgerUnavailableError, PartyNotFoundError
 from domain.errors import DomainError
+from domain.status_codes import ClientError, HubError, ServerError
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +36,7 @@ class OcpiError(Exception):
 
 class Unauthorized(OcpiError):
     def __init__(self, message: str = "missing or unknown token") -> None:
-        super().__init__(CLIENT_ERROR, message, http_status=401)
+        super().__init__(ClientError.GENERIC, message, http_status=401)
 
 
 def _describe_validation(error: RequestValidationError) -> str:
@@ -73,7 +69,7 @@ def install_error_handlers(app: FastAPI) -> None:
         message = _describe_validation(error)
         http_status = 400 if any(e.get("type") == "json_invalid" for e in error.errors()) else 200
         return ocpi_response(
-            status_code=INVALID_PARAMETERS,
+            status_code=ClientError.INVALID_OR_MISSING_PARAMETERS,
             status_message=message,
             http_status=http_status,
             headers=with_request_ids(request, {}),
@@ -82,7 +78,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
         return ocpi_response(
-            status_code=CLIENT_ERROR,
+            status_code=ClientError.GENERIC,
             status_message=str(error.detail),
             http_status=error.status_code,
             headers=with_request_ids(request, dict(error.headers or {})),
@@ -92,7 +88,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(PartyNotFoundError)
     async def not_found(request: Request, error: DomainError) -> Response:
         return ocpi_response(
-            status_code=CLIENT_ERROR,
+            status_code=ClientError.GENERIC,
             status_message=str(error),
             http_status=404,
             headers=with_request_ids(request, {}),
@@ -101,7 +97,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LedgerUnavailableError)
     async def ledger_down(request: Request, error: LedgerUnavailableError) -> Response:
         return ocpi_response(
-            status_code=4000,
+            status_code=HubError.GENERIC,
             status_message=str(error),
             http_status=503,
             headers=with_request_ids(request, {"Retry-After": "1"}),
@@ -110,7 +106,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, error: DomainError) -> Response:
         return ocpi_response(
-            status_code=INVALID_PARAMETERS,
+            status_code=ClientError.INVALID_OR_MISSING_PARAMETERS,
             status_message=str(error),
             headers=with_request_ids(request, {}),
         )
@@ -119,7 +115,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def unexpected(request: Request, error: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return ocpi_response(
-            status_code=SERVER_ERROR,
+            status_code=ServerError.GENERIC,
             status_message="internal error; the node logged the details",
             http_status=500,
             headers=with_request_ids(request, {}),

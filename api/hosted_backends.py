@@ -10,11 +10,10 @@ from __future__ import annotations
 from fastapi import Request
 
 from api.node import Node
-from application.delivery import LOCAL_ROUTE
 from application.local_backends import LocalBackend, LocalBackends
 from application.routing_table import ConnectionEntry
 from domain.headers import parse_token_header
-from domain.values import ConnectionStatus
+from domain.values import ConnectionStatus, Way
 
 BACKENDS = "local_backends"
 POLICY = "route_policy"
@@ -29,7 +28,7 @@ def backend_caller(node: Node, request: Request) -> tuple[ConnectionEntry, Local
     if backend is None:
         return None
     connection = ConnectionEntry(
-        id=LOCAL_ROUTE,
+        id=Way.LOCAL,
         label=f"backend {backend.versions_url}",
         initiated_by="us",
         status=ConnectionStatus.CONNECTED,

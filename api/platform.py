@@ -21,6 +21,7 @@ from api.node import Node
 from api.routers.routing import serve_routed
 from application.local_backends import LocalBackend, LocalBackends
 from domain.errors import InvalidOperationError
+from domain.status_codes import ClientError
 from domain.values import InterfaceRole, parse_module_id
 from infrastructure.backend_discovery import BackendDiscovery
 from infrastructure.background_loop import BackgroundLoop
@@ -65,7 +66,9 @@ def start_platform(node: Node) -> None:
 async def egress(request: Request, module: str, interface: str, rest: str = "") -> Response:
     node = node_of(request)
     if node.settings.is_hub:
-        raise OcpiError(2000, "this node is a hub: it has no egress", http_status=404)
+        raise OcpiError(
+            ClientError.GENERIC, "this node is a hub: it has no egress", http_status=404
+        )
     caller = backend_caller(node, request)
     if caller is None:
         raise Unauthorized("egress needs the backend token of a configured backend")
@@ -75,7 +78,9 @@ async def egress(request: Request, module: str, interface: str, rest: str = "") 
     except (InvalidOperationError, ValueError) as error:
         why = f": {error}" if isinstance(error, InvalidOperationError) else ""
         raise OcpiError(
-            2001, f"no egress for module {module!r} interface {interface!r}{why}", http_status=404
+            ClientError.INVALID_OR_MISSING_PARAMETERS,
+            f"no egress for module {module!r} interface {interface!r}{why}",
+            http_status=404,
         ) from None
     connection, backend = caller
     answer = await serve_routed(

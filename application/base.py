@@ -6,7 +6,8 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import Application, Recording
+from eventsourcing.application import Application
+from eventsourcing.persistence import Recording
 
 
 class NotifyingApplication(Application[UUID]):

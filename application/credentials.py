@@ -39,15 +39,11 @@ from domain.connections import (
     Connection,
 )
 from domain.errors import ConnectionStateError
+from domain.status_codes import ClientError, ServerError, Success
 from domain.values import OCPI_VERSION, ModuleId
 
 BASE64 = "base64"
 RAW = "raw"
-
-INVALID_PARAMETERS = 2001
-UNABLE_TO_USE_CLIENT_API = 3001
-UNSUPPORTED_VERSION = 3002
-NO_MATCHING_ENDPOINTS = 3003
 
 
 @dataclass(frozen=True)
@@ -59,7 +55,7 @@ class PeerAnswer:
 
     @property
     def ok(self) -> bool:
-        return 200 <= self.http_status < 300 and self.status_code == 1000
+        return 200 <= self.http_status < 300 and self.status_code == Success.GENERIC
 
     def describe(self) -> str:
         text = f"HTTP {self.http_status}, OCPI status {self.status_code}"
@@ -93,7 +89,7 @@ class RegistrationStateError(HandshakeError):
     """POST on a registered connection, or PUT/DELETE on one that is not (HTTP 405)."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(2000, message, http_status=405)
+        super().__init__(ClientError.GENERIC, message, http_status=405)
 
 
 @dataclass(frozen=True)
@@ -161,13 +157,14 @@ class Handshakes:
             isinstance(v, dict) and isinstance(v.get("version"), str) for v in versions
         ):
             raise HandshakeError(
-                UNABLE_TO_USE_CLIENT_API, f"versions at {versions_url} returned no version list"
+                ServerError.UNABLE_TO_USE_CLIENT_API,
+                f"versions at {versions_url} returned no version list",
             )
         details_url = next((v.get("url") for v in versions if v["version"] == OCPI_VERSION), None)
         if not isinstance(details_url, str):
             offered = ", ".join(sorted(str(v["version"]) for v in versions)) or "none"
             raise HandshakeError(
-                UNSUPPORTED_VERSION,
+                ServerError.UNSUPPORTED_VERSION,
                 f"no mutual version: the peer offers {offered}; this node speaks {OCPI_VERSION}",
             )
         answer, encoding = self._get(details_url, token, encoding, probe=False)
@@ -175,12 +172,12 @@ class Handshakes:
             _version, endpoints = parse_endpoints(answer.data)
         except InvalidCredentialsError as error:
             raise HandshakeError(
-                UNABLE_TO_USE_CLIENT_API, f"version details at {details_url}: {error}"
+                ServerError.UNABLE_TO_USE_CLIENT_API, f"version details at {details_url}: {error}"
             ) from None
         discovery = Discovery(OCPI_VERSION, endpoints, encoding)
         if discovery.url_of(ModuleId.CREDENTIALS) is None:
             raise HandshakeError(
-                NO_MATCHING_ENDPOINTS,
+                ServerError.NO_MATCHING_ENDPOINTS,
                 f"version details at {details_url} list no credentials endpoint",
             )
         return discovery
@@ -193,7 +190,7 @@ class Handshakes:
                 answer, encoding = retry, other_encoding(encoding)
         if not answer.ok:
             raise HandshakeError(
-                UNABLE_TO_USE_CLIENT_API, f"GET {url} answered {answer.describe()}"
+                ServerError.UNABLE_TO_USE_CLIENT_API, f"GET {url} answered {answer.describe()}"
             )
         return answer, encoding
 
@@ -204,7 +201,7 @@ class Handshakes:
             return self.peers.call(method, url, token, encoding, body)
         except PeerUnavailableError as error:
             raise HandshakeError(
-                UNABLE_TO_USE_CLIENT_API, f"{method} {url} failed: {error}"
+                ServerError.UNABLE_TO_USE_CLIENT_API, f"{method} {url} failed: {error}"
             ) from None
 
     # ---- as server: the peer calls our credentials endpoint ----------------------------------
@@ -223,10 +220,10 @@ class Handshakes:
             )
             self.wait(
                 self.registry.refuse_registration(
-                    connection_id, conflicts, reason, INVALID_PARAMETERS
+                    connection_id, conflicts, reason, ClientError.INVALID_OR_MISSING_PARAMETERS
                 )
             )
-            raise HandshakeError(INVALID_PARAMETERS, reason)
+            raise HandshakeError(ClientError.INVALID_OR_MISSING_PARAMETERS, reason)
         token_c = new_token()
         try:
             refused, position = self.registry.register_connection(
@@ -290,8 +287,14 @@ class Handshakes:
             return parse_credentials(body)
         except InvalidCredentialsError as error:
             message = f"invalid credentials: {error}"
-            self.wait(self.registry.fail_handshake(connection_id, message, INVALID_PARAMETERS))
-            raise HandshakeError(INVALID_PARAMETERS, message, http_status=400) from None
+            self.wait(
+                self.registry.fail_handshake(
+                    connection_id, message, ClientError.INVALID_OR_MISSING_PARAMETERS
+                )
+            )
+            raise HandshakeError(
+                ClientError.INVALID_OR_MISSING_PARAMETERS, message, http_status=400
+            ) from None
 
     def _discover_or_fail(
         self, connection_id: UUID, credentials: PeerCredentials, encoding: str
@@ -427,13 +430,14 @@ class Handshakes:
             answer = self._call(method, url, token, encoding, self.own_credentials(our_token))
             if not answer.ok:
                 raise HandshakeError(
-                    UNABLE_TO_USE_CLIENT_API, f"{method} {url} answered {answer.describe()}"
+                    ServerError.UNABLE_TO_USE_CLIENT_API,
+                    f"{method} {url} answered {answer.describe()}",
                 )
             try:
                 return parse_credentials(answer.data)
             except InvalidCredentialsError as error:
                 raise HandshakeError(
-                    UNABLE_TO_USE_CLIENT_API,
+                    ServerError.UNABLE_TO_USE_CLIENT_API,
                     f"{method} {url} returned invalid credentials: {error}",
                 ) from None
         except HandshakeError as error:

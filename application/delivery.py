@@ -14,25 +14,25 @@ from typing import Protocol
 
 from application.routing_table import ConnectionEntry, RouteEntry
 from domain.status_codes import HubError
-from domain.values import AnyModuleId, InterfaceRole, PartyRef
+from domain.values import AnyModuleId, InterfaceRole, PartyRef, Way
 
-LOCAL_ROUTE = "local"
+# Only for application/routing_service.py until its split (issue 14) lands: say Way.LOCAL.
 
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """Where a leg goes: `route_key` is a connection id, or "local" for a hosted party."""
+    """Where a leg goes: `route_key` is a connection id, or `Way.LOCAL` for a hosted party."""
 
     party: PartyRef
     route_key: str
-    kind: str  # direct | hub | local
+    kind: str  # a Way
     endpoint_url: str
     token: str | None = None
     token_encoding: str = "base64"
 
     @property
     def connection_id(self) -> str | None:
-        return None if self.route_key == LOCAL_ROUTE else self.route_key
+        return None if self.route_key == Way.LOCAL else self.route_key
 
     def authorization(self) -> str | None:
         """The Authorization header value for this target (a local backend's token too)."""

@@ -248,7 +248,7 @@ def verify_bundle(bundle: dict[str, Any], public_key: Any = None) -> dict[str, A
             )
     for message_id in sorted(seen - set(listed or {})) if listed is not None else ():
         problem("message_unlisted", f"message {message_id} is not in the signed proof")
-    bodies = bundle.get("bodies") if isinstance(bundle.get("bodies"), dict) else {}
+    bodies = _dict(bundle.get("bodies"))
     kept, redacted_count = _check_bodies(bodies, referenced, redacted, problem)
     result = _result(not problems, count, kept, redacted_count, problems)
     result["messages"] = len(seen)
@@ -260,11 +260,17 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _signing_key(bundle: dict[str, Any], public_key: Any, problem: Any) -> tuple[Any, str]:
     if public_key is not None:
         return public_key, "the public key given"
-    pem = (bundle.get("node") or {}).get("public_key_pem")
+    pem = _dict(bundle.get("node")).get("public_key_pem")
     try:
+        if not isinstance(pem, (str, bytes)):
+            raise ValueError("no public_key_pem")
         key = load_public_key(pem)
     except (ValueError, TypeError, AttributeError):
         problem("proof_signature", "the bundle carries no usable public key; give the node's")
@@ -313,8 +319,9 @@ def _check_sequence(
     present = {entry.get("originator_version") for entry in entries}
     for expected, entry in enumerate(entries, start=1):
         version = entry.get("originator_version")
-        link = entry.get("link") if isinstance(entry.get("link"), dict) else {}
-        position = link.get("position") if isinstance(link.get("position"), int) else 0
+        link = _dict(entry.get("link"))
+        raw_position = link.get("position")
+        position = raw_position if isinstance(raw_position, int) else 0
         if version != expected:
             if isinstance(version, int) and version > expected and expected not in present:
                 problem(

@@ -135,7 +135,7 @@ class HubClientInfoNotifier:
     ) -> list[tuple[ConnectionEntry, dict[str, Any]]]:
         targets = receivers(self.table)
         parties = [p for p in self.table.parties() if self._aggregate_id(p) in changed]
-        pushes = []
+        pushes: list[tuple[ConnectionEntry, dict[str, Any]]] = []
         for target in targets:
             if target.id in new_connections:
                 # A newly registered platform gets the full list instead of the changes.

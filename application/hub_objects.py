@@ -40,13 +40,14 @@ from application.projection import Projection
 from domain.errors import DomainError
 from domain.hub_objects import Deleted, Stored, apply_push
 from domain.messages import RoutedMessage
-from domain.routing import RouteKind
+from domain.routing import RouteClassKind
+from domain.status_codes import Success
 from domain.values import PartyRef
 
 log = logging.getLogger(__name__)
 
 PUSH_METHODS = frozenset({"PUT", "PATCH", "DELETE"})
-_BROADCAST = str(RouteKind.BROADCAST)
+_BROADCAST = str(RouteClassKind.BROADCAST)
 _OUTCOMES = (RoutedMessage.Routed, RoutedMessage.Refused, RoutedMessage.Responded)
 
 
@@ -145,7 +146,7 @@ class HubObjectsProjection(Projection[HubObjectsWriter]):
             isinstance(event, RoutedMessage.Responded)
             and push.broadcast
             and 200 <= event.http_status < 300
-            and event.ocpi_status == 1000
+            and event.ocpi_status == Success.GENERIC
         ):
             _apply(push, message_id, writer)
 

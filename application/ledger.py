@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import CanMutateAggregate
 
 from application.base import NotifyingApplication, last_position
 from application.bodies import Body
@@ -18,7 +19,7 @@ class MessageLedger(NotifyingApplication):
     name = "ledger"
 
     def record(
-        self, *messages: RoutedMessage | RoutedMessage.Event, bodies: Sequence[Body] = ()
+        self, *messages: RoutedMessage | CanMutateAggregate[UUID], bodies: Sequence[Body] = ()
     ) -> int:
         """Save messages (or their already collected events) and bodies in one transaction."""
         unique = {body.sha256: body for body in bodies}

@@ -19,10 +19,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from application.delivery import LOCAL_ROUTE, Target
+from application.delivery import Target
 from application.tokens import hash_token
 from domain.errors import InvalidOperationError
-from domain.values import CustomModuleId, InterfaceRole, PartyKey, PartyRef, parse_module_id
+from domain.values import (
+    CustomModuleId,
+    InterfaceRole,
+    PartyKey,
+    PartyRef,
+    Way,
+    parse_module_id,
+)
 
 Endpoints = Mapping[tuple[str, str], str]
 """(module, interface role upper-case) -> URL, as a backend's version details publish them."""
@@ -106,7 +113,7 @@ class LocalBackends:
         if url is None:
             return f"{party}'s backend publishes no {module} {str(interface).upper()} endpoint"
         return Target(
-            party=party, route_key=LOCAL_ROUTE, kind="local", endpoint_url=url, token=backend.token
+            party=party, route_key=Way.LOCAL, kind=Way.LOCAL, endpoint_url=url, token=backend.token
         )
 
     def callback_target(self, party: PartyRef, url: str) -> Target | None:
@@ -115,5 +122,5 @@ class LocalBackends:
         if backend is None:
             return None
         return Target(
-            party=party, route_key=LOCAL_ROUTE, kind="local", endpoint_url=url, token=backend.token
+            party=party, route_key=Way.LOCAL, kind=Way.LOCAL, endpoint_url=url, token=backend.token
         )

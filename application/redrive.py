@@ -18,14 +18,13 @@ from uuid import UUID
 
 from eventsourcing.persistence import Mapper
 
-from application.delivery import LOCAL_ROUTE
 from application.errors import ApplicationError
 from application.records import LedgerRecords, decode, event_name
 from application.routing import Answer, InboundRequest, RoutingService, ocpi_status_of
 from application.routing_table import InMemoryRoutingTable
 from domain import headers as h
 from domain.messages import message_id as message_id_of
-from domain.values import ConnectionStatus
+from domain.values import ConnectionStatus, Way
 
 REDRIVABLE_METHODS = ("PUT", "PATCH", "POST", "DELETE")
 
@@ -142,7 +141,7 @@ def redrive_request(
             f"only pushes and commands ({', '.join(REDRIVABLE_METHODS)}) are re-driven; "
             f"this is a {received.method}, which its sender can simply ask again"
         )
-    if received.connection_id == LOCAL_ROUTE:
+    if received.connection_id == Way.LOCAL:
         raise RedriveRefusedError(
             "this message came from a hosted party's backend: re-send it from that backend"
         )

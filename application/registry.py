@@ -12,8 +12,8 @@ from application.errors import ConnectionNotFoundError, PartyNotFoundError
 from application.tokens import hash_token, new_token
 from domain.connections import INITIATED_BY_PEER, INITIATED_BY_US, Connection, Leniency
 from domain.errors import PartyAlreadyRegisteredError
-from domain.parties import LOCAL, ROUTE_DIRECT, ROUTE_HUB, ROUTE_LOCAL, Party, party_aggregate_id
-from domain.values import ConnectionStatus, PartyKey
+from domain.parties import Party, party_aggregate_id
+from domain.values import ConnectionStatus, PartyKey, Way
 
 
 class Registry(NotifyingApplication):
@@ -134,7 +134,7 @@ class Registry(NotifyingApplication):
                 continue
             owner = party.owning_route
             if owner is not None and owner != str(connection_id):
-                where = "hosted on this node" if owner == LOCAL else f"registered on {owner}"
+                where = "hosted on this node" if owner == Way.LOCAL else f"registered on {owner}"
                 conflicts.append({**role, "reason": f"party {key} is already {where}"})
         return conflicts
 
@@ -207,7 +207,7 @@ class Registry(NotifyingApplication):
         """Host a party on this node; its backend (if any) receives the traffic addressed to it."""
         party = self._load_or_create_party(key, business_details)
         party.update_details(business_details)
-        party.add_route(LOCAL, ROUTE_LOCAL, ConnectionStatus.CONNECTED, backend_url=backend_url)
+        party.add_route(Way.LOCAL, Way.LOCAL, ConnectionStatus.CONNECTED, backend_url=backend_url)
         return last_position(self.save(party))
 
     def learn_party_via_hub(
@@ -223,7 +223,7 @@ class Registry(NotifyingApplication):
         if route_key in party.routes:
             party.change_route_status(route_key, status, reason)
         else:
-            party.add_route(route_key, ROUTE_HUB, status)
+            party.add_route(route_key, Way.HUB, status)
         recordings = self.save(party)
         return last_position(recordings)
 
@@ -250,7 +250,7 @@ class Registry(NotifyingApplication):
             details = role.get("business_details") or {}
             party = self._load_or_create_party(key, details)
             try:
-                party.add_route(str(connection.id), ROUTE_DIRECT, connection.status)
+                party.add_route(str(connection.id), Way.DIRECT, connection.status)
             except PartyAlreadyRegisteredError as error:
                 connection.refuse_party(key.country_code, key.party_id, str(key.role), str(error))
                 refused.append({**role, "reason": str(error)})

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from application.projection import Projection, TrackedView
 from domain.connections import Connection, Leniency
 from domain.parties import Party
-from domain.values import ConnectionStatus, PartyKey, PartyRef
+from domain.values import ConnectionStatus, PartyKey, PartyRef, Role
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class ConnectionEntry:
 @dataclass(frozen=True)
 class RouteEntry:
     party: PartyKey
-    route_key: str  # connection id, or "local"
+    route_key: str  # connection id, or Way.LOCAL
     kind: str  # direct | hub | local
     status: ConnectionStatus
     backend_url: str | None = None
@@ -128,7 +128,7 @@ class RoutingTableProjection(Projection[RoutingTableWriter]):
             return
         party_id = str(event.originator_id)
         if isinstance(event, Party.Registered):
-            key = PartyKey(event.country_code, event.party_id, event.role)
+            key = PartyKey(event.country_code, event.party_id, Role(event.role))
             writer.put_party(party_id, key, event.business_details, at)
             return
         if isinstance(event, Party.DetailsUpdated):

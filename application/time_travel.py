@@ -7,7 +7,7 @@ traffic), so a full replay answers in milliseconds to a few seconds.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,7 +18,7 @@ from application.routing_table import InMemoryRoutingTable, RoutingTableProjecti
 
 def _batches(
     registry: Application[Any], batch_size: int
-) -> Iterator[tuple[list[Any], list[Any]]]:
+) -> Iterator[tuple[Sequence[Any], list[Any]]]:
     """The registry log in batches: (its notifications, their events), oldest first."""
     position = 0
     while True:

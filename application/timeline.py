@@ -4,6 +4,7 @@ requester got back, with timings, chain links, sanitised headers and bodies."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -13,7 +14,7 @@ from application.records import LedgerRecords, body_view, decode, event_fields, 
 from domain.headers import sanitize_for_ledger
 
 
-def _ms_between(start: Any, moment: Any) -> float:
+def _ms_between(start: datetime, moment: datetime) -> float:
     return round((moment - start).total_seconds() * 1000, 3)
 
 

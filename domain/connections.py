@@ -39,7 +39,13 @@ class Connection(Aggregate):
 
     class_version = 1
 
-    @event("Opened")
+    class Opened(Aggregate.Created):
+        label: str
+        initiated_by: str
+        token_a_hash: str | None
+        versions_url: str | None
+
+    @event(Opened)
     def __init__(
         self,
         label: str,
@@ -97,7 +103,12 @@ class Connection(Aggregate):
             pending_inbound_token_hash=pending_inbound_token_hash,
         )
 
-    @event("HandshakeStarted")
+    class HandshakeStarted(Aggregate.Event):
+        purpose: str
+        versions_url: str
+        pending_inbound_token_hash: str
+
+    @event(HandshakeStarted)
     def _handshake_started(
         self, purpose: str, versions_url: str, pending_inbound_token_hash: str
     ) -> None:
@@ -126,7 +137,16 @@ class Connection(Aggregate):
             outbound_token_encoding=outbound_token_encoding,
         )
 
-    @event("Registered")
+    class Registered(Aggregate.Event):
+        version: str
+        versions_url: str
+        endpoints: list[dict[str, str]]
+        roles: list[dict[str, Any]]
+        inbound_token_hash: str
+        outbound_token: str
+        outbound_token_encoding: str
+
+    @event(Registered)
     def _registered(
         self,
         version: str,
@@ -152,7 +172,11 @@ class Connection(Aggregate):
     def fail_handshake(self, reason: str, status_code: int) -> None:
         self._handshake_failed(reason=reason, status_code=status_code)
 
-    @event("HandshakeFailed")
+    class HandshakeFailed(Aggregate.Event):
+        reason: str
+        status_code: int
+
+    @event(HandshakeFailed)
     def _handshake_failed(self, reason: str, status_code: int) -> None:
         # Token A (if any) stays valid so the peer can retry; a pending token of ours dies.
         self.status_reason = reason
@@ -180,7 +204,16 @@ class Connection(Aggregate):
             versions_url=versions_url,
         )
 
-    @event("CredentialsUpdated")
+    class CredentialsUpdated(Aggregate.Event):
+        version: str
+        endpoints: list[dict[str, str]]
+        roles: list[dict[str, Any]]
+        inbound_token_hash: str
+        outbound_token: str
+        initiated_by: str
+        versions_url: str | None = None  # added later: events stored before lack it
+
+    @event(CredentialsUpdated)
     def _credentials_updated(
         self,
         version: str,
@@ -206,7 +239,10 @@ class Connection(Aggregate):
             raise ConnectionStateError("the connection is already suspended")
         self._suspended(reason=reason)
 
-    @event("Suspended")
+    class Suspended(Aggregate.Event):
+        reason: str
+
+    @event(Suspended)
     def _suspended(self, reason: str) -> None:
         self.status = ConnectionStatus.SUSPENDED
         self.status_reason = reason
@@ -217,7 +253,10 @@ class Connection(Aggregate):
             raise ConnectionStateError("only a suspended connection can be reactivated")
         self._reactivated(reason=reason)
 
-    @event("Reactivated")
+    class Reactivated(Aggregate.Event):
+        reason: str
+
+    @event(Reactivated)
     def _reactivated(self, reason: str) -> None:
         self.status = ConnectionStatus.CONNECTED
         self.status_reason = reason
@@ -227,7 +266,10 @@ class Connection(Aggregate):
         if self.status is ConnectionStatus.CONNECTED and self.is_registered:
             self._went_offline(reason=reason)
 
-    @event("WentOffline")
+    class WentOffline(Aggregate.Event):
+        reason: str
+
+    @event(WentOffline)
     def _went_offline(self, reason: str) -> None:
         self.status = ConnectionStatus.OFFLINE
         self.status_reason = reason
@@ -236,7 +278,10 @@ class Connection(Aggregate):
         if self.status is ConnectionStatus.OFFLINE and self.is_registered:
             self._came_online(reason=reason)
 
-    @event("CameOnline")
+    class CameOnline(Aggregate.Event):
+        reason: str
+
+    @event(CameOnline)
     def _came_online(self, reason: str) -> None:
         self.status = ConnectionStatus.CONNECTED
         self.status_reason = reason
@@ -245,7 +290,11 @@ class Connection(Aggregate):
         self.check_is_registered()
         self._unregistered(initiated_by=initiated_by, reason=reason)
 
-    @event("Unregistered")
+    class Unregistered(Aggregate.Event):
+        initiated_by: str
+        reason: str
+
+    @event(Unregistered)
     def _unregistered(self, initiated_by: str, reason: str) -> None:
         self.unregistered = True
         self.status = ConnectionStatus.SUSPENDED
@@ -261,7 +310,11 @@ class Connection(Aggregate):
         if leniency is not self.leniency:
             self._leniency_set(leniency=str(leniency), reason=reason)
 
-    @event("LeniencySet")
+    class LeniencySet(Aggregate.Event):
+        leniency: str
+        reason: str
+
+    @event(LeniencySet)
     def _leniency_set(self, leniency: str, reason: str) -> None:
         self.leniency = Leniency(leniency)
 
@@ -269,7 +322,13 @@ class Connection(Aggregate):
         """Record that a role this peer claimed was not registered, and why."""
         self._party_refused(country_code=country_code, party_id=party_id, role=role, reason=reason)
 
-    @event("PartyRefused")
+    class PartyRefused(Aggregate.Event):
+        country_code: str
+        party_id: str
+        role: str
+        reason: str
+
+    @event(PartyRefused)
     def _party_refused(self, country_code: str, party_id: str, role: str, reason: str) -> None:
         pass
 

@@ -25,11 +25,6 @@ def message_id(sender_scope: str, request_id: str, attempt: int = 0) -> UUID:
     return uuid5(NAMESPACE_URL, f"/ocpi-ledger/messages/{sender_scope}/{request_id}{suffix}")
 
 
-def _noted(note: str | None) -> dict[str, Any]:
-    """A `note` field only when there is one: older records, and most new ones, carry none."""
-    return {} if note is None else {"note": note}
-
-
 class RoutedMessage(Aggregate):
     class_version = 1
 
@@ -37,7 +32,27 @@ class RoutedMessage(Aggregate):
     def create_id(sender_scope: str, request_id: str, attempt: int = 0, **_: Any) -> UUID:
         return message_id(sender_scope, request_id, attempt)
 
-    @event("Received")
+    class Received(Aggregate.Created):
+        sender_scope: str
+        request_id: str
+        attempt: int
+        correlation_id: str
+        connection_id: str | None
+        method: str
+        path: str
+        query: str
+        module: str | None
+        interface: str | None
+        headers: dict[str, str]
+        body_sha256: str | None
+        body_size: int
+        from_party: str | None
+        to_party: str | None
+        retry_of: str | None = None
+        sender_inferred: bool = False
+        adjustments: list[str] | None = None
+
+    @event(Received)
     def __init__(
         self,
         sender_scope: str,
@@ -61,8 +76,8 @@ class RoutedMessage(Aggregate):
     ) -> None:
         """`sender_inferred`: the request named no sender and `from_party` was inferred from
         the calling connection. `adjustments`: what the node read into a sloppy request (a
-        path without '/', generated request ids). Both given only when there is something to
-        say, so older records read the same."""
+        path without '/', generated request ids). Records made before these fields existed
+        read with their defaults."""
         self.sender_scope = sender_scope
         self.request_id = request_id
         self.attempt = attempt
@@ -93,7 +108,13 @@ class RoutedMessage(Aggregate):
         else:
             self._routed(classification=classification, targets=targets, reason=reason, via=via)
 
-    @event("Routed")
+    class Routed(Aggregate.Event):
+        classification: str
+        targets: list[str]
+        reason: str
+        via: str | None = None
+
+    @event(Routed)
     def _routed(
         self, classification: str, targets: list[str], reason: str, via: str | None = None
     ) -> None:
@@ -124,7 +145,17 @@ class RoutedMessage(Aggregate):
             body_size=body_size,
         )
 
-    @event("Forwarded")
+    class Forwarded(Aggregate.Event):
+        leg: int
+        target_party: str | None
+        target_connection_id: str | None
+        url: str
+        request_id: str
+        headers: dict[str, str]
+        body_sha256: str | None
+        body_size: int
+
+    @event(Forwarded)
     def _forwarded(
         self,
         leg: int,
@@ -160,10 +191,20 @@ class RoutedMessage(Aggregate):
             headers=headers,
             body_sha256=body_sha256,
             body_size=body_size,
-            **_noted(note),
+            note=note,
         )
 
-    @event("Answered")
+    class Answered(Aggregate.Event):
+        leg: int
+        http_status: int
+        ocpi_status: int | None
+        latency_ms: float
+        headers: dict[str, str]
+        body_sha256: str | None
+        body_size: int
+        note: str | None = None
+
+    @event(Answered)
     def _answered(
         self,
         leg: int,
@@ -181,7 +222,13 @@ class RoutedMessage(Aggregate):
         self._check_open_leg(leg)
         self._failed(leg=leg, status_code=status_code, reason=reason, latency_ms=latency_ms)
 
-    @event("Failed")
+    class Failed(Aggregate.Event):
+        leg: int
+        status_code: int
+        reason: str
+        latency_ms: float
+
+    @event(Failed)
     def _failed(self, leg: int, status_code: int, reason: str, latency_ms: float) -> None:
         self.legs[leg]["outcome"] = "failed"
 
@@ -191,7 +238,12 @@ class RoutedMessage(Aggregate):
             raise MessageStateError("the message already has an outcome")
         self._refused(http_status=http_status, ocpi_status=ocpi_status, reason=reason)
 
-    @event("Refused")
+    class Refused(Aggregate.Event):
+        http_status: int
+        ocpi_status: int
+        reason: str
+
+    @event(Refused)
     def _refused(self, http_status: int, ocpi_status: int, reason: str) -> None:
         self.outcome = "refused"
 
@@ -216,10 +268,19 @@ class RoutedMessage(Aggregate):
             headers=headers,
             body_sha256=body_sha256,
             body_size=body_size,
-            **_noted(note),
+            note=note,
         )
 
-    @event("Responded")
+    class Responded(Aggregate.Event):
+        http_status: int
+        ocpi_status: int | None
+        latency_ms: float
+        headers: dict[str, str]
+        body_sha256: str | None
+        body_size: int
+        note: str | None = None
+
+    @event(Responded)
     def _responded(
         self,
         http_status: int,

@@ -8,14 +8,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import PartyAlreadyRegisteredError
-from domain.values import ConnectionStatus, PartyKey
-
-LOCAL = "local"
-"""Route key of a party hosted on this node (its backend is ours to call)."""
-
-ROUTE_DIRECT = "direct"
-ROUTE_HUB = "hub"
-ROUTE_LOCAL = "local"
+from domain.values import ConnectionStatus, PartyKey, Role, Way
 
 _STATUS_PREFERENCE = (
     ConnectionStatus.CONNECTED,
@@ -33,18 +26,24 @@ def party_aggregate_id(key: PartyKey) -> UUID:
 class Party(Aggregate):
     """A party (country_code, party_id, role) and every route that reaches it.
 
-    A route is keyed by the connection it runs over (or `LOCAL`). A party has at most one route
-    that *owns* it (a direct credentials registration or local hosting); routes learned from a
-    hub's client info are additional and never conflict.
+    A route is keyed by the connection it runs over (or `Way.LOCAL`); its kind is a `Way`. A
+    party has at most one route that *owns* it (a direct credentials registration or local
+    hosting); routes learned from a hub's client info are additional and never conflict.
     """
 
     class_version = 1
 
     @staticmethod
     def create_id(country_code: str, party_id: str, role: str, **_: Any) -> UUID:
-        return party_aggregate_id(PartyKey(country_code, party_id, role))
+        return party_aggregate_id(PartyKey(country_code, party_id, Role(role)))
 
-    @event("Registered")
+    class Registered(Aggregate.Created):
+        country_code: str
+        party_id: str
+        role: str
+        business_details: dict[str, Any]
+
+    @event(Registered)
     def __init__(
         self,
         country_code: str,
@@ -60,12 +59,12 @@ class Party(Aggregate):
 
     @property
     def key(self) -> PartyKey:
-        return PartyKey(self.country_code, self.party_id, self.role)
+        return PartyKey(self.country_code, self.party_id, Role(self.role))
 
     @property
     def owning_route(self) -> str | None:
         for route_key, route in self.routes.items():
-            if route["kind"] in (ROUTE_DIRECT, ROUTE_LOCAL):
+            if route["kind"] in (Way.DIRECT, Way.LOCAL):
                 return route_key
         return None
 
@@ -81,13 +80,15 @@ class Party(Aggregate):
     def add_route(
         self,
         route_key: str,
-        kind: str,
+        kind: Way,
         status: ConnectionStatus,
         backend_url: str | None = None,
     ) -> None:
         owner = self.owning_route
-        if kind in (ROUTE_DIRECT, ROUTE_LOCAL) and owner is not None and owner != route_key:
-            where = "hosted on this node" if owner == LOCAL else f"registered on connection {owner}"
+        if kind in (Way.DIRECT, Way.LOCAL) and owner is not None and owner != route_key:
+            where = (
+                "hosted on this node" if owner == Way.LOCAL else f"registered on connection {owner}"
+            )
             raise PartyAlreadyRegisteredError(f"party {self.key} is already {where}")
         existing = self.routes.get(route_key)
         if (
@@ -98,10 +99,16 @@ class Party(Aggregate):
         ):
             return
         self._route_added(
-            route_key=route_key, kind=kind, status=str(status), backend_url=backend_url
+            route_key=str(route_key), kind=str(kind), status=str(status), backend_url=backend_url
         )
 
-    @event("RouteAdded")
+    class RouteAdded(Aggregate.Event):
+        route_key: str
+        kind: str
+        status: str
+        backend_url: str | None
+
+    @event(RouteAdded)
     def _route_added(self, route_key: str, kind: str, status: str, backend_url: str | None) -> None:
         self.routes[route_key] = {"kind": kind, "status": status, "backend_url": backend_url}
 
@@ -111,7 +118,12 @@ class Party(Aggregate):
             return
         self._route_status_changed(route_key=route_key, status=str(status), reason=reason)
 
-    @event("RouteStatusChanged")
+    class RouteStatusChanged(Aggregate.Event):
+        route_key: str
+        status: str
+        reason: str
+
+    @event(RouteStatusChanged)
     def _route_status_changed(self, route_key: str, status: str, reason: str) -> None:
         self.routes[route_key]["status"] = status
 
@@ -119,7 +131,11 @@ class Party(Aggregate):
         if route_key in self.routes:
             self._route_removed(route_key=route_key, reason=reason)
 
-    @event("RouteRemoved")
+    class RouteRemoved(Aggregate.Event):
+        route_key: str
+        reason: str
+
+    @event(RouteRemoved)
     def _route_removed(self, route_key: str, reason: str) -> None:
         del self.routes[route_key]
 
@@ -127,6 +143,9 @@ class Party(Aggregate):
         if business_details != self.business_details:
             self._details_updated(business_details=business_details)
 
-    @event("DetailsUpdated")
+    class DetailsUpdated(Aggregate.Event):
+        business_details: dict[str, Any]
+
+    @event(DetailsUpdated)
     def _details_updated(self, business_details: dict[str, Any]) -> None:
         self.business_details = business_details

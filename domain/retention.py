@@ -10,7 +10,13 @@ class BodyRedaction(Aggregate):
     """One redaction of one body. A body seen again later is stored again, and may be redacted
     again, so redactions get ids of their own rather than one per body hash."""
 
-    @event("BodyRedacted")
+    class BodyRedacted(Aggregate.Created):
+        body_sha256: str
+        size: int
+        stored_at: str
+        retention_days: float
+
+    @event(BodyRedacted)
     def __init__(self, body_sha256: str, size: int, stored_at: str, retention_days: float) -> None:
         self.body_sha256 = body_sha256
         self.size = size

@@ -18,19 +18,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from domain.values import FUNCTIONAL_MODULES, ConnectionStatus, PartyRef
+from domain.values import FUNCTIONAL_MODULES, ConnectionStatus, PartyRef, Way
 
 ANY = "*"
 
 
 class RoutePolicy(StrEnum):
     AUTO = "auto"
-    DIRECT = "direct"
-    HUB = "hub"
-
-
-class RouteKind(StrEnum):
-    LOCAL = "local"
     DIRECT = "direct"
     HUB = "hub"
 
@@ -65,7 +59,7 @@ class RouteCandidate:
     """One way to reach the target. `status` is the worse of the route's and its connection's;
     `offers_endpoint` says whether the connection publishes the module with that interface."""
 
-    kind: RouteKind
+    kind: Way
     connection_id: str | None
     status: ConnectionStatus
     offers_endpoint: bool
@@ -86,7 +80,7 @@ class RouteCandidate:
 
 @dataclass(frozen=True)
 class RouteDecision:
-    kind: RouteKind
+    kind: Way
     connection_id: str | None
     reason: str
 
@@ -122,11 +116,11 @@ def choose_route(
     policy: RoutePolicy = RoutePolicy.AUTO,
 ) -> RouteDecision | NoRoute:
     what = f"{module} {interface.upper()}"
-    local = next((c for c in candidates if c.kind is RouteKind.LOCAL), None)
+    local = next((c for c in candidates if c.kind is Way.LOCAL), None)
     if local is not None:
-        return RouteDecision(RouteKind.LOCAL, None, f"{target} is hosted on this platform")
-    directs = [c for c in candidates if c.kind is RouteKind.DIRECT]
-    hubs = [c for c in candidates if c.kind is RouteKind.HUB]
+        return RouteDecision(Way.LOCAL, None, f"{target} is hosted on this platform")
+    directs = [c for c in candidates if c.kind is Way.DIRECT]
+    hubs = [c for c in candidates if c.kind is Way.HUB]
     direct = next((c for c in directs if c.usable), None)
     hub = next((c for c in hubs if c.usable), None)
     custom = is_custom_module(module)
@@ -138,7 +132,7 @@ def choose_route(
         return NoRoute(f"custom module {module} is never routed via a hub (policy hub)")
     if policy is RoutePolicy.HUB:
         if hub is not None:
-            return RouteDecision(RouteKind.HUB, hub.connection_id, f"policy hub: via {_via(hub)}")
+            return RouteDecision(Way.HUB, hub.connection_id, f"policy hub: via {_via(hub)}")
         return NoRoute(f"policy hub, but no usable hub lists {target}: {_why_not(hubs, target)}")
     if direct is not None:
         if custom:
@@ -148,7 +142,7 @@ def choose_route(
         else:
             prefix = "direct preferred"
         reason = f"{prefix}: {direct.describe()} is CONNECTED and offers {what}"
-        return RouteDecision(RouteKind.DIRECT, direct.connection_id, reason)
+        return RouteDecision(Way.DIRECT, direct.connection_id, reason)
     if custom:
         return NoRoute(
             f"custom module {module} goes direct only, never via a hub, and no CONNECTED direct"
@@ -158,7 +152,7 @@ def choose_route(
         return NoRoute(f"policy direct, but {why_not_direct}")
     if hub is not None:
         reason = f"{why_not_direct}; via {_via(hub)} (listed there through hub client info)"
-        return RouteDecision(RouteKind.HUB, hub.connection_id, reason)
+        return RouteDecision(Way.HUB, hub.connection_id, reason)
     return NoRoute(f"no route to {target} for {what}: {why_not_direct}; {_why_not(hubs, target)}")
 
 

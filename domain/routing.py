@@ -65,7 +65,10 @@ BROADCASTABLE: frozenset[ModuleId] = frozenset(
 """Modules with client-owned objects meant for everyone: the only ones a push may fan out in."""
 
 
-class RouteKind(StrEnum):
+class RouteClassKind(StrEnum):
+    """How the hub handles a request (`RouteClass.kind`), recorded as the message's
+    classification; not to be confused with `Way`, how a message leaves the node."""
+
     DIRECT = "DIRECT"
     BROADCAST = "BROADCAST"
     OPEN_ROUTING = "OPEN_ROUTING"
@@ -90,7 +93,7 @@ class RouteClass:
     then add it). `to_party` is set for DIRECT only. `refusal` is set for REFUSED only.
     """
 
-    kind: RouteKind
+    kind: RouteClassKind
     from_party: PartyRef | None = None
     to_party: PartyRef | None = None
     refusal: Refusal | None = None
@@ -99,12 +102,12 @@ class RouteClass:
 
     @property
     def refused(self) -> bool:
-        return self.kind is RouteKind.REFUSED
+        return self.kind is RouteClassKind.REFUSED
 
 
 def _refuse(message: str, from_party: PartyRef | None = None) -> RouteClass:
     refusal = Refusal(ClientError.INVALID_OR_MISSING_PARAMETERS, message)
-    return RouteClass(RouteKind.REFUSED, from_party=from_party, refusal=refusal)
+    return RouteClass(RouteClassKind.REFUSED, from_party=from_party, refusal=refusal)
 
 
 def classify(
@@ -174,7 +177,7 @@ def classify(
         return _classify_addressed_to_hub(operation, from_party)
     if to_party == from_party:
         return _refuse(f"OCPI-to {to_party} equals OCPI-from: nothing to route", from_party)
-    return RouteClass(RouteKind.DIRECT, from_party=from_party, to_party=to_party)
+    return RouteClass(RouteClassKind.DIRECT, from_party=from_party, to_party=to_party)
 
 
 def _headerless_push(operation: Operation, from_party: PartyRef, leniency: Leniency) -> RouteClass:
@@ -186,7 +189,7 @@ def _headerless_push(operation: Operation, from_party: PartyRef, leniency: Lenie
             from_party,
         )
     return RouteClass(
-        RouteKind.BROADCAST,
+        RouteClassKind.BROADCAST,
         from_party=from_party,
         note=f"no OCPI-to on a {operation.module} push: broadcast (lenient connection)",
     )
@@ -199,14 +202,14 @@ def _classify_open_routing(operation: Operation, from_party: PartyRef) -> RouteC
             " open routing is not allowed for list GETs",
             from_party,
         )
-    return RouteClass(RouteKind.OPEN_ROUTING, from_party=from_party)
+    return RouteClass(RouteClassKind.OPEN_ROUTING, from_party=from_party)
 
 
 def _classify_addressed_to_hub(operation: Operation, from_party: PartyRef) -> RouteClass:
     kind = operation.kind
     module = operation.module
     if kind is OperationKind.PULL_LIST:
-        return RouteClass(RouteKind.GET_ALL, from_party=from_party)
+        return RouteClass(RouteClassKind.GET_ALL, from_party=from_party)
     if kind in (OperationKind.PUSH, OperationKind.CDR_POST):
         if module in NEVER_BROADCAST:
             return _refuse(
@@ -214,9 +217,9 @@ def _classify_addressed_to_hub(operation: Operation, from_party: PartyRef) -> Ro
                 " address OCPI-to to the receiving party",
                 from_party,
             )
-        return RouteClass(RouteKind.BROADCAST, from_party=from_party)
+        return RouteClass(RouteClassKind.BROADCAST, from_party=from_party)
     if kind is OperationKind.PULL_OBJECT and operation.interface is InterfaceRole.RECEIVER:
-        return RouteClass(RouteKind.HUB_RECEIVER_GET, from_party=from_party)
+        return RouteClass(RouteClassKind.HUB_RECEIVER_GET, from_party=from_party)
     if kind is OperationKind.PULL_OBJECT:
         return _refuse(
             "a single-object GET cannot be addressed to the hub: address the owner,"

@@ -1,11 +1,22 @@
-"""OCPI status codes the router speaks, each with the message it uses when it has nothing better.
+"""The OCPI status codes the node speaks, each with the message it uses when it has nothing better.
 
-The API layer maps these onto the response envelope; the routing rules only pick one.
+The only place they are spelled: the API layer puts them in the response envelope, the routing
+rules and the credentials handshake pick one. IntEnums, so they serialise as plain numbers.
 """
 
 from __future__ import annotations
 
 from enum import IntEnum
+
+
+class Success(IntEnum):
+    """1xxx: the request was handled."""
+
+    GENERIC = 1000
+
+    @property
+    def default_message(self) -> str:
+        return _DEFAULT_MESSAGES[self]
 
 
 class ClientError(IntEnum):
@@ -49,6 +60,7 @@ class HubError(IntEnum):
 
 
 _DEFAULT_MESSAGES: dict[IntEnum, str] = {
+    Success.GENERIC: "Success",
     ClientError.GENERIC: "Generic client error",
     ClientError.INVALID_OR_MISSING_PARAMETERS: "Invalid or missing parameters",
     ClientError.NOT_ENOUGH_INFORMATION: "Not enough information",

@@ -103,6 +103,19 @@ class ConnectionStatus(StrEnum):
     SUSPENDED = "SUSPENDED"
 
 
+class Way(StrEnum):
+    """How this node reaches a party, and so which way a message to it leaves: to the party's
+    backend when it is hosted here, over a direct connection, or via a hub.
+
+    `Way.LOCAL` is also the key of a hosted party's route (other routes are keyed by their
+    connection id) and the pseudo connection id of a hosted backend calling the node.
+    """
+
+    LOCAL = "local"
+    DIRECT = "direct"
+    HUB = "hub"
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class PartyRef:
     """A party as routing headers address it: country code and party id, upper-cased (CiString)."""

@@ -21,7 +21,9 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
+from uuid import UUID
 
+from eventsourcing.domain import CanMutateAggregate
 from eventsourcing.persistence import IntegrityError
 
 from application.bodies import Body
@@ -34,7 +36,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class _Pending:
-    events: Sequence[RoutedMessage.Event]
+    events: Sequence[CanMutateAggregate[UUID]]
     bodies: Sequence[Body]
     future: Future[int] = field(default_factory=Future)
 

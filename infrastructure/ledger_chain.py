@@ -324,6 +324,7 @@ def verify_ledger(
     redacted = archive.redacted_hashes()
     if expected_head is not None:
         _check_expected_head(archive, head, *expected_head, problems)
+    record: StoredRecord | None
     if head is None:
         unchained = archive.records_between(0, archive.max_notification_id())
         if unchained and archive.chain == "registry":

@@ -122,7 +122,9 @@ def _party(entry: dict[str, Any], where: str) -> LocalParty:
     if role not in {str(r) for r in Role} or role == Role.HUB:
         raise NodeConfigError(f"{where}: role {role!r} is not a role a platform hosts")
     try:
-        key = PartyKey(_text(entry, "country_code", where), _text(entry, "party_id", where), role)
+        key = PartyKey(
+            _text(entry, "country_code", where), _text(entry, "party_id", where), Role(role)
+        )
     except InvalidPartyError as error:
         raise NodeConfigError(f"{where}: {error}") from None
     details = entry.get("business_details", {"name": str(key.ref)})

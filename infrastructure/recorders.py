@@ -22,7 +22,7 @@ from eventsourcing.persistence import InterfaceError, OperationalError, StoredEv
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from eventsourcing.utils import retry
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Composed, Identifier
 
 from infrastructure.ledger_chain import (
     CHAIN_TABLE,
@@ -155,7 +155,7 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             id_type=SQL(self.datastore.originator_id_type),
         )
 
-    def _append_function_ddl(self) -> SQL:
+    def _append_function_ddl(self) -> Composed:
         """One call records a commit: bodies, the events under the table lock, their chain links.
 
         The link hash is `domain.chain.link_hash` computed by the server: the same JSON text

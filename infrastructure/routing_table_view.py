@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from application.routing_table import ConnectionEntry, RoutingTableWriter
+from application.routing_table import ConnectionEntry, RoutingTableProjection, RoutingTableWriter
 from domain.connections import Leniency
 from domain.values import ConnectionStatus, PartyKey, Role
 from infrastructure.sql import Cursor, Database
@@ -107,7 +107,7 @@ def connection_from_row(row: dict[str, Any]) -> ConnectionEntry:
         status=ConnectionStatus(row["status"]),
         version=row["version"],
         versions_url=row["versions_url"],
-        endpoints=tuple(tuple(e) for e in json.loads(row["endpoints"] or "[]")),  # type: ignore[misc]
+        endpoints=tuple(tuple(e) for e in json.loads(row["endpoints"] or "[]")),
         roles=tuple(PartyKey(c, p, Role(r)) for c, p, r in json.loads(row["roles"] or "[]")),
         token_a_hash=row["token_a_hash"],
         unregistered=bool(row["unregistered"]),
@@ -119,7 +119,7 @@ def connection_from_row(row: dict[str, Any]) -> ConnectionEntry:
 
 
 class SqlRoutingTableView(SqlTrackedView[RoutingTableWriter]):
-    name = "routing_table"
+    name = RoutingTableProjection.name
     tables = ("rt_routes", "rt_parties", "rt_connections")
     ddl = (
         "CREATE TABLE IF NOT EXISTS rt_connections (id TEXT PRIMARY KEY, label TEXT, "

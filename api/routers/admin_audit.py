@@ -40,7 +40,7 @@ from api.admin_queries import (
 from api.admin_router import OcpiAnswer, admin_router, invalid
 from api.checkpoints_setup import CHECKPOINTS, REGISTRY_ARCHIVE
 from api.dependencies import AdminNode
-from api.envelope import INVALID_PARAMETERS, ocpi_response, ocpi_timestamp
+from api.envelope import ocpi_response, ocpi_timestamp
 from api.errors import OcpiError
 from api.hub_objects_setup import HUB_OBJECTS
 from api.node import Node
@@ -59,17 +59,18 @@ from application.time_travel import describe, replay_registry
 from application.timeline import message_timeline
 from application.traffic import TrafficQuery
 from domain.errors import DomainError
+from domain.status_codes import ClientError
 from domain.values import InterfaceRole, ModuleId, PartyRef, parse_module_id
+from infrastructure.rebuildable import REBUILDABLE
 
 router = admin_router(tags=["audit"])
 
-REBUILDABLE = ("routing_table", "audit", "traffic", "hub_objects")
 
 MESSAGE_PARAMS = {f.alias or n for n, f in MessageFilters.model_fields.items()}
 
 
 def bad(message: str) -> OcpiError:
-    return OcpiError(INVALID_PARAMETERS, message, http_status=400)
+    return OcpiError(ClientError.INVALID_OR_MISSING_PARAMETERS, message, http_status=400)
 
 
 def message_query(params: dict[str, str]) -> MessageQuery:
@@ -117,7 +118,7 @@ def get_message(message_id: str, node: AdminNode) -> Response:
         node.services["ledger_archive"], node.store.ledger.mapper, message_id
     )
     if timeline is None:
-        raise OcpiError(2000, f"no message {message_id}", http_status=404)
+        raise OcpiError(ClientError.GENERIC, f"no message {message_id}", http_status=404)
     timeline["summary"] = node.services["audit_view"].summary(message_id)
     return ocpi_response(timeline)
 
@@ -132,9 +133,9 @@ async def redrive_message(message_id: str, node: AdminNode) -> Response:
     try:
         done = await redrive_one(node, message_id)
     except RecordedMessageNotFoundError as error:
-        raise OcpiError(2000, str(error), http_status=404) from None
+        raise OcpiError(ClientError.GENERIC, str(error), http_status=404) from None
     except RedriveRefusedError as error:
-        raise OcpiError(2000, f"not re-driven: {error}", http_status=409) from None
+        raise OcpiError(ClientError.GENERIC, f"not re-driven: {error}", http_status=409) from None
     return ocpi_response(done.as_dict())
 
 
@@ -200,7 +201,7 @@ def evidence_download(node: Node, subject: dict[str, str]) -> Response:
     query = MessageQuery(**subject, limit=1)  # type: ignore[arg-type]
     ids = node.services["audit_view"].message_ids(query, MAX_MESSAGES)
     if not ids:
-        raise OcpiError(2000, f"no messages for {subject}", http_status=404)
+        raise OcpiError(ClientError.GENERIC, f"no messages for {subject}", http_status=404)
     checkpoints = node.services[CHECKPOINTS]
     bundle = build_bundle(
         node.services["ledger_archive"],
@@ -303,7 +304,7 @@ def rebuild(name: str, node: AdminNode) -> Response:
 def projection_progress(name: str, node: AdminNode) -> Response:
     # node.runners also holds background loops (health checks, sweeps): only views have progress.
     if not hasattr(node.runners.get(name), "view"):
-        raise OcpiError(2000, f"no projection {name}", http_status=404)
+        raise OcpiError(ClientError.GENERIC, f"no projection {name}", http_status=404)
     return ocpi_response(progress_of(node, name))
 
 

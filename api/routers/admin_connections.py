@@ -27,13 +27,13 @@ from api.admin_models import (
 )
 from api.admin_router import admin_router
 from api.dependencies import AdminNode
-from api.envelope import CLIENT_ERROR
 from api.errors import OcpiError
 from api.node import Node
 from application.credentials import HandshakeError, Handshakes
 from application.errors import ConnectionNotFoundError
 from domain.errors import ConnectionStateError
-from domain.parties import LOCAL
+from domain.status_codes import ClientError
+from domain.values import Way
 
 router = admin_router(tags=["connections"])
 
@@ -52,7 +52,7 @@ async def off_loop(function: Callable[..., T], *args: Any) -> T:
     try:
         return await to_thread.run_sync(partial(function, *args))
     except ConnectionStateError as error:
-        raise OcpiError(CLIENT_ERROR, str(error), 409) from None
+        raise OcpiError(ClientError.GENERIC, str(error), 409) from None
     except HandshakeError as error:
         http_status = 409 if error.http_status == 405 else 502
         message = error.message
@@ -221,8 +221,8 @@ def list_parties(node: AdminNode) -> JSONResponse:
             role=r["role"],
             status=r["status"],
             kind=r["kind"],
-            connection_id=None if r["route_key"] in (None, LOCAL) else r["route_key"],
-            local=r["route_key"] == LOCAL,
+            connection_id=None if r["route_key"] in (None, Way.LOCAL) else r["route_key"],
+            local=r["route_key"] == Way.LOCAL,
             business_details=json.loads(r["business_details"] or "{}"),
         ).model_dump()
         for r in node.routing_table_view.routes()

@@ -13,11 +13,12 @@ from fastapi.responses import Response
 
 from api.auth import Caller, authenticate
 from api.dependencies import node_of
-from api.envelope import INVALID_PARAMETERS, ocpi_response
+from api.envelope import ocpi_response
 from api.errors import OcpiError
 from application.credentials import BASE64, RAW, HandshakeError, Handshakes
 from application.tokens import hash_token
 from domain.headers import parse_token_header
+from domain.status_codes import ClientError
 from domain.values import OCPI_VERSION
 
 router = APIRouter()
@@ -48,7 +49,9 @@ async def json_body(request: Request) -> Any:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise OcpiError(
-            INVALID_PARAMETERS, "request body is not valid JSON", http_status=400
+            ClientError.INVALID_OR_MISSING_PARAMETERS,
+            "request body is not valid JSON",
+            http_status=400,
         ) from None
 
 
@@ -73,7 +76,9 @@ async def register(request: Request) -> Response:
     node = node_of(request)
     caller = authenticate(request, node.routing_table, allow_token_a=True)
     if not caller.with_token_a:
-        raise OcpiError(2000, "already registered; use PUT to update credentials", 405)
+        raise OcpiError(
+            ClientError.GENERIC, "already registered; use PUT to update credentials", 405
+        )
     _token, encoding = presented_token(request, caller)
     body = await json_body(request)
     accepted = await run(
@@ -87,7 +92,7 @@ async def update(request: Request) -> Response:
     node = node_of(request)
     caller = authenticate(request, node.routing_table, allow_token_a=True)
     if caller.with_token_a or not caller.connection.is_registered:
-        raise OcpiError(2000, "not registered; use POST to register", 405)
+        raise OcpiError(ClientError.GENERIC, "not registered; use POST to register", 405)
     body = await json_body(request)
     accepted = await run(handshakes_of(request).accept_update, UUID(caller.connection.id), body)
     return ocpi_response(accepted.credentials, status_message=accepted.status_message)
@@ -98,6 +103,6 @@ async def unregister(request: Request) -> Response:
     node = node_of(request)
     caller = authenticate(request, node.routing_table, allow_token_a=True)
     if caller.with_token_a or not caller.connection.is_registered:
-        raise OcpiError(2000, "not registered", 405)
+        raise OcpiError(ClientError.GENERIC, "not registered", 405)
     await run(handshakes_of(request).accept_unregistration, UUID(caller.connection.id))
     return ocpi_response()

@@ -14,13 +14,13 @@ from fastapi.responses import Response
 
 from api.auth import Caller, authenticate
 from api.dependencies import node_of
-from api.envelope import CLIENT_ERROR, INVALID_PARAMETERS, ocpi_response
+from api.envelope import ocpi_response
 from api.errors import OcpiError
 from api.node import Node
 from application.hub_client_info import client_info, client_infos_for
 from domain.errors import InvalidPartyError
-from domain.parties import LOCAL
-from domain.values import OCPI_VERSION, ConnectionStatus, PartyKey, PartyRef, Role
+from domain.status_codes import ClientError
+from domain.values import OCPI_VERSION, ConnectionStatus, PartyKey, PartyRef, Role, Way
 
 router = APIRouter()
 
@@ -39,7 +39,9 @@ def _parse_datetime(name: str, value: str | None) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise OcpiError(INVALID_PARAMETERS, f"{name}: not an RFC 3339 DateTime") from None
+        raise OcpiError(
+            ClientError.INVALID_OR_MISSING_PARAMETERS, f"{name}: not an RFC 3339 DateTime"
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -47,7 +49,9 @@ def _parse_int(name: str, value: str | None, default: int) -> int:
     if value is None:
         return default
     if not value.isdigit():
-        raise OcpiError(INVALID_PARAMETERS, f"{name}: must be a non-negative integer")
+        raise OcpiError(
+            ClientError.INVALID_OR_MISSING_PARAMETERS, f"{name}: must be a non-negative integer"
+        )
     return int(value)
 
 
@@ -55,7 +59,9 @@ def _parse_int(name: str, value: str | None, default: int) -> int:
 def list_client_info(request: Request) -> Response:
     node, caller = _caller(request)
     if not node.settings.is_hub:
-        raise OcpiError(CLIENT_ERROR, "this node is a platform; it serves no client info list", 404)
+        raise OcpiError(
+            ClientError.GENERIC, "this node is a platform; it serves no client info list", 404
+        )
     query = request.query_params
     offset = _parse_int("offset", query.get("offset"), 0)
     limit = min(_parse_int("limit", query.get("limit"), MAX_LIMIT), MAX_LIMIT)
@@ -85,7 +91,9 @@ def _in_window(stamp: str, date_from: datetime | None, date_to: datetime | None)
 def _platform_only(node: Node) -> None:
     if node.settings.is_hub:
         raise OcpiError(
-            CLIENT_ERROR, "this node is a hub; it serves the hubclientinfo Sender interface", 404
+            ClientError.GENERIC,
+            "this node is a hub; it serves the hubclientinfo Sender interface",
+            404,
         )
 
 
@@ -93,7 +101,7 @@ def _ref(country_code: str, party_id: str) -> PartyRef:
     try:
         return PartyRef(country_code, party_id)
     except InvalidPartyError as error:
-        raise OcpiError(INVALID_PARAMETERS, str(error)) from None
+        raise OcpiError(ClientError.INVALID_OR_MISSING_PARAMETERS, str(error)) from None
 
 
 @router.get(PATH + "/{country_code}/{party_id}")
@@ -103,7 +111,7 @@ def get_client_info(request: Request, country_code: str, party_id: str) -> Respo
     ref = _ref(country_code, party_id)
     learned = [p for p in node.routing_table.parties(ref) if caller.connection.id in p.routes]
     if not learned:
-        raise OcpiError(CLIENT_ERROR, f"no client info stored for {ref}", 404)
+        raise OcpiError(ClientError.GENERIC, f"no client info stored for {ref}", 404)
     info = max((client_info(p) for p in learned), key=lambda i: i["last_updated"])
     return ocpi_response(info)
 
@@ -112,20 +120,35 @@ def _parse_client_info(raw: bytes, ref: PartyRef) -> tuple[PartyKey, ConnectionS
     try:
         body: Any = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        raise OcpiError(INVALID_PARAMETERS, "request body is not valid JSON", 400) from None
+        raise OcpiError(
+            ClientError.INVALID_OR_MISSING_PARAMETERS, "request body is not valid JSON", 400
+        ) from None
     if not isinstance(body, dict):
-        raise OcpiError(INVALID_PARAMETERS, "body must be a ClientInfo object", 400)
+        raise OcpiError(
+            ClientError.INVALID_OR_MISSING_PARAMETERS, "body must be a ClientInfo object", 400
+        )
     for field in ("party_id", "country_code", "role", "status", "last_updated"):
         if not isinstance(body.get(field), str):
-            raise OcpiError(INVALID_PARAMETERS, f"{field}: required string", 400)
+            raise OcpiError(
+                ClientError.INVALID_OR_MISSING_PARAMETERS, f"{field}: required string", 400
+            )
     if body["role"] not in Role.__members__.values():
-        raise OcpiError(INVALID_PARAMETERS, f"role: unknown role {body['role']!r}", 400)
+        raise OcpiError(
+            ClientError.INVALID_OR_MISSING_PARAMETERS, f"role: unknown role {body['role']!r}", 400
+        )
     if body["status"] not in ConnectionStatus.__members__.values():
-        raise OcpiError(INVALID_PARAMETERS, f"status: unknown status {body['status']!r}", 400)
+        raise OcpiError(
+            ClientError.INVALID_OR_MISSING_PARAMETERS,
+            f"status: unknown status {body['status']!r}",
+            400,
+        )
     about = _ref(body["country_code"], body["party_id"])
     key = PartyKey(about.country_code, about.party_id, Role(body["role"]))
     if key.ref != ref:
-        raise OcpiError(INVALID_PARAMETERS, f"body is about {key.ref}, the URL about {ref}")
+        raise OcpiError(
+            ClientError.INVALID_OR_MISSING_PARAMETERS,
+            f"body is about {key.ref}, the URL about {ref}",
+        )
     return key, ConnectionStatus(body["status"])
 
 
@@ -135,10 +158,10 @@ async def put_client_info(request: Request, country_code: str, party_id: str) ->
     _platform_only(node)
     connection = caller.connection
     if connection.roles and Role.HUB not in {k.role for k in connection.roles}:
-        raise OcpiError(CLIENT_ERROR, "only a hub connection may push client info")
+        raise OcpiError(ClientError.GENERIC, "only a hub connection may push client info")
     ref = _ref(country_code, party_id)
     key, status = _parse_client_info(await request.body(), ref)
-    owned_here = any(LOCAL in p.routes for p in node.routing_table.parties(ref))
+    owned_here = any(Way.LOCAL in p.routes for p in node.routing_table.parties(ref))
     if not owned_here:
         position = await to_thread.run_sync(
             lambda: node.registry.learn_party_via_hub(UUID(connection.id), key, status)

@@ -28,6 +28,7 @@ from application.owner_index import InMemoryOwnerIndex
 from application.rate_limits import RateLimiter
 from application.routing import Answer, InboundRequest, RoutingConfig, RoutingService
 from application.routing_table import ConnectionEntry
+from domain.status_codes import ClientError
 from domain.values import (
     CUSTOM_MODULE_PATTERN,
     FUNCTIONAL_MODULES,
@@ -103,13 +104,21 @@ def install_routing(node: Node) -> None:
 async def read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length", "")
     if declared.isdecimal() and int(declared) > limit:
-        raise OcpiError(2001, f"request body is larger than {limit} bytes", http_status=413)
+        raise OcpiError(
+            ClientError.INVALID_OR_MISSING_PARAMETERS,
+            f"request body is larger than {limit} bytes",
+            http_status=413,
+        )
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise OcpiError(2001, f"request body is larger than {limit} bytes", http_status=413)
+            raise OcpiError(
+                ClientError.INVALID_OR_MISSING_PARAMETERS,
+                f"request body is larger than {limit} bytes",
+                http_status=413,
+            )
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -167,7 +176,7 @@ async def _no_such_endpoint(request: Request) -> Response:
     service: RoutingService = node.services[ROUTING_SERVICE]
     answer = await service.refuse(
         _inbound(request, connection, parties, module[:64], interface[:16], "/" + path, body),
-        2000,
+        ClientError.GENERIC,
         f"no such endpoint: {request.method} {request.url.path}",
         http_status=404,
     )

@@ -11,7 +11,7 @@ from api.envelope import ocpi_response
 from api.hosted_backends import BACKENDS
 from application.endpoints import hub_interfaces, platform_interfaces
 from application.local_backends import LocalBackends
-from domain.values import OCPI_VERSION, AnyModuleId, InterfaceRole, ModuleId
+from domain.values import OCPI_VERSION, AnyModuleId, InterfaceRole, ModuleId, Way
 
 router = APIRouter()
 
@@ -39,7 +39,7 @@ def get_version_details(request: Request) -> Response:
     if node.settings.is_hub:
         served = list(hub_interfaces())
     else:
-        local_roles = [p.key.role for p in node.routing_table.parties() if "local" in p.routes]
+        local_roles = [p.key.role for p in node.routing_table.parties() if Way.LOCAL in p.routes]
         served = list(platform_interfaces(local_roles))
         # The custom modules the hosted backends publish, so peers can discover and use them.
         backends: LocalBackends | None = node.services.get(BACKENDS)

@@ -18,7 +18,7 @@ from domain import headers as h
 from domain.errors import InvalidOperationError
 from domain.hub_objects import normalise_datetime
 from domain.operations import Operation
-from domain.routing import NEVER_BROADCAST, RouteClass, RouteKind
+from domain.routing import NEVER_BROADCAST, RouteClass, RouteClassKind
 from domain.status_codes import ClientError
 from domain.values import ModuleId
 
@@ -91,7 +91,7 @@ class HubStoreReads:
             endpoint = self.routes.hub_endpoint(operation.module, operation.interface)
             answer.headers[h.LINK] = f'<{endpoint}?{query}>; rel="next"'
         reason = f"GET All answered from the hub's store: {len(page.documents)} of {page.total}"
-        exchange.steps.append(lambda m: m.route(str(RouteKind.GET_ALL), [], reason))
+        exchange.steps.append(lambda m: m.route(str(RouteClassKind.GET_ALL), [], reason))
         self.ledger.respond_step(exchange, answer)
         await self.ledger.admit(exchange)
         return answer
@@ -112,7 +112,7 @@ class HubStoreReads:
             )
         answer = self.answers.ok(exchange, part)
         reason = "the owner reads back the hub's copy"
-        exchange.steps.append(lambda m: m.route(str(RouteKind.HUB_RECEIVER_GET), [], reason))
+        exchange.steps.append(lambda m: m.route(str(RouteClassKind.HUB_RECEIVER_GET), [], reason))
         self.ledger.respond_step(exchange, answer)
         await self.ledger.admit(exchange)
         return answer

@@ -73,12 +73,6 @@ class ExchangeRecorder:
     def received(self, exchange: Exchange, attempt: int, retry_of: str | None) -> RoutedMessage:
         request = exchange.request
         inbound = exchange.bodies[0] if request.body else None
-        # Given only when there is something to say, so most records read as before.
-        noted: dict[str, Any] = {}
-        if exchange.sender_inferred:
-            noted["sender_inferred"] = True
-        if exchange.adjustments:
-            noted["adjustments"] = list(exchange.adjustments)
         return RoutedMessage(
             sender_scope=request.connection.id,
             request_id=exchange.request_id,
@@ -96,7 +90,8 @@ class ExchangeRecorder:
             from_party=str(exchange.from_party) if exchange.from_party else None,
             to_party=str(exchange.to_party) if exchange.to_party else None,
             retry_of=retry_of or request.repeats,
-            **noted,
+            sender_inferred=exchange.sender_inferred,
+            adjustments=list(exchange.adjustments),
         )
 
     def forward_step(self, message: RoutedMessage, leg: Leg) -> None:

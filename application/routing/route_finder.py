@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from application.callbacks import HubLink
-from application.delivery import LOCAL_ROUTE, Target, connection_target
+from application.delivery import Target, connection_target
 from application.endpoints import ROLE_INTERFACES
 from application.local_backends import LocalBackends
 from application.routing.exchange import RoutingConfig
@@ -23,7 +23,6 @@ from domain.route_choice import (
     policy_for,
     worse_status,
 )
-from domain.route_choice import RouteKind as Way
 from domain.routing import (
     BROADCASTABLE,
     BroadcastCandidate,
@@ -40,6 +39,7 @@ from domain.values import (
     ModuleId,
     PartyRef,
     Role,
+    Way,
 )
 
 _MODULE_IDS = frozenset(str(m) for m in ModuleId)
@@ -122,11 +122,7 @@ class RouteFinder:
                 str(sender), str(module), None, [], f"{module} is never broadcast"
             )
         connections = sorted(
-            {
-                r.route_key
-                for r in self.table.routes_to(sender)
-                if r.kind in (Way.DIRECT, LOCAL_ROUTE)
-            }
+            {r.route_key for r in self.table.routes_to(sender) if r.kind in (Way.DIRECT, Way.LOCAL)}
         )
         if not connections:
             return BroadcastExplanation(
@@ -166,7 +162,7 @@ class RouteFinder:
         targets: dict[str | None, Target] = {}
         local_problem = ""
         for route in sorted(routes, key=lambda r: r.route_key):
-            if route.kind == LOCAL_ROUTE:
+            if route.kind == Way.LOCAL:
                 found = self.backends.target(party, route.backend_url, module, interface)
                 if isinstance(found, Target):
                     targets[None] = found
@@ -250,12 +246,12 @@ class RouteFinder:
         candidates = []
         for party in self.table.parties():
             for route in party.routes.values():
-                if route.kind == "local":
+                if route.kind == Way.LOCAL:
                     modules = frozenset(
                         m for m, i in ROLE_INTERFACES.get(party.key.role, ()) if i == "RECEIVER"
                     )
                     status = route.status if route.backend_url else ConnectionStatus.PLANNED
-                    candidates.append(BroadcastCandidate(party.key, LOCAL_ROUTE, status, modules))
+                    candidates.append(BroadcastCandidate(party.key, Way.LOCAL, status, modules))
                     continue
                 connection = self.table.connection(route.route_key)
                 if connection is None:
@@ -275,9 +271,9 @@ class RouteFinder:
 
     def candidate_target(self, candidate: BroadcastCandidate, module: ModuleId) -> Target | None:
         party = candidate.party.ref
-        if candidate.connection_id == LOCAL_ROUTE:
+        if candidate.connection_id == Way.LOCAL:
             for route in self.table.routes_to(party):
-                if route.kind == "local":
+                if route.kind == Way.LOCAL:
                     found = self.backends.target(party, route.backend_url, module, "RECEIVER")
                     return found if isinstance(found, Target) else None
             return None
@@ -288,7 +284,7 @@ class RouteFinder:
 
     def link_target(self, link: HubLink) -> Target | Unroutable:
         party = link.requester_party
-        if link.requester_connection_id == LOCAL_ROUTE:
+        if link.requester_connection_id == Way.LOCAL:
             local = self.backends.callback_target(party, link.original_url)
             if local is None:
                 return Unroutable(HubError.CONNECTION_PROBLEM, f"{party} is no longer hosted here")

@@ -86,7 +86,7 @@ from domain.errors import InvalidHeaderError, InvalidOperationError, RewriteErro
 from domain.operations import Operation, OperationKind, parse_operation
 from domain.routing import (
     RouteClass,
-    RouteKind,
+    RouteClassKind,
     broadcast_sender_role,
     classify,
     resolve_open_routing,
@@ -256,17 +256,17 @@ class RoutingService:
         if (
             operation.module is ModuleId.CDRS
             and operation.kind is OperationKind.PULL_OBJECT
-            and kind in (RouteKind.DIRECT, RouteKind.OPEN_ROUTING)
+            and kind in (RouteClassKind.DIRECT, RouteClassKind.OPEN_ROUTING)
         ):
             return await self._cdr_get(exchange, operation, route_class)
-        if kind is RouteKind.BROADCAST:
+        if kind is RouteClassKind.BROADCAST:
             return await self._broadcast(exchange, operation, route_class, sender_parties)
-        if kind is RouteKind.GET_ALL:
+        if kind is RouteClassKind.GET_ALL:
             return await self.hub_reads.get_all(exchange, operation, route_class)
-        if kind is RouteKind.HUB_RECEIVER_GET:
+        if kind is RouteClassKind.HUB_RECEIVER_GET:
             return await self.hub_reads.receiver_get(exchange, operation, route_class)
         to_party = route_class.to_party
-        if kind is RouteKind.OPEN_ROUTING:
+        if kind is RouteClassKind.OPEN_ROUTING:
             to_party = resolve_open_routing(operation, exchange.request.body, self.owners)
             relay = self.routes.broadcast_via_hub(operation) if to_party is None else None
             if relay is not None:
@@ -286,7 +286,7 @@ class RoutingService:
                 exchange, chosen.status_code, chosen.reason, route_class=route_class
             )
         target, reason = chosen
-        if kind is RouteKind.OPEN_ROUTING:
+        if kind is RouteClassKind.OPEN_ROUTING:
             reason = f"open routing resolved {to_party} from the request; {reason}"
         return await self._forward(exchange, operation, route_class, target, reason)
 
@@ -504,7 +504,7 @@ class RoutingService:
         reason = f"broadcast from {from_party} as {role} to {len(legs)} receiver(s)"
         if route_class.note:
             reason = f"{route_class.note}; {reason}"
-        exchange.steps.append(lambda m: m.route(str(RouteKind.BROADCAST), parties, reason))
+        exchange.steps.append(lambda m: m.route(str(RouteClassKind.BROADCAST), parties, reason))
         for leg in legs:
             exchange.steps.append(partial(self.ledger.forward_step, leg=leg))
         answer = self.answers.ok(exchange, None, f"broadcast to {len(legs)} receiver(s)")
@@ -595,7 +595,8 @@ class RoutingService:
 
     async def _json_problem(self, body: bytes) -> str | None:
         if len(body) > _JSON_IN_THREAD:
-            return await self._blocking(json_problem, body)
+            problem: str | None = await self._blocking(json_problem, body)
+            return problem
         return json_problem(body)
 
     async def aclose(self, timeout: float = 10.0) -> None:

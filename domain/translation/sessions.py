@@ -121,7 +121,9 @@ def _location_to_ids(walk: Walk, value: Any, path: str, out: dict[str, Any], sou
     walk.approximated(path, value, ids)
 
 
-def embedded_location(walk: Walk, location_id: Any, evse_uid: Any, connector_id: Any, path: str):
+def embedded_location(
+    walk: Walk, location_id: Any, evse_uid: Any, connector_id: Any, path: str
+) -> dict[str, Any]:
     """The hub's stored Location (`context.location`, 2.2.1 or 2.3.0 shape) cut to the EVSE and
     connector used, in 2.1.1 shape. Its own translation losses belong to the Location, not here."""
     stored = walk.context.location
@@ -143,7 +145,7 @@ def embedded_location(walk: Walk, location_id: Any, evse_uid: Any, connector_id:
     ]
     used = {**stored, "evses": evses}
     sub = Walk(walk.source, walk.target, walk.rules, walk.context)
-    location = sub.run("Location", used)
+    location: dict[str, Any] = sub.run("Location", used)
     kept = location.get("evses") or []
     if not kept or not kept[0].get("connectors"):
         raise Unrepresentable(

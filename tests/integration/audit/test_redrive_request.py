@@ -7,11 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from application.delivery import LOCAL_ROUTE
 from application.redrive import RedriveRefusedError, redrive_request
 from application.retention import redact_expired_bodies
 from application.routing_table import ConnectionEntry, InMemoryRoutingTable
-from domain.values import ConnectionStatus
+from domain.values import ConnectionStatus, Way
 from infrastructure.ledger_chain import LedgerArchive
 from infrastructure.retention import SqlExpiringBodies
 from infrastructure.store import Store
@@ -50,7 +49,7 @@ def test_the_recorded_request_comes_back_with_a_new_request_id_and_its_correlati
     [
         ("conn-cpo", None, "no longer registered"),
         ("conn-cpo", ConnectionStatus.SUSPENDED, "suspended"),
-        (LOCAL_ROUTE, ConnectionStatus.CONNECTED, "re-send it from that backend"),
+        (Way.LOCAL, ConnectionStatus.CONNECTED, "re-send it from that backend"),
     ],
 )
 def test_a_sender_that_cannot_be_spoken_for_is_refused(

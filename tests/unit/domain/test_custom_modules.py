@@ -6,7 +6,7 @@ import pytest
 
 from domain.errors import InvalidOperationError
 from domain.operations import OperationKind, parse_operation
-from domain.routing import RouteKind, classify
+from domain.routing import RouteClassKind, classify
 from domain.values import CustomModuleId, InterfaceRole, ModuleId, PartyKey, PartyRef, Role
 from domain.values import parse_module_id as parse
 
@@ -77,7 +77,7 @@ def _classify(to: PartyRef | None, hub: PartyRef | None = None) -> object:
 
 def test_a_custom_request_addressed_to_a_party_is_direct() -> None:
     route_class = _classify(CPO)
-    assert route_class.kind is RouteKind.DIRECT and route_class.to_party == CPO  # type: ignore[attr-defined]
+    assert route_class.kind is RouteClassKind.DIRECT and route_class.to_party == CPO  # type: ignore[attr-defined]
 
 
 def test_a_custom_request_without_ocpi_to_is_never_open_routed() -> None:

@@ -4,13 +4,12 @@ from domain.route_choice import (
     PolicyRule,
     RouteCandidate,
     RouteDecision,
-    RouteKind,
     RoutePolicy,
     choose_route,
     policy_for,
     worse_status,
 )
-from domain.values import ConnectionStatus, PartyRef
+from domain.values import ConnectionStatus, PartyRef, Way
 
 CPO1 = PartyRef("NL", "CP1")
 CONNECTED = ConnectionStatus.CONNECTED
@@ -18,49 +17,49 @@ SUSPENDED = ConnectionStatus.SUSPENDED
 
 
 def direct(status=CONNECTED, offers=True) -> RouteCandidate:
-    return RouteCandidate(RouteKind.DIRECT, "c-direct", status, offers, "to-cpo")
+    return RouteCandidate(Way.DIRECT, "c-direct", status, offers, "to-cpo")
 
 
 def hub(status=CONNECTED) -> RouteCandidate:
-    return RouteCandidate(RouteKind.HUB, "c-hub", status, True, "the-hub")
+    return RouteCandidate(Way.HUB, "c-hub", status, True, "the-hub")
 
 
 def test_a_connected_direct_connection_offering_the_endpoint_is_preferred_over_the_hub():
     decision = choose_route(CPO1, "locations", "receiver", [hub(), direct()])
     assert isinstance(decision, RouteDecision)
-    assert (decision.kind, decision.connection_id) == (RouteKind.DIRECT, "c-direct")
+    assert (decision.kind, decision.connection_id) == (Way.DIRECT, "c-direct")
     assert "CONNECTED and offers locations RECEIVER" in decision.reason
 
 
 def test_a_suspended_direct_connection_sends_the_message_via_the_hub_and_says_why():
     decision = choose_route(CPO1, "tokens", "receiver", [direct(SUSPENDED), hub()])
     assert isinstance(decision, RouteDecision)
-    assert decision.kind is RouteKind.HUB
+    assert decision.kind is Way.HUB
     assert "direct connection to-cpo is SUSPENDED" in decision.reason
     assert "hub connection the-hub" in decision.reason
 
 
 def test_a_direct_connection_without_the_modules_endpoint_falls_back_to_the_hub():
     decision = choose_route(CPO1, "cdrs", "receiver", [direct(offers=False), hub()])
-    assert isinstance(decision, RouteDecision) and decision.kind is RouteKind.HUB
+    assert isinstance(decision, RouteDecision) and decision.kind is Way.HUB
     assert "offers no such endpoint" in decision.reason
 
 
 def test_without_any_direct_connection_the_hub_listing_the_target_is_used():
     decision = choose_route(CPO1, "locations", "sender", [hub()])
-    assert isinstance(decision, RouteDecision) and decision.kind is RouteKind.HUB
+    assert isinstance(decision, RouteDecision) and decision.kind is Way.HUB
     assert "no direct connection" in decision.reason
 
 
 def test_a_local_party_is_delivered_locally_whatever_the_policy():
-    local = RouteCandidate(RouteKind.LOCAL, None, CONNECTED, True)
+    local = RouteCandidate(Way.LOCAL, None, CONNECTED, True)
     decision = choose_route(CPO1, "locations", "receiver", [local, hub()], RoutePolicy.HUB)
-    assert isinstance(decision, RouteDecision) and decision.kind is RouteKind.LOCAL
+    assert isinstance(decision, RouteDecision) and decision.kind is Way.LOCAL
 
 
 def test_policy_hub_uses_the_hub_even_when_a_direct_connection_works():
     decision = choose_route(CPO1, "locations", "receiver", [direct(), hub()], RoutePolicy.HUB)
-    assert isinstance(decision, RouteDecision) and decision.kind is RouteKind.HUB
+    assert isinstance(decision, RouteDecision) and decision.kind is Way.HUB
     assert decision.reason.startswith("policy hub")
 
 
@@ -73,9 +72,7 @@ def test_policy_direct_refuses_to_fall_back_to_the_hub():
 
 
 def test_a_custom_module_goes_direct_only_and_never_via_a_hub():
-    assert choose_route(CPO1, "nltnm-tokens", "receiver", [direct(), hub()]).kind is (
-        RouteKind.DIRECT
-    )
+    assert choose_route(CPO1, "nltnm-tokens", "receiver", [direct(), hub()]).kind is Way.DIRECT
     outcome = choose_route(CPO1, "nltnm-tokens", "receiver", [direct(SUSPENDED), hub()])
     assert isinstance(outcome, NoRoute) and "never via a hub" in outcome.reason
     forced = choose_route(CPO1, "nltnm-tokens", "receiver", [direct(), hub()], RoutePolicy.HUB)

@@ -7,7 +7,7 @@ import pytest
 from domain.connections import Leniency
 from domain.errors import InvalidOperationError
 from domain.operations import Operation, parse_operation
-from domain.routing import RouteClass, RouteKind, classify
+from domain.routing import RouteClass, RouteClassKind, classify
 from domain.status_codes import ClientError
 from domain.values import InterfaceRole, ModuleId, PartyKey, PartyRef, Role
 
@@ -36,7 +36,7 @@ CDR_POST = op(ModuleId.CDRS, R, "POST")
 
 
 def assert_refused(route: RouteClass, *fragments: str) -> None:
-    assert route.kind is RouteKind.REFUSED
+    assert route.kind is RouteClassKind.REFUSED
     assert route.refused
     assert route.refusal is not None
     assert route.refusal.status_code is ClientError.INVALID_OR_MISSING_PARAMETERS
@@ -48,14 +48,14 @@ def assert_refused(route: RouteClass, *fragments: str) -> None:
 def test_a_push_addressed_to_a_party_is_direct() -> None:
     route = classify(LOCATION_PUT, CPO, EMSP, HUB, ONE_CPO)
 
-    assert route == RouteClass(RouteKind.DIRECT, from_party=CPO, to_party=EMSP)
+    assert route == RouteClass(RouteClassKind.DIRECT, from_party=CPO, to_party=EMSP)
     assert not route.refused
 
 
 def test_a_push_addressed_to_the_hub_is_a_broadcast() -> None:
     route = classify(LOCATION_PUT, CPO, HUB, HUB, ONE_CPO)
 
-    assert route == RouteClass(RouteKind.BROADCAST, from_party=CPO)
+    assert route == RouteClass(RouteClassKind.BROADCAST, from_party=CPO)
 
 
 @pytest.mark.parametrize(
@@ -69,13 +69,13 @@ def test_a_push_addressed_to_the_hub_is_a_broadcast() -> None:
 def test_tariff_and_location_pushes_including_a_tariff_delete_can_be_broadcast(
     operation: Operation,
 ) -> None:
-    assert classify(operation, CPO, HUB, HUB, ONE_CPO).kind is RouteKind.BROADCAST
+    assert classify(operation, CPO, HUB, HUB, ONE_CPO).kind is RouteClassKind.BROADCAST
 
 
 def test_a_token_push_from_an_emsp_to_the_hub_is_a_broadcast() -> None:
     token_put = op(ModuleId.TOKENS, R, "PUT", "/DE/MSP/0123")
 
-    assert classify(token_put, EMSP, HUB, HUB, EMSP_CONNECTION).kind is RouteKind.BROADCAST
+    assert classify(token_put, EMSP, HUB, HUB, EMSP_CONNECTION).kind is RouteClassKind.BROADCAST
 
 
 @pytest.mark.parametrize(
@@ -95,19 +95,19 @@ def test_session_and_cdr_pushes_can_never_be_broadcast(operation: Operation, mod
 def test_a_session_push_addressed_to_an_emsp_is_direct() -> None:
     session_put = op(ModuleId.SESSIONS, R, "PUT", "/NL/CPO/S1")
 
-    assert classify(session_put, CPO, EMSP, HUB, ONE_CPO).kind is RouteKind.DIRECT
+    assert classify(session_put, CPO, EMSP, HUB, ONE_CPO).kind is RouteClassKind.DIRECT
 
 
 def test_a_list_get_addressed_to_the_hub_is_get_all() -> None:
     route = classify(LOCATIONS_LIST, EMSP, HUB, HUB, EMSP_CONNECTION)
 
-    assert route == RouteClass(RouteKind.GET_ALL, from_party=EMSP)
+    assert route == RouteClass(RouteClassKind.GET_ALL, from_party=EMSP)
 
 
 def test_a_list_get_addressed_to_the_owner_is_direct() -> None:
     route = classify(LOCATIONS_LIST, EMSP, CPO, HUB, EMSP_CONNECTION)
 
-    assert route == RouteClass(RouteKind.DIRECT, from_party=EMSP, to_party=CPO)
+    assert route == RouteClass(RouteClassKind.DIRECT, from_party=EMSP, to_party=CPO)
 
 
 def test_a_list_get_without_to_is_refused_because_open_routing_is_not_allowed_for_it() -> None:
@@ -133,7 +133,7 @@ def test_a_list_get_without_to_is_refused_because_open_routing_is_not_allowed_fo
 def test_a_request_without_to_is_open_routing(operation: Operation) -> None:
     route = classify(operation, CPO, None, HUB, ONE_CPO)
 
-    assert route == RouteClass(RouteKind.OPEN_ROUTING, from_party=CPO)
+    assert route == RouteClass(RouteClassKind.OPEN_ROUTING, from_party=CPO)
 
 
 def test_a_receiver_get_addressed_to_the_hub_is_answered_by_the_hub() -> None:
@@ -141,7 +141,7 @@ def test_a_receiver_get_addressed_to_the_hub_is_answered_by_the_hub() -> None:
 
     route = classify(validation_get, CPO, HUB, HUB, ONE_CPO)
 
-    assert route == RouteClass(RouteKind.HUB_RECEIVER_GET, from_party=CPO)
+    assert route == RouteClass(RouteClassKind.HUB_RECEIVER_GET, from_party=CPO)
 
 
 def test_a_single_object_sender_get_addressed_to_the_hub_is_refused() -> None:
@@ -172,7 +172,7 @@ def test_requests_that_only_a_party_can_answer_cannot_be_addressed_to_the_hub(
 def test_from_is_inferred_when_the_connection_carries_exactly_one_party() -> None:
     route = classify(LOCATION_PUT, None, EMSP, HUB, ONE_CPO)
 
-    assert route == RouteClass(RouteKind.DIRECT, from_party=CPO, to_party=EMSP)
+    assert route == RouteClass(RouteClassKind.DIRECT, from_party=CPO, to_party=EMSP)
 
 
 def test_from_is_inferred_when_the_only_party_holds_several_roles() -> None:
@@ -195,7 +195,7 @@ def test_missing_from_on_a_multi_party_connection_is_the_url_owner_when_it_is_on
 
     route = classify(put_by_second_cpo, None, EMSP, HUB, TWO_CPOS)
 
-    assert route == RouteClass(RouteKind.DIRECT, from_party=CPO2, to_party=EMSP)
+    assert route == RouteClass(RouteClassKind.DIRECT, from_party=CPO2, to_party=EMSP)
 
 
 def test_missing_from_is_refused_when_the_url_owner_is_not_on_the_connection() -> None:
@@ -218,7 +218,7 @@ def test_a_broadcastable_push_without_to_from_a_lenient_connection_is_a_broadcas
 ) -> None:
     route = classify(operation, CPO, None, HUB, ONE_CPO, Leniency.LENIENT)
 
-    assert route.kind is RouteKind.BROADCAST and route.from_party == CPO
+    assert route.kind is RouteClassKind.BROADCAST and route.from_party == CPO
     assert "no OCPI-to" in route.note and "lenient" in route.note
 
 
@@ -232,13 +232,13 @@ def test_a_session_push_without_to_stays_open_routing_whatever_the_leniency() ->
     session = op(ModuleId.SESSIONS, R, "PUT", "/NL/CPO/S1")
     for leniency in Leniency:
         route = classify(session, CPO, None, HUB, ONE_CPO, leniency)
-        assert route == RouteClass(RouteKind.OPEN_ROUTING, from_party=CPO)
+        assert route == RouteClass(RouteClassKind.OPEN_ROUTING, from_party=CPO)
 
 
 def test_a_push_without_to_on_a_platform_node_stays_open_routing() -> None:
     route = classify(LOCATION_PUT, CPO, None, None, ONE_CPO)
 
-    assert route == RouteClass(RouteKind.OPEN_ROUTING, from_party=CPO)
+    assert route == RouteClass(RouteClassKind.OPEN_ROUTING, from_party=CPO)
 
 
 def test_missing_from_on_a_connection_without_parties_is_refused() -> None:
@@ -256,7 +256,7 @@ def test_a_from_that_is_another_party_of_the_same_connection_is_accepted() -> No
 
     route = classify(put_by_second_cpo, CPO2, EMSP, HUB, TWO_CPOS)
 
-    assert route == RouteClass(RouteKind.DIRECT, from_party=CPO2, to_party=EMSP)
+    assert route == RouteClass(RouteClassKind.DIRECT, from_party=CPO2, to_party=EMSP)
 
 
 def test_a_push_whose_url_owner_differs_from_from_is_refused() -> None:
@@ -285,7 +285,7 @@ def test_a_peer_hub_relaying_a_broadcast_may_keep_the_original_owner_in_the_url(
 
     route = classify(relayed, peer_hub, EMSP, HUB, PEER_HUB)
 
-    assert route == RouteClass(RouteKind.DIRECT, from_party=peer_hub, to_party=EMSP)
+    assert route == RouteClass(RouteClassKind.DIRECT, from_party=peer_hub, to_party=EMSP)
 
 
 def test_a_request_addressed_to_its_own_sender_is_refused() -> None:
@@ -295,7 +295,7 @@ def test_a_request_addressed_to_its_own_sender_is_refused() -> None:
 def test_a_request_to_another_party_on_the_senders_own_connection_is_direct() -> None:
     route = classify(LOCATION_PUT, CPO, CPO2, HUB, TWO_CPOS)
 
-    assert route == RouteClass(RouteKind.DIRECT, from_party=CPO, to_party=CPO2)
+    assert route == RouteClass(RouteClassKind.DIRECT, from_party=CPO, to_party=CPO2)
 
 
 def test_the_spoofing_check_comes_before_the_to_address() -> None:
