@@ -20,8 +20,8 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from api.dependencies import admin_bearer, require_admin
-from api.envelope import INVALID_PARAMETERS
 from api.errors import OcpiError
+from domain.status_codes import ClientError
 
 
 class OcpiErrorBody(BaseModel):
@@ -85,7 +85,7 @@ def _parameter_problem(error: Any) -> str:
 
 def invalid(errors: Sequence[Any], query_names: Sequence[str] = ()) -> OcpiError:
     http_status, message = problems_of(errors, query_names)
-    return OcpiError(INVALID_PARAMETERS, message, http_status=http_status)
+    return OcpiError(ClientError.INVALID_OR_MISSING_PARAMETERS, message, http_status=http_status)
 
 
 class AdminRoute(APIRoute):

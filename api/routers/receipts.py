@@ -13,11 +13,12 @@ from api.admin_router import OcpiAnswer, admin_router
 from api.auth import authenticate
 from api.checkpoints_setup import CHECKPOINTS
 from api.dependencies import AdminNode, node_of
-from api.envelope import INVALID_PARAMETERS, ocpi_response, ocpi_timestamp
+from api.envelope import ocpi_response, ocpi_timestamp
 from api.errors import OcpiError
 from api.node import Node
 from application.audit import MessageQuery
 from application.receipts import NotYourMessageError, issue_receipt
+from domain.status_codes import ClientError
 
 router = APIRouter(tags=["receipts"])
 
@@ -29,7 +30,9 @@ def _receipt(node: Node, message_id: str, connection_id: str | None) -> dict:
     try:
         message_id = str(UUID(message_id))
     except ValueError:
-        raise OcpiError(INVALID_PARAMETERS, "message id must be a UUID", http_status=400) from None
+        raise OcpiError(
+            ClientError.INVALID_OR_MISSING_PARAMETERS, "message id must be a UUID", http_status=400
+        ) from None
     try:
         return issue_receipt(
             node.services["ledger_archive"],
@@ -58,7 +61,9 @@ def receipts_by_request_id(request: Request, request_id: str = "") -> Response:
     node = node_of(request)
     caller = authenticate(request, node.routing_table)
     if not request_id:
-        raise OcpiError(INVALID_PARAMETERS, "give request_id", http_status=400)
+        raise OcpiError(
+            ClientError.INVALID_OR_MISSING_PARAMETERS, "give request_id", http_status=400
+        )
     query = MessageQuery(request_id=request_id, connection=caller.connection.id, limit=1)
     ids = node.services["audit_view"].message_ids(query, MAX_RECEIPTS)
     return ocpi_response([_receipt(node, i, caller.connection.id) for i in ids])
