@@ -4,6 +4,9 @@ checkpoint | public-key | rebuild`.
 They talk to a running node (OCPI_LEDGER_URL, OCPI_LEDGER_ADMIN_TOKEN); `verify` and `rebuild`
 also work offline against the database (`--database-url`), and `evidence --verify FILE` checks a
 saved bundle without any node. Tables for people, `--json` for scripts.
+
+Above 500 lines: eleven commands over the same admin client, table renderer and offline store
+opener; each command is a configure/run pair of a few dozen lines.
 """
 
 from __future__ import annotations

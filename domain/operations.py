@@ -4,6 +4,10 @@
 OCPI operation it is, whose object the URL names and which ids it carries. Anything OCPI does not
 define for that module and interface raises `InvalidOperationError` with the exact reason.
 
+Above 500 lines: one parser per (module, interface) of digest §6, sixteen in all, side by side so
+that a rule can be checked against the spec table in one read; the path checks they share sit
+above them.
+
 Decisions:
 * `path` is the raw path after the module's endpoint URL, as on the wire: each segment is
   percent-decoded here. One trailing slash is tolerated (§1.12 / AMBIG 17: peers disagree on

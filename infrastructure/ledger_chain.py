@@ -5,6 +5,9 @@ altered, removed, inserted or reordered.
 The chain table lives beside the events (PostgreSQL: `ledger_chain` in the node's schema; SQLite:
 in `<name>.messages.db`). Positions are dense (1, 2, 3, ...), so a removed link shows as a gap,
 and each link repeats the hash before it, so a link rewritten in place breaks the next one.
+
+Above 500 lines: writing the chain and verifying it (records, bodies, redactions, a signed
+checkpoint's heads) share one notion of a link and must not drift apart, so they stay together.
 """
 
 from __future__ import annotations

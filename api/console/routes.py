@@ -3,6 +3,9 @@ directly, build a view model (api/console/view_models.py) and render a template.
 
 Every page needs a session (api/console/session.py); every form that changes something carries
 the session's CSRF token. Pages work without JavaScript; the only script draws the charts.
+
+Above 500 lines: one short handler per page and form (about forty), kept together so the
+console's URL map reads in one place; what a page shows lives in view_models.py.
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 Pure functions over what the projections and use cases return (the routing table description,
 traffic bucket rows, a message timeline, projection progress, a ledger verification report), so
 every page's content is unit-tested without a browser, a server or a database.
+
+Above 500 lines: one small pure function per page section; splitting them by page would scatter
+the shared formatting (durations, outcomes, party names) they all use.
 """
 
 from __future__ import annotations
