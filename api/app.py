@@ -65,15 +65,15 @@ def setup_admin_token(node: Node, announce: Callable[[str], None]) -> None:
     secrets = SecretStore(node.store.registry_db)
     configured = node.settings.admin_token
     if configured is not None:
-        node.services["admin_token_hash"] = hash_token(configured)
+        node.services.admin_token_hash = hash_token(configured)
         return
     stored = secrets.get_hash(ADMIN_TOKEN)
     if stored is not None:
-        node.services["admin_token_hash"] = stored
+        node.services.admin_token_hash = stored
         return
     token = new_token()
     in_force = secrets.put_hash_if_absent(ADMIN_TOKEN, hash_token(token))
-    node.services["admin_token_hash"] = in_force
+    node.services.admin_token_hash = in_force
     if in_force == hash_token(token):
         announce(token)
 

@@ -56,11 +56,10 @@ def install_audit(node: Node) -> None:
             runner = DetachedRunner(projection.name, store.ledger, view)
         node.add_runner(runner, store.ledger)
     audit, traffic = (view for _, view in views)
-    node.services["audit_view"] = audit
-    node.services["traffic_view"] = traffic
-    node.services["ledger_archive"] = LedgerArchive(store.ledger_db)
+    assert isinstance(audit, SqlAuditView) and isinstance(traffic, SqlTrafficView)
+    node.services.audit_view = audit
+    node.services.traffic_view = traffic
+    node.services.ledger_archive = LedgerArchive(store.ledger_db)
     days = node.settings.body_retention_days
     if days is not None:
-        node.services["body_retention"] = RetentionSweeper(
-            store.ledger, store.ledger_db, days
-        ).start()
+        node.services.body_retention = RetentionSweeper(store.ledger, store.ledger_db, days).start()

@@ -13,9 +13,6 @@ from infrastructure.ledger_chain import LedgerArchive, adopt_unchained
 
 log = logging.getLogger(__name__)
 
-CHECKPOINTS = "checkpoints"
-REGISTRY_ARCHIVE = "registry_archive"
-
 
 def install_checkpoints(node: Node) -> None:
     settings, store = node.settings, node.store
@@ -24,15 +21,15 @@ def install_checkpoints(node: Node) -> None:
     adopted = adopt_unchained(registry_archive)
     if adopted:
         log.warning("chained %d registry events recorded before the registry was chained", adopted)
-    node.services[REGISTRY_ARCHIVE] = registry_archive
+    node.services.registry_archive = registry_archive
     checkpoints = Checkpoints(
         signer,
         str(settings.party),
-        [node.services["ledger_archive"], registry_archive],
+        [node.services.ledger_archive, registry_archive],
         SqlCheckpointStore(store.ledger_db),
         sink_for(settings.checkpoint_sink),
     )
-    node.services[CHECKPOINTS] = checkpoints
-    node.runners["checkpoints"] = BackgroundLoop(  # type: ignore[assignment]
+    node.services.checkpoints = checkpoints
+    node.runners["checkpoints"] = BackgroundLoop(
         "checkpoints", checkpoints.step, idle=settings.checkpoint_interval, idle_first=True
     )

@@ -42,8 +42,8 @@ def own_roles(node: Node) -> list[dict[str, Any]]:
 
 def install_connections(node: Node) -> None:
     peers = HttpPeerClient(timeout=node.settings.forward_timeout, ca_bundle=node.settings.ca_bundle)
-    node.services["peer_client"] = peers
-    node.services["handshakes"] = Handshakes(
+    node.services.peer_client = peers
+    node.services.handshakes = Handshakes(
         node.registry, peers, lambda: own_roles(node), node.versions_url, node.wait_for_registry
     )
     if node.settings.is_hub:
@@ -53,22 +53,22 @@ def install_connections(node: Node) -> None:
             node.routing_table,
             positions,
             peers,
-            lambda position: node.runners["routing_table_memory"].wait(position, 10.0),
+            lambda position: node.projection_runner("routing_table_memory").wait(position, 10.0),
         )
-        node.services["hubclientinfo_notifier"] = notifier
+        node.services.hubclientinfo_notifier = notifier
         loop = BackgroundLoop(
             notifier.name, notifier.step, position=lambda: positions.get(notifier.name)
         )
         node.add_runner(loop, node.registry)  # type: ignore[arg-type]
     interval = node.settings.health_check_interval
     checker = HealthChecker(node.registry, node.routing_table, peers, interval)
-    node.services["health_checker"] = checker
+    node.services.health_checker = checker
 
     def check() -> int:
         checker.check_once()
         return 0
 
     # Not a save listener: registry saves are no reason to probe peers.
-    node.runners["health_check"] = BackgroundLoop(  # type: ignore[assignment]
+    node.runners["health_check"] = BackgroundLoop(
         "health_check", check, idle=max(0.05, min(interval / 4, 5.0))
     )

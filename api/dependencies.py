@@ -30,7 +30,7 @@ def require_admin(
 ) -> Node:
     node = node_of(request)
     check_admin(None if credentials is None else credentials.credentials,
-                node.services["admin_token_hash"])  # fmt: skip
+                node.services.admin_token_hash)  # fmt: skip
     return node
 
 

@@ -15,13 +15,10 @@ from application.routing_table import ConnectionEntry
 from domain.headers import parse_token_header
 from domain.values import ConnectionStatus, Way
 
-BACKENDS = "local_backends"
-POLICY = "route_policy"
-
 
 def backend_caller(node: Node, request: Request) -> tuple[ConnectionEntry, LocalBackend] | None:
     """A hosted backend calling (egress or an async result), as the pseudo connection "local"."""
-    backends: LocalBackends | None = node.services.get(BACKENDS)
+    backends: LocalBackends | None = node.services.backends
     if not backends:
         return None
     backend = backends.by_token(parse_token_header(request.headers.get("authorization") or ""))

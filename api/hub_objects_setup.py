@@ -8,7 +8,6 @@ from application.hub_objects import CaughtUpObjects, HubObjectsProjection
 from infrastructure.hub_object_store import SqlHubObjectsView
 from infrastructure.projection_runner import ProjectionRunner
 
-HUB_OBJECTS = "hub_objects"
 # Paced like the other ledger views, and woken by pushes (CaughtUpObjects.pushed) and by reads
 # that wait for it, not by every ledger commit: following each commit cost a read, a decode
 # and a transaction per routed message (the node's throughput fell by a third in the
@@ -29,4 +28,4 @@ def install_hub_objects(node: Node) -> None:
     # Pushes answered before a restart must show in the first GET All after it: reads wait for
     # the runner to reach the ledger head of start-up (one query, here, not per read).
     head = store.ledger.recorder.max_notification_id() or 0
-    node.services[HUB_OBJECTS] = CaughtUpObjects(view, runner, head, READ_TIMEOUT)
+    node.services.hub_objects = CaughtUpObjects(view, runner, head, READ_TIMEOUT)

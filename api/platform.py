@@ -16,7 +16,7 @@ from fastapi.responses import Response
 
 from api.dependencies import node_of
 from api.errors import OcpiError, Unauthorized
-from api.hosted_backends import BACKENDS, POLICY, backend_caller
+from api.hosted_backends import backend_caller
 from api.node import Node
 from api.routers.routing import serve_routed
 from application.local_backends import LocalBackend, LocalBackends
@@ -43,7 +43,7 @@ def start_platform(node: Node) -> None:
     for party in config.parties:
         node.registry.register_local_party(party.key, party.business_details, party.backend_url)
     # Hooks run before the runners start: bring the hot-path table up to date before serving.
-    node.runners["routing_table_memory"].run_until_caught_up()
+    node.projection_runner("routing_table_memory").run_until_caught_up()
     discovery = BackendDiscovery(timeout=min(node.settings.forward_timeout, 5.0))
     backends = LocalBackends(
         (LocalBackend(b.versions_url, b.token, b.parties) for b in config.backends()),
@@ -51,16 +51,16 @@ def start_platform(node: Node) -> None:
     )
     discovery.attach(backends)
     discovery.read_all()
-    node.services[BACKENDS] = backends
+    node.services.backends = backends
     # Backends may publish new (custom) modules while the node runs: read them again as often
     # as peers are health-checked.
-    node.runners["backend_discovery"] = BackgroundLoop(  # type: ignore[assignment]
+    node.runners["backend_discovery"] = BackgroundLoop(
         "backend_discovery",
         discovery.read_all,
         idle=node.settings.health_check_interval,
         idle_first=True,
     )
-    node.services[POLICY] = config.routes
+    node.services.route_policy = config.routes
 
 
 async def egress(request: Request, module: str, interface: str, rest: str = "") -> Response:

@@ -58,7 +58,7 @@ def follow_ledger(settings: Settings, stopping: threading.Event, parent_pid: int
             listener = PostgresChangeListener(
                 settings.database.conninfo(),
                 [f"{store.ledger.name}_events"],
-                lambda _channel: [runner.wake() for runner in runners],
+                lambda _channel: wake_all(runners),
             ).start()
         log.info("following the ledger's views: %s", ", ".join(r.name for r in runners))
         while not stopping.wait(PARENT_CHECK_SECONDS):
@@ -115,3 +115,8 @@ def register(commands: Commands) -> None:
     commands["views"] = Command(
         "apply the audit and traffic views in a process of their own", configure, run
     )
+
+
+def wake_all(runners: list[ProjectionRunner]) -> None:
+    for runner in runners:
+        runner.wake()

@@ -79,7 +79,7 @@ def build_bundle(
     subject: dict[str, Any],
     generated_at: str,
     signer: Signer,
-    take_checkpoint: Callable[[], dict[str, Any]],
+    take_checkpoint: Callable[[], dict[str, Any] | None],
     node: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The bundle of these messages, with a proof signed by `signer` and a checkpoint taken

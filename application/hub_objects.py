@@ -204,6 +204,10 @@ class HubObjectsView(Protocol):
         self, module: str, date_from: str | None, date_to: str | None, offset: int, limit: int
     ) -> Page: ...
 
+    def gaps(self) -> list[dict[str, str]]:
+        """Objects a rebuild could not restore (a push whose body retention redacted)."""
+        ...
+
 
 class CaughtUpObjects:
     """The hub object store routing reads: each read first waits until the projection has

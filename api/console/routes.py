@@ -39,7 +39,6 @@ from api.routers.admin_audit import (
     redrive_one,
 )
 from api.routers.admin_connections import connection_view, off_loop, redacted
-from api.routers.routing import ROUTING_SERVICE
 from application.audit import MessageQuery, epoch_us
 from application.redrive import RecordedMessageNotFoundError, RedriveRefusedError
 from application.time_travel import describe, registry_changes, routing_table_as_of
@@ -59,7 +58,6 @@ STATIC = {
 }
 MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".txt": "text/plain"}
 SESSION_SECRET = "console_session_secret"
-LAST_VERIFY = "console_last_ledger_verify"
 # Nothing but this origin: the console must never make a browser talk to anyone else.
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -113,14 +111,14 @@ def node_of(request: Request) -> Node:
 
 
 def key_of(node: Node) -> bytes:
-    key = node.services.get("console_session_key")
+    key = node.services.console_session_key
     if key is None:
         # Shared by every worker process through the registry database (see session.py).
         shared = SecretStore(node.store.registry_db).put_hash_if_absent(
             SESSION_SECRET, secrets.token_hex(32)
         )
-        key = sessions.session_key(shared, node.services["admin_token_hash"])
-        node.services["console_session_key"] = key
+        key = sessions.session_key(shared, node.services.admin_token_hash)
+        node.services.console_session_key = key
     return bytes(key)
 
 
@@ -204,7 +202,7 @@ async def sign_in(request: Request) -> Response:
     token = (form.get("token") or "").strip()
     fresh_login = bool(login) and hmac.compare_digest(login, form.get("login") or "")
     if not fresh_login or not hmac.compare_digest(
-        hash_token(token), node.services["admin_token_hash"]
+        hash_token(token), node.services.admin_token_hash
     ):
         error = "Unknown admin token." if fresh_login else "The form expired: sign in again."
         login = secrets.token_urlsafe(18)
@@ -247,7 +245,7 @@ def _now() -> datetime:
 
 
 def _traffic_rows(node: Node, query: TrafficQuery) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = node.services["traffic_view"].rows(query)
+    rows: list[dict[str, Any]] = node.services.traffic_view.rows(query)
     return rows
 
 
@@ -267,8 +265,8 @@ def overview(request: Request) -> Response:
         describe(node.routing_table, now),
         windows,
         progress,
-        node.services.get(LAST_VERIFY),
-        vm.latest_signed_checkpoint(node.services),
+        node.services.console_last_verify,
+        vm.latest_signed_checkpoint(node.services.checkpoints),
     )
     return render(request, "overview.html", session, page=page, nav="overview")
 
@@ -278,8 +276,8 @@ async def verify(request: Request) -> Response:
     await checked_form(request)
     node = node_of(request)
     await to_thread.run_sync(node.committer.flush)
-    report = await to_thread.run_sync(verify_ledger, node.services["ledger_archive"])
-    node.services[LAST_VERIFY] = vm.ledger_status(report.as_dict(), _now().isoformat())
+    report = await to_thread.run_sync(verify_ledger, node.services.ledger_archive)
+    node.services.console_last_verify = vm.ledger_status(report.as_dict(), _now().isoformat())
     return redirect("/console")
 
 
@@ -344,7 +342,7 @@ def messages(request: Request) -> Response:
     session = signed_in(request)
     node = node_of(request)
     params = {k: v for k, v in request.query_params.items() if k in MESSAGE_PARAMS}
-    view = node.services["audit_view"]
+    view = node.services.audit_view
     try:
         query = message_query(params)
     except OcpiError as error:
@@ -371,12 +369,10 @@ def _message_id(text: str) -> str | None:
 
 
 def _message_page(node: Node, message_id: str) -> vm.MessagePage | None:
-    timeline = message_timeline(
-        node.services["ledger_archive"], node.store.ledger.mapper, message_id
-    )
+    timeline = message_timeline(node.services.ledger_archive, node.store.ledger.mapper, message_id)
     if timeline is None:
         return None
-    view = node.services["audit_view"]
+    view = node.services.audit_view
     summary = view.summary(message_id) or {"id": message_id}
     related = []
     if summary.get("correlation_id"):
@@ -449,7 +445,7 @@ async def redrive_send(request: Request, message_id: str) -> Response:
 
 
 def _wait_for_table(node: Node) -> None:
-    node.runners["routing_table_memory"].wait(
+    node.projection_runner("routing_table_memory").wait(
         node.store.registry.recorder.max_notification_id() or 0
     )
 
@@ -523,7 +519,7 @@ def connection_confirm(request: Request, connection_id: str, action: str) -> Res
 
 
 def _use_case(node: Node, action: str, reason: str) -> Callable[[UUID], Any]:
-    handshakes = node.services["handshakes"]
+    handshakes = node.services.handshakes
 
     def change(method: Callable[[UUID, str], int]) -> Callable[[UUID], Any]:
         return lambda uuid: node.wait_for_registry(method(uuid, reason))
@@ -575,7 +571,7 @@ async def connect(request: Request) -> Response:
         return problem(request, session, ValueError("give the peer's versions URL and Token A"))
     label = (form.get("label") or "").strip() or url
     try:
-        register = node.services["handshakes"].register_with
+        register = node.services.handshakes.register_with
         connection_id = await off_loop(register, label, url, token_a)
     except (OcpiError, DomainError) as error:
         return problem(request, session, error)
@@ -593,7 +589,7 @@ def explain(request: Request) -> Response:
     result: dict[str, Any] | None = None
     error = None
     if params.get("module") and (params.get("to") or params.get("from")):
-        service = node.services[ROUTING_SERVICE]
+        service = node.services.routing
         _wait_for_table(node)
         try:
             module = parse_module_id(params["module"])

@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from api.checkpoints_setup import CHECKPOINTS
 from application.audit import from_epoch_us, is_success
-from application.checkpoints import latest_checkpoint_status
+from application.checkpoints import Checkpoints, latest_checkpoint_status
 from application.traffic import summarise
 from domain.signed import covers
 
@@ -80,10 +79,9 @@ class Overview:
     checkpoint: SignedCheckpoint | None
 
 
-def latest_signed_checkpoint(services: Mapping[str, Any]) -> SignedCheckpoint | None:
+def latest_signed_checkpoint(checkpoints: Checkpoints | None) -> SignedCheckpoint | None:
     """The newest signed checkpoint of the message ledger's chain, for the overview, and
     whether the chains still hold what it says."""
-    checkpoints = services.get(CHECKPOINTS)
     if checkpoints is None:
         return None
     status = latest_checkpoint_status(checkpoints)
@@ -373,7 +371,7 @@ def pretty_body(body: Mapping[str, Any] | None) -> str:
         return f"({status}: sha256 {body.get('sha256')})"
     if "text" not in body:
         return f"(binary, base64)\n{body.get('base64', '')}"
-    text = body["text"]
+    text = str(body["text"])
     try:
         return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
     except ValueError:

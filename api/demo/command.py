@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 from collections import Counter
+from typing import Any
 
 import httpx
 
@@ -55,7 +56,7 @@ async def run_traffic(demo: Demo, progress: bool = True) -> list[Exchange]:
     limit = asyncio.Semaphore(CONCURRENT_PAIRS)
     async with httpx.AsyncClient(timeout=20) as client:
 
-        async def one(emsp, cpo) -> list[Exchange]:
+        async def one(emsp: Any, cpo: Any) -> list[Exchange]:
             async with limit:
                 return await exchange_pair(
                     client,

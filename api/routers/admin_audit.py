@@ -13,7 +13,7 @@ A new endpoint follows the same pattern, e.g.:
 
     @router.get("/things", response_model=OcpiAnswer)
     def list_things(filters: Annotated[ThingFilters, Query()], node: AdminNode) -> Response:
-        return ocpi_response(node.services["things"].find(filters.party))
+        return ocpi_response(node.services.things.find(filters.party))
 """
 
 from __future__ import annotations
@@ -38,13 +38,10 @@ from api.admin_queries import (
     TrafficFilters,
 )
 from api.admin_router import OcpiAnswer, admin_router, invalid
-from api.checkpoints_setup import CHECKPOINTS, REGISTRY_ARCHIVE
 from api.dependencies import AdminNode
 from api.envelope import ocpi_response, ocpi_timestamp
 from api.errors import OcpiError
-from api.hub_objects_setup import HUB_OBJECTS
 from api.node import Node
-from api.routers.routing import ROUTING_SERVICE
 from application.audit import InvalidQuery, MessageQuery
 from application.evidence import MAX_MESSAGES, build_bundle
 from application.redrive import (
@@ -93,7 +90,7 @@ def search(filters: SearchFilters, request_id: str | None = None, offset: int = 
 @router.get("/messages", response_model=OcpiAnswer)
 def list_messages(filters: Annotated[MessageFilters, Query()], node: AdminNode) -> Response:
     query = search(filters, filters.request_id, filters.offset)
-    view = node.services["audit_view"]
+    view = node.services.audit_view
     # One more than asked says whether another page follows (limit may be MAX_LIMIT itself).
     rows = view.find(query, extra=1)
     return ocpi_response(
@@ -114,12 +111,10 @@ def get_message(message_id: str, node: AdminNode) -> Response:
         message_id = str(UUID(message_id))
     except ValueError:
         raise bad(f"message id must be a UUID, got {message_id!r}") from None
-    timeline = message_timeline(
-        node.services["ledger_archive"], node.store.ledger.mapper, message_id
-    )
+    timeline = message_timeline(node.services.ledger_archive, node.store.ledger.mapper, message_id)
     if timeline is None:
         raise OcpiError(ClientError.GENERIC, f"no message {message_id}", http_status=404)
-    timeline["summary"] = node.services["audit_view"].summary(message_id)
+    timeline["summary"] = node.services.audit_view.summary(message_id)
     return ocpi_response(timeline)
 
 
@@ -141,8 +136,8 @@ async def redrive_message(message_id: str, node: AdminNode) -> Response:
 
 async def redrive_one(node: Node, message_id: str) -> Redriven:
     return await redrive(
-        node.services[ROUTING_SERVICE],
-        node.services["ledger_archive"],
+        node.services.routing,
+        node.services.ledger_archive,
         node.store.ledger.mapper,
         node.routing_table,
         message_id,
@@ -153,8 +148,8 @@ async def redrive_many(
     node: Node, message_ids: list[str], dry_run: bool = False
 ) -> list[RedriveOutcome]:
     return await redrive_all(
-        node.services[ROUTING_SERVICE],
-        node.services["ledger_archive"],
+        node.services.routing,
+        node.services.ledger_archive,
         node.store.ledger.mapper,
         node.routing_table,
         message_ids,
@@ -174,7 +169,7 @@ async def redrive_messages(
         raise bad(f"narrow the search with at least one of {', '.join(narrowing)}")
     dry_run = filters.dry_run
     query = search(filters)
-    ids = node.services["audit_view"].message_ids(query, query.limit)
+    ids = node.services.audit_view.message_ids(query, query.limit)
     outcomes = await redrive_many(node, list(reversed(ids)), dry_run=dry_run)
     return ocpi_response(
         {
@@ -199,12 +194,12 @@ def evidence_download(node: Node, subject: dict[str, str]) -> Response:
     if len(subject) != 1 or set(subject) - {"correlation_id", "object_id"}:
         raise bad("give exactly one of correlation_id or object_id")
     query = MessageQuery(**subject, limit=1)  # type: ignore[arg-type]
-    ids = node.services["audit_view"].message_ids(query, MAX_MESSAGES)
+    ids = node.services.audit_view.message_ids(query, MAX_MESSAGES)
     if not ids:
         raise OcpiError(ClientError.GENERIC, f"no messages for {subject}", http_status=404)
-    checkpoints = node.services[CHECKPOINTS]
+    checkpoints = node.services.checkpoints
     bundle = build_bundle(
-        node.services["ledger_archive"],
+        node.services.ledger_archive,
         reversed(ids),
         subject=subject,
         generated_at=ocpi_timestamp(),
@@ -232,21 +227,21 @@ def traffic(filters: Annotated[TrafficFilters, Query()], node: AdminNode) -> Res
         )
     except InvalidQuery as error:
         raise bad(str(error)) from None
-    return ocpi_response(node.services["traffic_view"].report(query))
+    return ocpi_response(node.services.traffic_view.report(query))
 
 
 @router.get("/routing-table", response_model=OcpiAnswer)
 def routing_table(at: Annotated[RoutingTableAt, Query()], node: AdminNode) -> Response:
     instant = at.as_of
     if instant is None:
-        node.runners["routing_table_memory"].wait(
+        node.projection_runner("routing_table_memory").wait(
             node.store.registry.recorder.max_notification_id() or 0
         )
         return ocpi_response(describe(node.routing_table, datetime.now(UTC)))
     table, replayed = replay_registry(node.store.registry, instant)
     described = describe(table, instant)
     # What the answer rests on: the registry chain up to this link (compare with a checkpoint).
-    link = node.services[REGISTRY_ARCHIVE].link_of_record(replayed) if replayed else None
+    link = node.services.registry_archive.link_of_record(replayed) if replayed else None
     described["registry_chain"] = (
         {"position": link.position, "hash": link.hash} if link is not None else None
     )
@@ -272,10 +267,10 @@ def explain_route(question: Annotated[RouteQuestion, Query()], node: AdminNode) 
         interface = None if broadcast else InterfaceRole(params["interface"].upper())
     except (DomainError, ValueError) as error:
         raise bad(str(error)) from None
-    node.runners["routing_table_memory"].wait(
+    node.projection_runner("routing_table_memory").wait(
         node.store.registry.recorder.max_notification_id() or 0
     )
-    service = node.services[ROUTING_SERVICE]
+    service = node.services.routing
     if interface is None:
         if not isinstance(module, ModuleId):
             raise bad(f"custom module {module} is never broadcast")
@@ -287,14 +282,16 @@ def explain_route(question: Annotated[RouteQuestion, Query()], node: AdminNode) 
 def hub_object_gaps(node: AdminNode) -> Response:
     """Objects a rebuild of the hub object store could not restore: the body of a push they
     need was redacted by retention (see application/hub_objects.py). Empty when complete."""
-    return ocpi_response({"gaps": node.services[HUB_OBJECTS].view.gaps()})
+    return ocpi_response({"gaps": node.services.hub_objects.view.gaps()})
 
 
 @router.post("/projections/{name}/rebuild", response_model=OcpiAnswer)
 def rebuild(name: str, node: AdminNode) -> Response:
     if name not in REBUILDABLE:
         raise bad(f"projection must be one of {', '.join(REBUILDABLE)}")
-    runner = node.runners[name]
+    runner = node.view_runner(name)
+    if runner is None:
+        raise OcpiError(ClientError.GENERIC, f"projection {name} is not run here", http_status=404)
     runner.view.reset()
     runner.wake()
     return ocpi_response(progress_of(node, name))
@@ -303,13 +300,15 @@ def rebuild(name: str, node: AdminNode) -> Response:
 @router.get("/projections/{name}", response_model=OcpiAnswer)
 def projection_progress(name: str, node: AdminNode) -> Response:
     # node.runners also holds background loops (health checks, sweeps): only views have progress.
-    if not hasattr(node.runners.get(name), "view"):
+    if node.view_runner(name) is None:
         raise OcpiError(ClientError.GENERIC, f"no projection {name}", http_status=404)
     return ocpi_response(progress_of(node, name))
 
 
 def progress_of(node: Node, name: str) -> dict[str, Any]:
-    runner = node.runners[name]
+    runner = node.view_runner(name)
+    if runner is None:
+        raise OcpiError(ClientError.GENERIC, f"no projection {name}", http_status=404)
     return {
         "name": name,
         "position": runner.view.position(),

@@ -92,7 +92,7 @@ def connection_view(node: Node, connection_id: str) -> dict[str, Any]:
 
 
 def handshakes(node: Node) -> Handshakes:
-    found: Handshakes = node.services["handshakes"]
+    found: Handshakes = node.services.handshakes
     return found
 
 

@@ -11,7 +11,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.admin_queries import QueryModel
 from api.admin_router import OcpiAnswer, admin_router
-from api.checkpoints_setup import CHECKPOINTS, REGISTRY_ARCHIVE
 from api.dependencies import AdminNode
 from api.envelope import ocpi_response
 from application.checkpoints import latest_checkpoint_status
@@ -37,9 +36,9 @@ def verify(node: AdminNode, body: VerifyRequest | None = None) -> Response:
     """Recompute both chains (messages, registry); with `{"checkpoint": {...}}`, also check
     that signed checkpoint and that the chains still reach the heads it names."""
     checkpoint = body.checkpoint if body is not None else None
-    service = node.services[CHECKPOINTS]
+    service = node.services.checkpoints
     data = verify_chains(
-        [node.services["ledger_archive"], node.services[REGISTRY_ARCHIVE]],
+        [node.services.ledger_archive, node.services.registry_archive],
         checkpoint=checkpoint,
         public_key=service.signer.public_key,
     )
@@ -48,7 +47,7 @@ def verify(node: AdminNode, body: VerifyRequest | None = None) -> Response:
 
 @router.get("/ledger/public-key", response_model=OcpiAnswer)
 def public_key(node: AdminNode) -> Response:
-    signer = node.services[CHECKPOINTS].signer
+    signer = node.services.checkpoints.signer
     return ocpi_response(
         {"algorithm": "Ed25519", "key_id": signer.key_id, "public_key_pem": signer.public_pem()}
     )
@@ -56,16 +55,16 @@ def public_key(node: AdminNode) -> Response:
 
 @router.get("/ledger/checkpoints", response_model=OcpiAnswer)
 def checkpoints(page: Annotated[CheckpointPage, Query()], node: AdminNode) -> Response:
-    return ocpi_response({"checkpoints": node.services[CHECKPOINTS].recent(page.limit)})
+    return ocpi_response({"checkpoints": node.services.checkpoints.recent(page.limit)})
 
 
 @router.get("/ledger/checkpoints/latest", response_model=OcpiAnswer)
 def latest_checkpoint(node: AdminNode) -> Response:
     """The latest checkpoint, and whether the chains still hold the heads it names."""
-    return ocpi_response(latest_checkpoint_status(node.services[CHECKPOINTS]))
+    return ocpi_response(latest_checkpoint_status(node.services.checkpoints))
 
 
 @router.post("/ledger/checkpoints", response_model=OcpiAnswer)
 def take_checkpoint(node: AdminNode) -> Response:
     """Sign a checkpoint of the chains' heads now (and send it to the configured sink)."""
-    return ocpi_response(node.services[CHECKPOINTS].take())
+    return ocpi_response(node.services.checkpoints.take())

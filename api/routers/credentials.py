@@ -27,7 +27,7 @@ PATH = f"/ocpi/{OCPI_VERSION}/credentials"
 
 
 def handshakes_of(request: Request) -> Handshakes:
-    handshakes: Handshakes = node_of(request).services["handshakes"]
+    handshakes: Handshakes = node_of(request).services.handshakes
     return handshakes
 
 

@@ -4,6 +4,7 @@ Thin: authenticate, call, answer."""
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request
@@ -11,7 +12,6 @@ from fastapi.responses import Response
 
 from api.admin_router import OcpiAnswer, admin_router
 from api.auth import authenticate
-from api.checkpoints_setup import CHECKPOINTS
 from api.dependencies import AdminNode, node_of
 from api.envelope import ocpi_response, ocpi_timestamp
 from api.errors import OcpiError
@@ -26,7 +26,7 @@ RECEIPTS_PATH = "/ocpi/receipts"
 MAX_RECEIPTS = 10
 
 
-def _receipt(node: Node, message_id: str, connection_id: str | None) -> dict:
+def _receipt(node: Node, message_id: str, connection_id: str | None) -> dict[str, Any]:
     try:
         message_id = str(UUID(message_id))
     except ValueError:
@@ -35,8 +35,8 @@ def _receipt(node: Node, message_id: str, connection_id: str | None) -> dict:
         ) from None
     try:
         return issue_receipt(
-            node.services["ledger_archive"],
-            node.services[CHECKPOINTS],
+            node.services.ledger_archive,
+            node.services.checkpoints,
             message_id,
             connection_id,
             ocpi_timestamp(),
@@ -49,7 +49,7 @@ def _receipt(node: Node, message_id: str, connection_id: str | None) -> dict:
 def public_key(request: Request) -> Response:
     node = node_of(request)
     authenticate(request, node.routing_table)
-    signer = node.services[CHECKPOINTS].signer
+    signer = node.services.checkpoints.signer
     return ocpi_response(
         {"algorithm": "Ed25519", "key_id": signer.key_id, "public_key_pem": signer.public_pem()}
     )
@@ -65,7 +65,7 @@ def receipts_by_request_id(request: Request, request_id: str = "") -> Response:
             ClientError.INVALID_OR_MISSING_PARAMETERS, "give request_id", http_status=400
         )
     query = MessageQuery(request_id=request_id, connection=caller.connection.id, limit=1)
-    ids = node.services["audit_view"].message_ids(query, MAX_RECEIPTS)
+    ids = node.services.audit_view.message_ids(query, MAX_RECEIPTS)
     return ocpi_response([_receipt(node, i, caller.connection.id) for i in ids])
 
 

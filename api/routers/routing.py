@@ -21,8 +21,7 @@ from starlette.responses import Response
 from api.auth import authenticate
 from api.dependencies import node_of
 from api.errors import OcpiError
-from api.hosted_backends import BACKENDS, POLICY, backend_caller
-from api.hub_objects_setup import HUB_OBJECTS
+from api.hosted_backends import backend_caller
 from api.node import Node
 from application.owner_index import InMemoryOwnerIndex
 from application.rate_limits import RateLimiter
@@ -45,7 +44,6 @@ from infrastructure.callback_store import SqlLinkStore
 from infrastructure.forwarder import HttpDeliverer
 from infrastructure.hub_object_store import SqlOwnerFactStore
 
-ROUTING_SERVICE = "routing"
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 router = APIRouter()
@@ -68,20 +66,20 @@ def install_routing(node: Node) -> None:
         return 0  # nothing to follow up at once: the next sweep is an hour away
 
     # Without it every command's callback link would stay in the table for ever.
-    node.runners["hub_link_expiry"] = BackgroundLoop(  # type: ignore[assignment]
+    node.runners["hub_link_expiry"] = BackgroundLoop(
         "hub_link_expiry", sweep_links, idle=LINK_SWEEP_SECONDS
     )
     owner_facts = SqlOwnerFactStore(database)
     owners = InMemoryOwnerIndex()
     for fact in owner_facts.all():
         owners.learn(fact)
-    node.services[ROUTING_SERVICE] = RoutingService(
+    node.services.routing = RoutingService(
         RoutingConfig(
             # on a platform nothing is addressed to the node itself: its party is a hosted one
             hub=settings.party if settings.is_hub else None,
             base_url=settings.base_url,
             hub_error_http_status=settings.hub_error_http_status,
-            policy=tuple(node.services.get(POLICY, ())),
+            policy=tuple(node.services.route_policy),
             outcome_before_answer=settings.outcome_commit == "before-answer",
         ),
         node.routing_table,
@@ -93,11 +91,11 @@ def install_routing(node: Node) -> None:
             ca_bundle=settings.ca_bundle,
         ),
         links,
-        node.services[HUB_OBJECTS],
+        node.services.hub_objects,
         owners,
         owner_facts,
         limiter=RateLimiter(settings.rate_limits) if settings.rate_limits else None,
-        backends=node.services.get(BACKENDS),
+        backends=node.services.backends,
     )
 
 
@@ -173,7 +171,7 @@ async def _no_such_endpoint(request: Request) -> Response:
         body = await read_body(request, node.settings.max_body_bytes)
     except OcpiError:
         body = b""  # the refusal is about the endpoint; an oversized body is not kept
-    service: RoutingService = node.services[ROUTING_SERVICE]
+    service: RoutingService = node.services.routing
     answer = await service.refuse(
         _inbound(request, connection, parties, module[:64], interface[:16], "/" + path, body),
         ClientError.GENERIC,
@@ -216,7 +214,7 @@ async def serve_routed(
     path: str,
 ) -> Answer:
     """One functional-module request into the routing service, from a connection or backend."""
-    service: RoutingService = node.services[ROUTING_SERVICE]
+    service: RoutingService = node.services.routing
     try:
         body = await read_body(request, node.settings.max_body_bytes)
     except OcpiError as error:
@@ -288,7 +286,7 @@ router.add_route(
 
 
 async def close_routing(node: Node) -> None:
-    service = node.services.get(ROUTING_SERVICE)
+    service: RoutingService | None = getattr(node.services, "routing", None)
     if service is not None:
         await asyncio.shield(service.aclose())
 

@@ -8,7 +8,6 @@ from fastapi.responses import Response
 from api.auth import authenticate
 from api.dependencies import node_of
 from api.envelope import ocpi_response
-from api.hosted_backends import BACKENDS
 from application.endpoints import hub_interfaces, platform_interfaces
 from application.local_backends import LocalBackends
 from domain.values import OCPI_VERSION, AnyModuleId, InterfaceRole, ModuleId, Way
@@ -42,7 +41,7 @@ def get_version_details(request: Request) -> Response:
         local_roles = [p.key.role for p in node.routing_table.parties() if Way.LOCAL in p.routes]
         served = list(platform_interfaces(local_roles))
         # The custom modules the hosted backends publish, so peers can discover and use them.
-        backends: LocalBackends | None = node.services.get(BACKENDS)
+        backends: LocalBackends | None = node.services.backends
         if backends:
             served += backends.custom_interfaces()
     endpoints = [

@@ -218,7 +218,7 @@ def test_what_one_party_sent_another_is_found_opened_and_proven(
 
 
 def received_by_cpo(network: Network) -> int:
-    report = network.hub.node.services["traffic_view"].report(TrafficQuery(party="NL*CPO"))
+    report = network.hub.node.services.traffic_view.report(TrafficQuery(party="NL*CPO"))
     counts = [t["count"] for t in report["totals"] if t["direction"] == "received"]
     assert sum(counts) >= 6
     return sum(counts)

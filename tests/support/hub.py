@@ -188,7 +188,7 @@ class HubUnderTest:
         from infrastructure.ledger_chain import verify_ledger
 
         self.node.committer.flush()
-        return verify_ledger(self.node.services["ledger_archive"])
+        return verify_ledger(self.node.services.ledger_archive)
 
     def event_names(self, peer: Peer, request_id: str, attempt: int = 0) -> list[str]:
         return [type(event).__name__ for event in self.events(peer, request_id, attempt)]

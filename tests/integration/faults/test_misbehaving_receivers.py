@@ -28,7 +28,7 @@ TRUNCATED = envelope({"id": "L1", "name": "x" * 64})[:40]
 
 def _audit_outcome(hub: HubUnderTest, message_id: str) -> str:
     hub.node.runners["audit"].wait(hub.node.ledger.recorder.max_notification_id())
-    summary = hub.node.services["audit_view"].summary(message_id)
+    summary = hub.node.services.audit_view.summary(message_id)
     assert summary is not None
     return str(summary["outcome"])
 

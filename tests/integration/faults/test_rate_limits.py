@@ -41,12 +41,12 @@ def test_a_party_over_its_module_limit_gets_429_with_retry_after_and_it_is_recor
         assert emsp.call("GET", "tariffs", "sender", to=cpo.party).json()["status_code"] == 1000
         assert other.call("GET", "locations", "sender", to=cpo.party).json()["status_code"] == 1000
 
-        traffic = hub.node.services["traffic_view"]
+        traffic = hub.node.services.traffic_view
         hub.node.runners["traffic"].wait(hub.node.ledger.recorder.max_notification_id())
         rows = traffic.rows(TrafficQuery(party=str(emsp.party)))
         sent = [r for r in rows if r["module"] == "locations" and r["direction"] == "sent"]
         assert {r["outcome"] for r in sent} == {"success", "refused"}
-        audit = hub.node.services["audit_view"]
+        audit = hub.node.services.audit_view
         hub.node.runners["audit"].wait(hub.node.ledger.recorder.max_notification_id())
         assert audit.summary(str(events[0].originator_id))["outcome"] == "refused"
 

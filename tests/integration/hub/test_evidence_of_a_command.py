@@ -69,7 +69,7 @@ def test_a_running_node_checkpoints_into_its_sink_only_when_a_chain_moved(
     with HubUnderTest(database_url, checkpoint_interval=0.2, checkpoint_sink=str(sink)) as hub:
         emsp, cpo = hub.connect(Role.EMSP), hub.connect(Role.CPO)
         assert emsp.call("GET", "locations", "sender", to=cpo.party).json()["status_code"] == 1000
-        head = hub.node.services["ledger_archive"].head().position
+        head = hub.node.services.ledger_archive.head().position
         wait_for(lambda: any(c["chains"]["ledger"]["position"] == head for c in sent()))
         time.sleep(0.6)  # three more rounds, and nothing moved
         last = sent()[-1]["chains"]
