@@ -71,13 +71,15 @@ class Checkpoints:
             heads[chain.chain] = (head.position, head.hash) if head else (0, "0" * 64)
         return heads
 
-    def take(self, *, only_if_moved: bool = False) -> dict[str, Any] | None:
+    def take(self, *, only_if_moved: bool = False, send: bool = True) -> dict[str, Any] | None:
         """Sign and keep a checkpoint of every chain's head now (and send it to the sink).
-        With `only_if_moved`, None when no chain moved since the latest checkpoint."""
+        With `only_if_moved`, None when no chain moved since the latest checkpoint. `send`
+        False leaves the sending to the next periodic round: a partner asking for receipts
+        must never wait on, or be slowed by, an operator's sink."""
         with self._lock:
-            return self._take(only_if_moved)
+            return self._take(only_if_moved, send)
 
-    def _take(self, only_if_moved: bool) -> dict[str, Any] | None:
+    def _take(self, only_if_moved: bool, send: bool = True) -> dict[str, Any] | None:
         heads = self.heads()
         latest = self.store.latest()
         moved = latest is None or any(covers(latest, n) != h for n, h in heads.items())
@@ -90,7 +92,8 @@ class Checkpoints:
         )
         self.store.add(document)
         self._unsent.append(document)
-        self._send_unsent()
+        if send:
+            self._send_unsent()
         return document
 
     def step(self) -> int:

@@ -16,8 +16,6 @@ from application.routing_table import ConnectionEntry, RouteEntry
 from domain.status_codes import HubError
 from domain.values import AnyModuleId, InterfaceRole, PartyRef, Way
 
-# Only for application/routing_service.py until its split (issue 14) lands: say Way.LOCAL.
-
 
 @dataclass(frozen=True, slots=True)
 class Target:
@@ -62,7 +60,7 @@ def connection_target(
     return Target(
         party=party,
         route_key=connection.id,
-        kind=route.kind if route is not None else "direct",
+        kind=route.kind if route is not None else Way.DIRECT,
         endpoint_url=endpoint,
         token=connection.outbound_token,
         token_encoding=connection.outbound_token_encoding,

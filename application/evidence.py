@@ -218,8 +218,9 @@ def verify_bundle(bundle: dict[str, Any], public_key: Any = None) -> dict[str, A
     count = 0
     seen: set[str] = set()
     for message in _list(bundle.get("messages")):
-        entries = [e for e in _list(message.get("records")) if isinstance(e, dict)]
-        if not isinstance(message, dict) or len(entries) != len(message["records"]):
+        records = message.get("records") if isinstance(message, dict) else None
+        entries = [e for e in _list(records) if isinstance(e, dict)]
+        if not isinstance(records, list) or len(entries) != len(records):
             problem("malformed", "a message or record is not a JSON object with records")
             continue
         message_id = str(message.get("id"))

@@ -47,7 +47,7 @@ def issue_receipt(
     checkpoint = checkpoints.latest()
     covered = covers(checkpoint, "ledger") if checkpoint else None
     if last is not None and (covered is None or covered[0] < last.position):
-        checkpoint = checkpoints.take()
+        checkpoint = checkpoints.take(send=False)
     return checkpoints.signer.sign(
         {
             "format": RECEIPT_FORMAT,

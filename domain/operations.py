@@ -47,6 +47,7 @@ from domain.values import (
 _METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 _MAX_ID_LENGTH = 36
 _MAX_SEGMENT_LENGTH = 255
+_MAX_PAGE_DIGITS = 9  # offset and limit: a store's integers hold them whatever they are
 _DOT_SEGMENTS = frozenset({".", ".."})
 # Characters that may not stand in a decoded segment: they would change where the rebuilt URL
 # points (a path or query boundary, Windows-style separators, another round of decoding).
@@ -232,12 +233,24 @@ def _opaque_char(char: str) -> bool:
 
 
 def _check_query(query: str) -> None:
-    """The query is forwarded as received: it must not carry anything a URL parser would
-    read as the end of the query or outside ASCII."""
-    if not all("!" <= char <= "~" and char != "#" for char in query):
+    """The query is forwarded as received: it may hold only what RFC 3986 allows in a query
+    (an HTTP client would re-encode anything else, and the URL sent would not be the one
+    recorded)."""
+    bad = sorted({char for char in query if not _query_char(char)})
+    if bad:
         raise InvalidOperationError(
-            "the query string must be printable ASCII without spaces or '#' (percent-encode it)"
+            f"the query string may not contain {' '.join(repr(c) for c in bad[:5])}:"
+            " percent-encode it (RFC 3986)"
         )
+
+
+_QUERY_CHARS = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/?%"
+)
+
+
+def _query_char(char: str) -> bool:
+    return char in _QUERY_CHARS
 
 
 def _parse_query(query: str) -> dict[str, str]:
@@ -285,8 +298,10 @@ def _list(request: _Request) -> Operation:
     _expect_no_path(request)
     for name in ("offset", "limit"):
         value = request.params.get(name)
-        if value is not None and not value.isdecimal():
+        if value is not None and not (value.isascii() and value.isdecimal()):
             raise InvalidOperationError(f"{name} must be a non-negative integer, got {value!r}")
+        if value is not None and len(value) > _MAX_PAGE_DIGITS:
+            raise InvalidOperationError(f"{name} must be below 10^{_MAX_PAGE_DIGITS}")
     return request.operation(OperationKind.PULL_LIST, paginated=True)
 
 

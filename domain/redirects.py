@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from urllib.parse import urljoin, urlsplit
 
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+"""Answers that send the request elsewhere; any other 3xx (304 Not Modified above all) is an
+answer like any other and is relayed."""
+
 FOLLOWED_STATUSES = frozenset({307, 308})
 """Only the redirects that keep method and body (RFC 9110 §15.4.8, §15.4.9)."""
 

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from application.delivery import Delivered, Delivery, DeliveryFailed, DeliveryOutcome
-from domain.redirects import redirect_refusal, slash_only_redirect
+from domain.redirects import REDIRECT_STATUSES, redirect_refusal, slash_only_redirect
 from domain.status_codes import HubError
 from infrastructure.http_pools import ShardedPool, shared_ssl_context
 
@@ -142,7 +142,7 @@ class HttpDeliverer:
             )
             _check_unchanged(url, request.url)
             response = await client.send(request, stream=True)
-            if not 300 <= response.status_code < 400:
+            if response.status_code not in REDIRECT_STATUSES:
                 break
             await response.aclose()
             location = response.headers.get("location")

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from application.credentials import BASE64, PeerAnswer, PeerUnavailableError
-from domain.redirects import redirect_refusal, slash_only_redirect
+from domain.redirects import REDIRECT_STATUSES, redirect_refusal, slash_only_redirect
 from infrastructure.http_pools import shared_ssl_context
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ class HttpPeerClient:
         except (httpx.HTTPError, ValueError) as error:
             # The exception text may quote the request; name only its kind.
             raise PeerUnavailableError(f"transport error ({type(error).__name__})") from None
-        if 300 <= response.status_code < 400:
+        if response.status_code in REDIRECT_STATUSES:
             raise PeerUnavailableError(
                 redirect_refusal(response.status_code, response.headers.get("location"))
             )

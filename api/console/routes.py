@@ -434,7 +434,7 @@ async def redrive_send(request: Request, message_id: str) -> Response:
         done = await redrive_one(node, found)
     except (RecordedMessageNotFoundError, RedriveRefusedError) as error:
         return problem(request, session, error)
-    node.committer.flush()
+    await to_thread.run_sync(node.committer.flush)
     return render(
         request, "redrive.html", session, page=None, preview=None, result=done.as_dict(),
         nav="messages",

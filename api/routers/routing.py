@@ -164,7 +164,8 @@ async def _no_such_endpoint(request: Request) -> Response:
     "I pushed and you refused" can be looked up like any routed message."""
     node = node_of(request)
     connection, parties = _caller(node, request)
-    rest = request.path_params.get("rest") or request.url.path.removeprefix(_PREFIX)
+    # The whole path after the prefix: a custom module's route has taken its own parts apart.
+    rest = request.url.path.removeprefix(_PREFIX)
     module, _, remainder = rest.partition("/")
     interface, _, path = remainder.partition("/")
     try:

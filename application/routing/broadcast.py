@@ -9,6 +9,7 @@ import logging
 from application.bodies import Body
 from application.delivery import Deliverer, Delivery, DeliveryFailed
 from application.routing.exchange import Exchange, Leg, MessageRecorder
+from application.routing.legs import deliver_safely
 from application.routing.recording import record_delivered
 
 log = logging.getLogger(__name__)
@@ -22,7 +23,7 @@ async def fan_out(
     method = exchange.request.method
     outcomes = await asyncio.gather(
         *(
-            deliverer.deliver(Delivery(leg.target, method, leg.url, leg.headers, leg.body))
+            deliver_safely(deliverer, Delivery(leg.target, method, leg.url, leg.headers, leg.body))
             for leg in legs
         )
     )
@@ -30,12 +31,16 @@ async def fan_out(
     assert message is not None
     bodies: list[Body] = []
     for leg, outcome in zip(legs, outcomes, strict=True):
-        if isinstance(outcome, DeliveryFailed):
-            message.record_failure(
-                leg.index, int(outcome.status_code), outcome.reason, outcome.latency_ms
-            )
+        try:
+            if isinstance(outcome, DeliveryFailed):
+                message.record_failure(
+                    leg.index, int(outcome.status_code), outcome.reason, outcome.latency_ms
+                )
+                continue
+            body = record_delivered(message, leg.index, outcome)
+        except Exception:
+            log.exception("recording leg %s of %s failed", leg.index, exchange.request_id)
             continue
-        body = record_delivered(message, leg.index, outcome)
         if outcome.body:
             bodies.append(body)
     try:

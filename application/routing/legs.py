@@ -5,12 +5,15 @@ from the hub to its target)."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 
-from application.delivery import Target
+from application.delivery import Deliverer, Delivery, DeliveryFailed, DeliveryOutcome, Target
+from application.routing.answers import describe
 from application.routing.exchange import Exchange, Leg
 from domain import headers as h
 from domain.routing import RouteClass
+from domain.status_codes import HubError
 from domain.values import PartyRef
 
 
@@ -55,3 +58,18 @@ def build_leg(
     if not authorization:
         headers.pop(h.AUTHORIZATION, None)
     return Leg(index, target, url, headers, body)
+
+
+log = logging.getLogger(__name__)
+
+
+async def deliver_safely(deliverer: Deliverer, delivery: Delivery) -> DeliveryOutcome:
+    """Send one leg. A deliverer reports network trouble itself; anything it raises is a fault
+    of ours, and whether the receiver got the request is unknown: say so, as a failed leg."""
+    try:
+        return await deliverer.deliver(delivery)
+    except Exception as error:
+        log.exception("delivering to %s failed", delivery.url)
+        return DeliveryFailed(
+            HubError.GENERIC, f"forwarding failed inside the hub ({describe(error)})", 0.0
+        )

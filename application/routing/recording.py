@@ -184,14 +184,16 @@ class ExchangeRecorder:
         self.recorder.record_behind(message, bodies=[body])
 
     async def record_fault(self, exchange: Exchange, error: Exception) -> Answer:
-        """Answer 3000 for a fault of our own and record it: refused if nothing was admitted
-        yet, else the open legs failed (the receiver may or may not have the request)."""
+        """Answer 4000 (a hub error) for a fault of our own and record it: refused if nothing
+        was admitted yet, else the open legs failed (the receiver may or may not have it)."""
         reason = f"the hub failed to handle this request ({describe(error)})"
         answer = self.answers.error(exchange, HubError.GENERIC, reason)
         message = exchange.message
         try:
             if message is None:
-                exchange.steps = [lambda m: m.refuse(answer.http_status, 3000, reason)]
+                exchange.steps = [
+                    lambda m: m.refuse(answer.http_status, int(HubError.GENERIC), reason)
+                ]
                 exchange.bodies = exchange.bodies[:1] if exchange.request.body else []
                 self.respond_step(exchange, answer)
                 await self.admit(exchange)

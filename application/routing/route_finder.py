@@ -222,7 +222,7 @@ class RouteFinder:
                     f"no OCPI-to and no known receiver: broadcast via hub connection"
                     f" {connection.label or connection.id}, addressed to {hub}"
                 )
-                return replace(found, kind="hub"), reason
+                return replace(found, kind=Way.HUB), reason
         return None
 
     def hub_endpoint(self, module: AnyModuleId, interface: InterfaceRole) -> str:
@@ -300,7 +300,7 @@ class RouteFinder:
             party=party,
             route_key=connection.id,
             # a platform relays the result to a hub it reached the requester through
-            kind="hub" if any(r.role is Role.HUB for r in connection.roles) else "direct",
+            kind=Way.HUB if any(r.role is Role.HUB for r in connection.roles) else Way.DIRECT,
             endpoint_url=link.original_url,
             token=connection.outbound_token,
             token_encoding=connection.outbound_token_encoding,

@@ -71,7 +71,7 @@ from application.routing.exchange import (
 )
 from application.routing.hub_reads import HubStoreReads
 from application.routing.intake import Intake
-from application.routing.legs import build_leg
+from application.routing.legs import build_leg, deliver_safely
 from application.routing.links import CallbackLinks
 from application.routing.recording import ExchangeRecorder, record_delivered, safely
 from application.routing.route_finder import (
@@ -329,24 +329,13 @@ class RoutingService:
         if fact is not None and self.owners.learn(fact):
             # Known at once for open routing; kept in the store behind, off the answer's path.
             self._spawn(self._keep_fact(fact))
-        outcome = await self._deliver(
-            Delivery(leg.target, request.method, leg.url, leg.headers, leg.body)
+        outcome = await deliver_safely(
+            self.deliverer, Delivery(leg.target, request.method, leg.url, leg.headers, leg.body)
         )
         # Forwarded: from here on nothing of ours may keep the receiver's answer from the
         # requester or its outcome from the ledger (a failed step degrades, it never raises).
         answer = await self._conclude(exchange, operation, target, outcome, link)
         return replace(answer, via=via, reason=reason)
-
-    async def _deliver(self, delivery: Delivery) -> DeliveryOutcome:
-        try:
-            return await self.deliverer.deliver(delivery)
-        except Exception as error:
-            # A deliverer reports network trouble itself; anything else is a fault of ours,
-            # and whether the receiver got the request is unknown: say so.
-            log.exception("delivering to %s failed", delivery.url)
-            return DeliveryFailed(
-                HubError.GENERIC, f"forwarding failed inside the hub ({describe(error)})", 0.0
-            )
 
     async def _conclude(
         self,

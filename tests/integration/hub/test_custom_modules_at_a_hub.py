@@ -39,3 +39,13 @@ def test_a_custom_module_path_needs_a_known_token_and_ocpi_paths_answer_as_befor
     for module, interface in (("Bad.Id", "receiver"), (MODULE, "both"), ("credentials", "x")):
         answer = emsp.call("GET", module, interface)
         assert answer.status_code == 404, (module, interface, answer.text)
+
+
+def test_a_refused_path_under_a_custom_module_is_recorded_with_its_module(
+    hub: HubUnderTest,
+) -> None:
+    emsp = hub.connect(Role.EMSP)
+    answer = emsp.call("GET", MODULE, "both", "/sub/path", request_id="custom-both-1")
+    assert answer.status_code == 404
+    received = hub.events(emsp, "custom-both-1")[0]
+    assert (received.module, received.interface) == (MODULE, "both")

@@ -231,9 +231,7 @@ def timeline() -> dict[str, Any]:
         "Forwarded", 1.5, leg=0, target_party="NL*CPO", url="http://cpo/tokens",
         headers={"x-request-id": "r1-hub"},
     )  # fmt: skip
-    answered = step(
-        "Answered", 40.2, leg=0, http_status=200, ocpi_status=2001, latency_ms=38.71234
-    )
+    answered = step("Answered", 40.2, leg=0, http_status=200, ocpi_status=2001, latency_ms=38.71234)
     return {
         "id": "m1",
         "request": {"body": request},
@@ -253,9 +251,7 @@ def test_a_message_page_shows_each_hop_with_its_headers_and_the_bodies_side_by_s
     assert page.hops[1].headers == {"x-request-id": "r1-hub"}
     assert page.hops[2].detail == "leg 0, http_status 200, ocpi_status 2001, latency_ms 38.7"
     assert page.request_body == '{\n  "uid": "U1"\n}'
-    assert page.answer_bodies == [
-        ("leg 0 to NL*CPO: answered", '{\n  "status_code": 2001\n}')
-    ]
+    assert page.answer_bodies == [("leg 0 to NL*CPO: answered", '{\n  "status_code": 2001\n}')]
     assert [m["id"] for m in page.related] == ["m2"]
     assert page.evidence_link == "/console/evidence?correlation_id=c-1"
 
@@ -284,4 +280,3 @@ def test_a_message_shows_the_outcome_the_ledger_holds_before_the_audit_view_catc
     assert refused.summary["outcome"] == "refused"
     settled = {**pending, "outcome": "success"}
     assert vm.message_page(timeline(), settled).summary["outcome"] == "success"
-

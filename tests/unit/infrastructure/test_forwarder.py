@@ -92,3 +92,9 @@ def test_a_redirect_to_another_origin_is_refused_naming_where_it_pointed() -> No
     )
     assert isinstance(outcome, DeliveryFailed) and outcome.status_code is HubError.GENERIC
     assert elsewhere in outcome.reason and seen == [ENDPOINT]
+
+
+def test_a_304_is_an_answer_relayed_like_any_other_not_a_redirect() -> None:
+    outcome, seen = deliver_with({ENDPOINT: httpx.Response(304)}, ENDPOINT)
+    assert isinstance(outcome, Delivered) and outcome.http_status == 304
+    assert seen == [ENDPOINT]

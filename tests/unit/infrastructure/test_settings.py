@@ -71,6 +71,9 @@ def test_checkpoints_default_to_every_minute_without_a_sink_and_a_key_in_the_sto
     settings = load_settings(environ={})
     assert (settings.checkpoint_interval, settings.checkpoint_sink) == (60.0, None)
     assert settings.signing_key is None
-    assert load_settings(
-        environ={"OCPI_LEDGER_CHECKPOINT_SINK": "https://auditor.example/cp"}
-    ).checkpoint_sink == "https://auditor.example/cp"
+    assert (
+        load_settings(
+            environ={"OCPI_LEDGER_CHECKPOINT_SINK": "https://auditor.example/cp"}
+        ).checkpoint_sink
+        == "https://auditor.example/cp"
+    )

@@ -285,3 +285,16 @@ def test_only_functional_modules_report_as_functional() -> None:
 
     assert not client_info.is_functional
     assert cdr.is_functional
+
+
+@pytest.mark.parametrize("query", ['a="x"', "a=<b>", "a={1}", "a=|", "a=^", "a=`", "a=\\"])
+def test_a_query_an_http_client_would_re_encode_is_refused(query: str) -> None:
+    with pytest.raises(InvalidOperationError, match="percent-encode it"):
+        parse_operation(ModuleId.LOCATIONS, InterfaceRole.SENDER, "GET", "", query)
+
+
+def test_a_page_offset_or_limit_beyond_what_a_store_holds_is_refused() -> None:
+    with pytest.raises(InvalidOperationError, match="offset must be below"):
+        parse_operation(
+            ModuleId.LOCATIONS, InterfaceRole.SENDER, "GET", "", "offset=100000000000000000000"
+        )

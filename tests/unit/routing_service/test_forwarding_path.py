@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -135,6 +136,16 @@ class Ledger:
         return event
 
 
+class PushedPositions:
+    """The hub object store as a broadcast sees it: told which ledger position holds a push."""
+
+    def __init__(self) -> None:
+        self.positions: list[int] = []
+
+    def pushed(self, position: int) -> None:
+        self.positions.append(position)
+
+
 class RepeatedHeaders(Mapping[str, str]):
     """Headers as they arrive on the wire: a name may come more than once (as Starlette's)."""
 
@@ -171,7 +182,7 @@ def service(
         ledger,
         receiver,
         links=links,
-        objects=None,  # type: ignore[arg-type]
+        objects=PushedPositions(),  # type: ignore[arg-type]
         owners=InMemoryOwnerIndex(),
         owner_facts=None,  # type: ignore[arg-type]
         blocking=inline,
@@ -329,7 +340,9 @@ SEGMENTS = st.sampled_from(
     ),
     segments=st.lists(SEGMENTS, max_size=6),
     trailing=st.booleans(),
-    query=st.sampled_from(["", "type=RFID", "a=%2e%2e/x", "limit=1&offset=0"]),
+    query=st.sampled_from(
+        ["", "type=RFID", "a=%2e%2e/x", "limit=1&offset=0", 'a="x"', "a=<b>", "a={1}", "a=|^`"]
+    ),
 )
 def test_no_path_reaches_outside_the_receivers_endpoint_and_none_gets_a_5xx(
     target: tuple[str, str, str], segments: list[str], trailing: bool, query: str
@@ -351,6 +364,10 @@ def test_no_path_reaches_outside_the_receivers_endpoint_and_none_gets_a_5xx(
         rest = sent[len(published) :].split("/")[1:]
         assert all(unquote(part) not in (".", "..") for part in rest), (path, delivery.url)
         assert all("/" not in unquote(part) and "\\" not in unquote(part) for part in rest)
+        # and the HTTP client sends exactly that URL: nothing it would re-encode got through
+        parts = urlsplit(delivery.url)
+        built = parts.path + (f"?{parts.query}" if parts.query else "")
+        assert httpx.URL(delivery.url).raw_path.decode() == built, delivery.url
 
 
 # ---- routing headers: one value each -----------------------------------------------------------
@@ -557,3 +574,31 @@ def test_a_fault_before_anything_is_forwarded_is_answered_4000_and_recorded_as_r
     assert receiver.deliveries == []
     assert answer.http_status < 500 and status_of(answer) == 4000
     assert ledger.names() == ["Received", "Refused", "Responded"]
+    assert ledger.named("Refused").ocpi_status == 4000  # what the requester got
+
+
+def test_a_broadcast_leg_whose_deliverer_raises_is_recorded_as_failed() -> None:
+    routing, _, _, ledger = service(Receiver(fault=RuntimeError("bug in the client")))
+    hub = {"ocpi-to-country-code": "NL", "ocpi-to-party-id": "HUB"}
+    sent = {"x-request-id": "b-1", "ocpi-from-country-code": "NL", "ocpi-from-party-id": "CPA"}
+    inbound = request(
+        routing,
+        "locations",
+        "RECEIVER",
+        "PUT",
+        "/NL/CPA/LOC1",
+        sender=CPO,
+        body=b'{"id": "LOC1"}',
+        headers={**sent, **hub, "content-type": "application/json"},
+    )
+
+    async def broadcast_and_drain() -> Answer:
+        answer = await routing.handle(inbound)
+        await routing.drain()
+        return answer
+
+    answer = asyncio.run(broadcast_and_drain())
+
+    assert status_of(answer) == 1000  # the originator was answered when the fan-out was recorded
+    failed = [e for e in ledger.events if type(e).__name__ == "Failed"]
+    assert len(failed) == 1 and "bug in the client" in failed[0].reason
