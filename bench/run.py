@@ -133,11 +133,14 @@ def routing_passes(seconds: float, workers: list[int], before: Path | None = Non
     with running(receiver):
         passes.append(measure("direct (receiver)", receiver, NODE_PREFIX, "Token x", seconds))
         for n in workers:
-            proxy = uvicorn_server(
-                f"baseline-{n}", "bench.baseline_proxy:app", {"BENCH_UPSTREAM": receiver.url}, n
-            )
+            upstream = {"BENCH_UPSTREAM": receiver.url}
+            proxy = uvicorn_server(f"baseline-{n}", "bench.aiohttp_proxy:app", upstream, n)
             with running(proxy):
-                name = f"baseline proxy, {n} worker{'s' * (n > 1)}"
+                name = f"baseline: uvicorn + aiohttp proxy, {n} worker{'s' * (n > 1)}"
+                passes.append(measure(name, proxy, NODE_PREFIX, "Token x", seconds))
+            proxy = uvicorn_server(f"httpx-{n}", "bench.baseline_proxy:app", upstream, n)
+            with running(proxy):
+                name = f"Starlette + httpx proxy, {n} worker{'s' * (n > 1)}"
                 passes.append(measure(name, proxy, NODE_PREFIX, "Token x", seconds))
             workers_text = f"{n} worker{'s' * (n > 1)}"
             with tempfile.TemporaryDirectory() as directory:
@@ -187,7 +190,7 @@ def machine() -> list[str]:
 
 def routing_table(passes: list[Pass]) -> list[str]:
     direct = passes[0]
-    baselines = {p.name.split(", ")[1]: p for p in passes if p.name.startswith("baseline")}
+    baselines = {p.name.split(", ")[-1]: p for p in passes if p.name.startswith("baseline")}
     lines = [
         "| pass | req/s at saturation | vs baseline | server CPU ms/req | CPU vs baseline "
         "| rate (paced) | p50 ms | p99 ms | p50 - direct | p99 - direct | load avg before |",
