@@ -16,8 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from infrastructure.forwarder import cache_missing_sniffio
-from infrastructure.http_pools import ShardedPool, shared_ssl_context
+from infrastructure.http_pools import ShardedPool, cache_missing_sniffio, shared_ssl_context
 
 # The node's httpx fixes (sniffio, small pools) apply to the baseline too, so the comparison is
 # of the ledger and routing alone.

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import psycopg
 
-from bench import load, scale
+from bench import deliverer, load, scale
 from bench.postgres import POSTGRES, postgres_schema
 from bench.processes import REPO, Server, node_server, running, uvicorn_server
 from bench.seed import connect
@@ -118,6 +118,15 @@ def node_pass(
     return result
 
 
+def proxy_pass(name: str, app: str, env: dict[str, str], workers: int, seconds: float) -> Pass:
+    try:
+        label = app.split(":")[0].rsplit(".", 1)[-1]
+        with running(uvicorn_server(f"{label}-{workers}", app, env, workers)) as proxy:
+            return measure(name, proxy, NODE_PREFIX, "Token x", seconds)
+    except Exception as error:
+        return failed_pass(name, error)
+
+
 def failed_pass(name: str, error: Exception) -> Pass:
     """A pass that could not run: reported in the table instead of ending the whole run."""
     print(f"{name:28} FAILED: {error}", flush=True)
@@ -134,14 +143,10 @@ def routing_passes(seconds: float, workers: list[int], before: Path | None = Non
         passes.append(measure("direct (receiver)", receiver, NODE_PREFIX, "Token x", seconds))
         for n in workers:
             upstream = {"BENCH_UPSTREAM": receiver.url}
-            proxy = uvicorn_server(f"baseline-{n}", "bench.aiohttp_proxy:app", upstream, n)
-            with running(proxy):
-                name = f"baseline: uvicorn + aiohttp proxy, {n} worker{'s' * (n > 1)}"
-                passes.append(measure(name, proxy, NODE_PREFIX, "Token x", seconds))
-            proxy = uvicorn_server(f"httpx-{n}", "bench.baseline_proxy:app", upstream, n)
-            with running(proxy):
-                name = f"Starlette + httpx proxy, {n} worker{'s' * (n > 1)}"
-                passes.append(measure(name, proxy, NODE_PREFIX, "Token x", seconds))
+            name = f"baseline: uvicorn + aiohttp proxy, {n} worker{'s' * (n > 1)}"
+            passes.append(proxy_pass(name, "bench.aiohttp_proxy:app", upstream, n, seconds))
+            name = f"Starlette + httpx proxy, {n} worker{'s' * (n > 1)}"
+            passes.append(proxy_pass(name, "bench.baseline_proxy:app", upstream, n, seconds))
             workers_text = f"{n} worker{'s' * (n > 1)}"
             with tempfile.TemporaryDirectory() as directory:
                 url = f"sqlite:///{directory}/bench.db"
@@ -214,6 +219,36 @@ def routing_table(passes: list[Pass]) -> list[str]:
     return [*lines, "", *notes]
 
 
+def deliverer_table(seconds: float, before: Path | None) -> list[str]:
+    """`HttpDeliverer` of this checkout (and of `before`) sending to the receiver, no server in
+    front: what the outbound HTTP client costs per delivery."""
+    receiver = uvicorn_server("receiver-deliverer", "bench.receiver:app", {})
+    checkouts = [("this checkout", REPO)] + (
+        [(f"before ({before.name})", before)] if before else []
+    )
+    results = []
+    with running(receiver):
+        for name, repo in checkouts:
+            try:
+                results.append(deliverer.run_in(repo, name, receiver.url, seconds))
+            except Exception as error:  # reported, not the end of the run
+                print(f"deliverer {name} FAILED: {error}", flush=True)
+    lines = [
+        "32 concurrent token pushes on one uvloop event loop for "
+        f"{seconds:g} s (`bench/deliverer.py`); the receiver shares the cores.",
+        "",
+        "| deliverer | deliveries/s | CPU ms per delivery | failed | load avg |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for result in results:
+        print(f"deliverer {result.name}: {result.rate:.0f}/s {result.cpu_ms:.3f} ms", flush=True)
+        lines.append(
+            f"| {result.name} | {result.rate:.0f} | {result.cpu_ms:.3f} | {result.failed} "
+            f"| {loadavg()} |"
+        )
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--seconds", type=float, default=10, help="per wrk pass")
@@ -231,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     started = loadavg()
     passes = routing_passes(args.seconds, [int(w) for w in args.workers.split(",")], args.before)
     sections: list[tuple[str, list[str]]] = [("Routing", routing_table(passes))]
+    sections.append(("The deliverer alone", deliverer_table(args.seconds, args.before)))
     if not args.skip_scale:
         sections += scale.run_all(args.scale, print_line=print)
     write_results(Path(args.out), header, started, args, sections)

@@ -1,4 +1,5 @@
-"""Connection pools for one origin, split into small httpx clients.
+"""The TLS context every outbound client shares, and connection pools for one origin split into
+small httpx clients (the httpx bench proxy's; the node forwards with aiohttp since issue 15).
 
 httpcore scans every connection of a pool twice per request (when it starts and when it ends),
 and each look at a connection costs a `getpeername` and a readiness `select` through anyio: with
@@ -10,11 +11,26 @@ origin still gets as many connections as it needs.
 from __future__ import annotations
 
 import ssl
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import cache
 
 import httpx
+
+
+def cache_missing_sniffio() -> None:
+    """httpcore imports `sniffio` on every lock, event and shield it makes (several per
+    request); without sniffio installed each attempt searches sys.path again, about a tenth
+    of a forward's CPU when forwarding went through httpx. A None entry in sys.modules makes
+    the miss immediate (the registration client and the httpx bench proxy still use httpx)."""
+    try:
+        import sniffio  # noqa: F401
+    except ImportError:
+        sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
+
+
+cache_missing_sniffio()
 
 
 @cache
