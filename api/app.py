@@ -20,6 +20,7 @@ from api.errors import install_error_handlers
 from api.hub_objects_setup import install_hub_objects
 from api.node import Node, build_node
 from api.request_ids import RequestIdMiddleware
+from api.routed_front import RoutedFront
 from api.routers import (
     admin_audit,
     admin_connections,
@@ -136,4 +137,6 @@ def create_app(
 
     app.openapi = openapi_with_routed_endpoints  # type: ignore[method-assign]
     app.add_middleware(RequestIdMiddleware)
+    # Added last, so outermost: routed requests are answered before any other middleware.
+    app.add_middleware(RoutedFront)
     return app

@@ -27,7 +27,16 @@ def authenticate(
     Token A is accepted only where registration needs it (versions, credentials); anywhere
     else it is an unknown token (digest §1.2).
     """
-    for token in parse_token_header(request.headers.get("authorization") or ""):
+    return authenticate_header(
+        request.headers.get("authorization") or "", table, allow_token_a=allow_token_a
+    )
+
+
+def authenticate_header(
+    authorization: str, table: InMemoryRoutingTable, *, allow_token_a: bool = False
+) -> Caller:
+    """`authenticate` from the Authorization header's value (the raw ASGI routing path)."""
+    for token in parse_token_header(authorization):
         token_hash = hash_token(token)
         connection = table.connection_by_token_hash(token_hash)
         if connection is not None and not connection.unregistered:

@@ -39,6 +39,24 @@ class Unauthorized(OcpiError):
         super().__init__(ClientError.GENERIC, message, http_status=401)
 
 
+INTERNAL_ERROR = "internal error; the node logged the details"
+
+
+def as_ocpi_error(error: Exception) -> OcpiError:
+    """How the node answers an exception an endpoint let through (FastAPI's handlers below and
+    the raw routing path, api/routed_front.py, answer alike). Unexpected ones are 500s; the
+    caller logs them."""
+    if isinstance(error, OcpiError):
+        return error
+    if isinstance(error, ConnectionNotFoundError | PartyNotFoundError):
+        return OcpiError(ClientError.GENERIC, str(error), http_status=404)
+    if isinstance(error, LedgerUnavailableError):
+        return OcpiError(HubError.GENERIC, str(error), 503, {"Retry-After": "1"})
+    if isinstance(error, DomainError):
+        return OcpiError(ClientError.INVALID_OR_MISSING_PARAMETERS, str(error))
+    return OcpiError(ServerError.GENERIC, INTERNAL_ERROR, http_status=500)
+
+
 def _describe_validation(error: RequestValidationError) -> str:
     problems = []
     for item in error.errors()[:5]:
@@ -86,37 +104,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ConnectionNotFoundError)
     @app.exception_handler(PartyNotFoundError)
-    async def not_found(request: Request, error: DomainError) -> Response:
-        return ocpi_response(
-            status_code=ClientError.GENERIC,
-            status_message=str(error),
-            http_status=404,
-            headers=with_request_ids(request, {}),
-        )
-
     @app.exception_handler(LedgerUnavailableError)
-    async def ledger_down(request: Request, error: LedgerUnavailableError) -> Response:
-        return ocpi_response(
-            status_code=HubError.GENERIC,
-            status_message=str(error),
-            http_status=503,
-            headers=with_request_ids(request, {"Retry-After": "1"}),
-        )
-
     @app.exception_handler(DomainError)
-    async def domain_error(request: Request, error: DomainError) -> Response:
-        return ocpi_response(
-            status_code=ClientError.INVALID_OR_MISSING_PARAMETERS,
-            status_message=str(error),
-            headers=with_request_ids(request, {}),
-        )
+    async def mapped(request: Request, error: Exception) -> Response:
+        return await ocpi_error(request, as_ocpi_error(error))
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return ocpi_response(
-            status_code=ServerError.GENERIC,
-            status_message="internal error; the node logged the details",
-            http_status=500,
-            headers=with_request_ids(request, {}),
-        )
+        return await ocpi_error(request, as_ocpi_error(error))

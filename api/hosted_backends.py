@@ -18,10 +18,17 @@ from domain.values import ConnectionStatus, Way
 
 def backend_caller(node: Node, request: Request) -> tuple[ConnectionEntry, LocalBackend] | None:
     """A hosted backend calling (egress or an async result), as the pseudo connection "local"."""
+    return backend_of_header(node, request.headers.get("authorization") or "")
+
+
+def backend_of_header(
+    node: Node, authorization: str
+) -> tuple[ConnectionEntry, LocalBackend] | None:
+    """`backend_caller` from the Authorization header's value (the raw ASGI routing path)."""
     backends: LocalBackends | None = node.services.backends
     if not backends:
         return None
-    backend = backends.by_token(parse_token_header(request.headers.get("authorization") or ""))
+    backend = backends.by_token(parse_token_header(authorization))
     if backend is None:
         return None
     connection = ConnectionEntry(

@@ -1,20 +1,21 @@
 """The routed module endpoints: `/ocpi/2.2.1/{module}/{sender|receiver}{/path...}`.
 
-Raw Starlette routes (no pydantic, no dependency injection): the body is read as bytes and
-relayed byte for byte; everything else is the routing service's job. Credentials, versions and
-hubclientinfo are served elsewhere and never routed. A custom module (an id outside OCPI that
-two platforms agreed on) has one route of its own, matched after the OCPI modules' routes.
+The requests themselves are taken by the raw ASGI front (api/routed_front.py) before FastAPI
+sees them; this module builds the routing service, reads a body within its limit, hands one
+request to the service, refuses on record whatever else comes under `/ocpi/2.2.1/` (a FastAPI
+route, as the front lets it through) and describes the routed endpoints in the OpenAPI
+document. Credentials, versions and hubclientinfo are served elsewhere and never routed.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter
-from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -32,11 +33,8 @@ from domain.values import (
     CUSTOM_MODULE_PATTERN,
     FUNCTIONAL_MODULES,
     OCPI_VERSION,
-    RESERVED_MODULE_IDS,
     AnyModuleId,
-    CustomModuleId,
     InterfaceRole,
-    ModuleId,
     PartyKey,
 )
 from infrastructure.background_loop import BackgroundLoop
@@ -99,72 +97,57 @@ def install_routing(node: Node) -> None:
     )
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length", "")
+def _too_large(limit: int) -> OcpiError:
+    return OcpiError(
+        ClientError.INVALID_OR_MISSING_PARAMETERS,
+        f"request body is larger than {limit} bytes",
+        http_status=413,
+    )
+
+
+async def read_limited(chunks: AsyncIterator[bytes], declared: str, limit: int) -> bytes:
+    """A request body of at most `limit` bytes (413 above, by Content-Length or as counted)."""
     if declared.isdecimal() and int(declared) > limit:
-        raise OcpiError(
-            ClientError.INVALID_OR_MISSING_PARAMETERS,
-            f"request body is larger than {limit} bytes",
-            http_status=413,
-        )
-    chunks: list[bytes] = []
+        raise _too_large(limit)
+    parts: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    async for chunk in chunks:
         size += len(chunk)
         if size > limit:
-            raise OcpiError(
-                ClientError.INVALID_OR_MISSING_PARAMETERS,
-                f"request body is larger than {limit} bytes",
-                http_status=413,
-            )
-        chunks.append(chunk)
-    return b"".join(chunks)
+            raise _too_large(limit)
+        parts.append(chunk)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
-def _endpoint(
-    module: ModuleId, interface: InterfaceRole
-) -> Callable[[Request], Awaitable[Response]]:
-    async def route(request: Request) -> Response:
-        return await _serve_endpoint(request, module, interface)
-
-    return route
+async def read_body(request: Request, limit: int) -> bytes:
+    return await read_limited(request.stream(), request.headers.get("content-length", ""), limit)
 
 
-async def _serve_endpoint(
-    request: Request, module: AnyModuleId, interface: InterfaceRole
-) -> Response:
-    node = node_of(request)
-    connection, parties = _caller(node, request)
-    answer = await serve_routed(
-        request, node, connection, parties, module, interface, _raw_rest(request, module, interface)
-    )
-    return Response(answer.body, status_code=answer.http_status, headers=answer.headers)
-
-
-def _caller(node: Node, request: Request) -> tuple[ConnectionEntry, tuple[PartyKey, ...] | None]:
-    # A hosted backend posts async results here too (the callback URLs the node hands out).
-    local = backend_caller(node, request)
-    if local is not None:
-        return local[0], local[1].parties
-    return authenticate(request, node.routing_table).connection, None
-
-
-async def _custom_endpoint(request: Request) -> Response:
-    """A custom module's endpoint: on a platform it is routed (direct only); a hub refuses it,
-    on record, through the same routing service."""
-    module = CustomModuleId(request.path_params["module"])
-    interface = request.path_params["interface"]
-    if interface not in ("sender", "receiver"):
-        return await _no_such_endpoint(request)
-    return await _serve_endpoint(request, module, InterfaceRole(interface.upper()))
+async def answer_routed(
+    service: RoutingService,
+    request: InboundRequest,
+    chunks: AsyncIterator[bytes],
+    declared_length: str,
+    limit: int,
+) -> Answer:
+    """`request` (its body still to read from `chunks`) through the routing service; a body
+    over the limit is refused on record."""
+    try:
+        body = await read_limited(chunks, declared_length, limit)
+    except OcpiError as error:
+        return await service.refuse(request, error.status_code, error.message, error.http_status)
+    return await service.handle(replace(request, body=body))
 
 
 async def _no_such_endpoint(request: Request) -> Response:
     """Anything else under /ocpi/2.2.1/ from a known caller: refused with 404 on record, so
     "I pushed and you refused" can be looked up like any routed message."""
     node = node_of(request)
-    connection, parties = _caller(node, request)
-    # The whole path after the prefix: a custom module's route has taken its own parts apart.
+    local = backend_caller(node, request)
+    if local is not None:
+        connection, parties = local[0], local[1].parties
+    else:
+        connection, parties = authenticate(request, node.routing_table).connection, None
     rest = request.url.path.removeprefix(_PREFIX)
     module, _, remainder = rest.partition("/")
     interface, _, path = remainder.partition("/")
@@ -214,70 +197,23 @@ async def serve_routed(
     interface: InterfaceRole,
     path: str,
 ) -> Answer:
-    """One functional-module request into the routing service, from a connection or backend."""
-    service: RoutingService = node.services.routing
-    try:
-        body = await read_body(request, node.settings.max_body_bytes)
-    except OcpiError as error:
-        refused = _inbound(
-            request, connection, sender_parties, str(module), str(interface), path, b""
-        )
-        return await service.refuse(refused, error.status_code, error.message, error.http_status)
-    return await service.handle(
-        _inbound(request, connection, sender_parties, str(module), str(interface), path, body)
+    """One functional-module request into the routing service from a FastAPI route (a hosted
+    backend's egress, api/platform.py)."""
+    return await answer_routed(
+        node.services.routing,
+        _inbound(request, connection, sender_parties, str(module), str(interface), path, b""),
+        request.stream(),
+        request.headers.get("content-length", ""),
+        node.settings.max_body_bytes,
     )
 
 
 _PREFIX = f"/ocpi/{OCPI_VERSION}/"
 
 
-def _raw_rest(request: Request, module: AnyModuleId, interface: InterfaceRole) -> str:
-    """Everything after `/ocpi/2.2.1/{module}/{interface}` as it came on the wire; '' or
-    starting with '/', or with neither when a peer joined the endpoint and the rest without
-    '/' (the routing service decides what that means)."""
-    decoded = str(request.path_params.get("rest", ""))
-    raw_path = request.scope.get("raw_path")
-    if not raw_path:
-        return decoded
-    text = raw_path.decode("latin-1").partition("?")[0]
-    prefix = f"{_PREFIX}{module}/{str(interface).lower()}"
-    # An encoded module or interface name: fall back to the decoded rest (checked again).
-    return text[len(prefix) :] if text.startswith(prefix) else decoded
-
-
-for _module in sorted(FUNCTIONAL_MODULES):
-    for _interface in InterfaceRole:
-        router.add_route(
-            f"/ocpi/{OCPI_VERSION}/{_module}/{_interface.lower()}{{rest:path}}",
-            _endpoint(_module, _interface),
-            methods=METHODS,
-            include_in_schema=False,
-        )
-
-
-class _CustomModuleConvertor(Convertor[str]):
-    """Matches custom module ids only: an OCPI module's path never reaches the custom route,
-    so its answers (404, 405) stay as they were."""
-
-    regex = f"(?!(?:{'|'.join(sorted(RESERVED_MODULE_IDS))})/){CUSTOM_MODULE_PATTERN}"
-
-    def convert(self, value: str) -> str:
-        return value
-
-    def to_string(self, value: str) -> str:
-        return value
-
-
-register_url_convertor("custom_module", _CustomModuleConvertor())
-# After the OCPI modules' routes: they match first and cost nothing extra.
-router.add_route(
-    f"/ocpi/{OCPI_VERSION}/{{module:custom_module}}/{{interface}}{{rest:path}}",
-    _custom_endpoint,
-    methods=METHODS,
-    include_in_schema=False,
-)
 # Last of all (this router is included after the configuration modules' routers): whatever
-# else comes under /ocpi/2.2.1/, any method, is refused on record.
+# else comes under /ocpi/2.2.1/, any method, is refused on record. The routed endpoints never
+# get here: the raw ASGI front (api/routed_front.py) takes them first.
 router.add_route(
     f"{_PREFIX}{{rest:path}}",
     _no_such_endpoint,
