@@ -136,33 +136,51 @@ def failed_pass(name: str, error: Exception) -> Pass:
     return result
 
 
-def routing_passes(seconds: float, workers: list[int], before: Path | None = None) -> list[Pass]:
+PASS_KINDS = ("aiohttp", "httpx", "sqlite", "postgres", "views")
+
+
+def routing_passes(
+    seconds: float,
+    workers: list[int],
+    before: Path | None = None,
+    kinds: tuple[str, ...] = PASS_KINDS,
+    rounds: int = 1,
+) -> list[Pass]:
+    """The routing passes of `kinds`; with `before`, its node (PostgreSQL) right after this
+    checkout's, `rounds` times in turn, so both meet the same neighbours on a shared machine."""
     passes: list[Pass] = []
     receiver = uvicorn_server("receiver", "bench.receiver:app", {})
     with running(receiver):
         passes.append(measure("direct (receiver)", receiver, NODE_PREFIX, "Token x", seconds))
         for n in workers:
             upstream = {"BENCH_UPSTREAM": receiver.url}
-            name = f"baseline: uvicorn + aiohttp proxy, {n} worker{'s' * (n > 1)}"
-            passes.append(proxy_pass(name, "bench.aiohttp_proxy:app", upstream, n, seconds))
-            name = f"Starlette + httpx proxy, {n} worker{'s' * (n > 1)}"
-            passes.append(proxy_pass(name, "bench.baseline_proxy:app", upstream, n, seconds))
             workers_text = f"{n} worker{'s' * (n > 1)}"
-            with tempfile.TemporaryDirectory() as directory:
-                url = f"sqlite:///{directory}/bench.db"
-                name = f"node SQLite, {workers_text}"
-                passes.append(node_pass(name, url, receiver.url, seconds, n))
-            with postgres_schema() as url:
-                name = f"node PostgreSQL, {workers_text}"
-                passes.append(node_pass(name, url, receiver.url, seconds, n))
-            with postgres_schema() as url:
-                name = f"node PostgreSQL, views process, {workers_text}"
-                views = {"OCPI_LEDGER_LEDGER_VIEWS": "process"}
-                passes.append(node_pass(name, url, receiver.url, seconds, n, settings=views))
-            if before is not None:
+            if "aiohttp" in kinds:
+                name = f"baseline: uvicorn + aiohttp proxy, {workers_text}"
+                passes.append(proxy_pass(name, "bench.aiohttp_proxy:app", upstream, n, seconds))
+            if "httpx" in kinds:
+                name = f"Starlette + httpx proxy, {workers_text}"
+                passes.append(proxy_pass(name, "bench.baseline_proxy:app", upstream, n, seconds))
+            if "sqlite" in kinds:
+                with tempfile.TemporaryDirectory() as directory:
+                    url = f"sqlite:///{directory}/bench.db"
+                    name = f"node SQLite, {workers_text}"
+                    passes.append(node_pass(name, url, receiver.url, seconds, n))
+            for round_number in range(rounds):
+                suffix = f", round {round_number + 1}" if rounds > 1 else ""
+                if "postgres" in kinds:
+                    with postgres_schema() as url:
+                        name = f"node PostgreSQL, {workers_text}{suffix}"
+                        passes.append(node_pass(name, url, receiver.url, seconds, n))
+                if before is not None:
+                    with postgres_schema() as url:
+                        name = f"node PostgreSQL BEFORE ({before.name}), {workers_text}{suffix}"
+                        passes.append(node_pass(name, url, receiver.url, seconds, n, before))
+            if "views" in kinds:
                 with postgres_schema() as url:
-                    name = f"node PostgreSQL BEFORE ({before.name}), {workers_text}"
-                    passes.append(node_pass(name, url, receiver.url, seconds, n, before))
+                    name = f"node PostgreSQL, views process, {workers_text}"
+                    views = {"OCPI_LEDGER_LEDGER_VIEWS": "process"}
+                    passes.append(node_pass(name, url, receiver.url, seconds, n, settings=views))
     return passes
 
 
@@ -195,14 +213,18 @@ def machine() -> list[str]:
 
 def routing_table(passes: list[Pass]) -> list[str]:
     direct = passes[0]
-    baselines = {p.name.split(", ")[-1]: p for p in passes if p.name.startswith("baseline")}
+
+    def workers_of(name: str) -> str:
+        return next((part for part in name.split(", ") if " worker" in part), "")
+
+    baselines = {workers_of(p.name): p for p in passes if p.name.startswith("baseline")}
     lines = [
         "| pass | req/s at saturation | vs baseline | server CPU ms/req | CPU vs baseline "
         "| rate (paced) | p50 ms | p99 ms | p50 - direct | p99 - direct | load avg before |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for p in passes:
-        base = baselines.get(p.name.split(", ")[-1])
+        base = baselines.get(workers_of(p.name))
         if p.saturation.requests == 0:
             lines.append(f"| {p.name} | failed (see notes) |" + " |" * 9)
             continue
@@ -259,14 +281,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--before", type=Path, help="another checkout of the repo: its node measured alongside"
     )
+    parser.add_argument(
+        "--only", default=",".join(PASS_KINDS), help=f"routing passes, of {','.join(PASS_KINDS)}"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="with --before: both nodes this many times in turn"
+    )
+    parser.add_argument("--skip-deliverer", action="store_true", help="no deliverer-alone pass")
     args = parser.parse_args(argv)
     load.ensure_wrk()
     header = machine()
     print("\n".join(header), flush=True)
     started = loadavg()
-    passes = routing_passes(args.seconds, [int(w) for w in args.workers.split(",")], args.before)
+    kinds = tuple(k for k in args.only.split(",") if k)
+    workers = [int(w) for w in args.workers.split(",")]
+    passes = routing_passes(args.seconds, workers, args.before, kinds, args.rounds)
     sections: list[tuple[str, list[str]]] = [("Routing", routing_table(passes))]
-    sections.append(("The deliverer alone", deliverer_table(args.seconds, args.before)))
+    if not args.skip_deliverer:
+        sections.append(("The deliverer alone", deliverer_table(args.seconds, args.before)))
     if not args.skip_scale:
         sections += scale.run_all(args.scale, print_line=print)
     write_results(Path(args.out), header, started, args, sections)
