@@ -122,6 +122,10 @@ def create_app(
         static_url="/admin/docs-assets",
         swagger_ui_oauth2_redirect_url="/admin/docs/oauth2-redirect",
         swagger_ui_parameters={"persistAuthorization": True},
+        # FastAPI's native OpenTelemetry (0.16x) asks the global providers, reading os.environ,
+        # on every request: 3-4 % of the event loop at saturation (py-spy, bench/README.md).
+        # The node exports no telemetry; older FastAPI keeps the setting in `extra`.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_error_handlers(app)
     for router in ROUTERS:

@@ -68,7 +68,7 @@ ROUTED_VERSIONS: dict[str, RoutedVersion] = {
 _ROLES = {"sender": InterfaceRole.SENDER, "receiver": InterfaceRole.RECEIVER}
 _CUSTOM_MODULE = re.compile(CUSTOM_MODULE_PATTERN)
 _METHODS = frozenset(METHODS)
-_AUTHORIZATION, _CONTENT_LENGTH = b"authorization", b"content-length"
+_CONTENT_LENGTH = b"content-length"
 _REQUEST_ID, _CORRELATION_ID = b"x-request-id", b"x-correlation-id"
 
 

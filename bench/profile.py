@@ -35,8 +35,10 @@ def package_of(frame: str) -> str:
             path = path.split(marker, 1)[1]
             break
     else:
+        # py-spy names a library's file from its package (`fastapi/routing.py`): only a path
+        # that starts with one of the repo's top-level packages is the repo's own.
         for top in ("api/", "application/", "infrastructure/", "domain/", "bench/"):
-            if top in path:
+            if path.startswith(top) or f"/{top}" in path:
                 path = top + path.split(top, 1)[1]
                 break
     parts = path.split("/")
