@@ -26,7 +26,14 @@ from typing import Any
 
 from application.records import LedgerRecords
 from application.signing import Signer, load_public_key, signature_problem
-from domain.chain import ChainLink, body_matches, link_hash, referenced_body_hashes
+from domain.chain import (
+    ChainLink,
+    body_matches,
+    link_hash,
+    linked_body_hashes,
+    referenced_body_hashes,
+)
+from domain.message_steps import steps_of
 from domain.signed import covers
 
 BUNDLE_FORMAT = "ocpi-ledger-evidence/2"
@@ -162,10 +169,20 @@ def _proof_entry(message: dict[str, Any]) -> dict[str, Any]:
 def incompleteness(events: list[tuple[str, Any]]) -> str | None:
     """Why a message's records (event name, readable state) in order are not a finished
     message, None if they are: the requester's answer (Responded) is recorded and every leg
-    forwarded has its Answered or Failed."""
+    forwarded has its Answered or Failed. Records are read as their steps, so messages stored
+    as two events and those stored one event per step (before issue 15) read alike."""
     legs_open: set[Any] = set()
     responded = False
-    for name, state in events:
+    steps = [
+        step
+        for stored_name, stored_state in events
+        for step in (
+            steps_of(stored_name, stored_state)
+            if isinstance(stored_state, dict)
+            else [(stored_name, stored_state)]
+        )
+    ]
+    for name, state in steps:
         leg = state.get("leg") if isinstance(state, dict) else None
         if name == "Forwarded":
             legs_open.add(leg)
@@ -411,7 +428,7 @@ def _check_record(entry: dict[str, Any], problem: Any) -> bytes | None:
             entry["originator_version"],
             entry["topic"],
             state,
-            referenced_body_hashes(state),
+            linked_body_hashes(state),
         )
     except (KeyError, TypeError, ValueError):
         problem("record_unreadable", "record or link lacks a field", entry)

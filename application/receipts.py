@@ -11,6 +11,7 @@ from typing import Any
 from application.checkpoints import Checkpoints
 from application.evidence import readable_state, topic_event_name
 from application.records import LedgerRecords
+from domain.message_steps import steps_of
 from domain.signed import covers
 
 RECEIPT_FORMAT = "ocpi-ledger-receipt/1"
@@ -31,8 +32,12 @@ def issue_receipt(
     operator, who may see every message)."""
     stored = records.records_of(message_id)
     links = {link.originator_version: link for link in records.links_of(message_id)}
-    events = [(r, topic_event_name(r.topic), readable_state(r.state)) for r in stored]
-    if not events or topic_event_name(stored[0].topic) != "Received":
+    events = [
+        (r, name, state)
+        for r in stored
+        for name, state in steps_of(topic_event_name(r.topic), readable_state(r.state))
+    ]
+    if not events or events[0][1] != "Received":
         raise NotYourMessageError(message_id)
     received = events[0][2]
     receivers = {
@@ -82,11 +87,11 @@ def issue_receipt(
             "records": [
                 {
                     "version": record.originator_version,
-                    "event": name,
+                    "event": topic_event_name(record.topic),
                     "position": links[record.originator_version].position,
                     "hash": links[record.originator_version].hash,
                 }
-                for record, name, _ in events
+                for record in stored
                 if record.originator_version in links
             ],
             "checkpoint": checkpoint,

@@ -23,6 +23,7 @@ from application.records import LedgerRecords, decode, event_name
 from application.routing import Answer, InboundRequest, RoutingService, ocpi_status_of
 from application.routing_table import InMemoryRoutingTable
 from domain import headers as h
+from domain.message_steps import step_events
 from domain.messages import message_id as message_id_of
 from domain.values import ConnectionStatus, Way
 
@@ -133,7 +134,7 @@ def redrive_request(
     stored = records.records_of(message_id)
     if not stored:
         raise RecordedMessageNotFoundError(f"no message {message_id} in the ledger")
-    received: Any = decode(mapper, stored[0])
+    received: Any = step_events(decode(mapper, stored[0]))[0]
     if event_name(received) != "Received":
         raise RedriveRefusedError(f"message {message_id} has no recorded request")
     if received.method not in REDRIVABLE_METHODS:

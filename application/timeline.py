@@ -12,6 +12,7 @@ from eventsourcing.persistence import Mapper
 
 from application.records import LedgerRecords, body_view, decode, event_fields, event_name
 from domain.headers import sanitize_for_ledger
+from domain.message_steps import step_events
 
 
 def _ms_between(start: datetime, moment: datetime) -> float:
@@ -25,20 +26,23 @@ def message_timeline(
     if not stored:
         return None
     links = {link.originator_version: link for link in records.links_of(message_id)}
-    events = [decode(mapper, record) for record in stored]
-    hashes = {e.body_sha256 for e in events if getattr(e, "body_sha256", None)}
+    # One entry per step, whether the message is stored as two events or one per step (as
+    # before issue 15): the timeline reads the same either way; steps of one stored event
+    # share its version, notification id and chain link.
+    events = [(record, step) for record in stored for step in step_events(decode(mapper, record))]
+    hashes = {e.body_sha256 for _, e in events if getattr(e, "body_sha256", None)}
     bodies = records.bodies(hashes)
 
     def body(sha256: str | None) -> dict[str, Any] | None:
         return None if not sha256 else body_view(bodies.get(sha256), sha256)
 
-    start = events[0].timestamp
+    start = events[0][1].timestamp
     steps: list[dict[str, Any]] = []
     request: dict[str, Any] = {}
     routing: dict[str, Any] | None = None
     response: dict[str, Any] | None = None
     legs: dict[int, dict[str, Any]] = {}
-    for record, event in zip(stored, events, strict=True):
+    for record, event in events:
         name = event_name(event)
         fields = event_fields(event)
         if "headers" in fields:

@@ -17,7 +17,7 @@ from application.audit import AuditProjection, MessageQuery
 from application.bodies import Body
 from bench.broadcast import broadcast
 from bench.postgres import postgres_schema
-from domain.messages import RoutedMessage
+from domain.messages import Admission, RoutedMessage
 from domain.values import Role
 from infrastructure.audit_view import SqlAuditView
 from infrastructure.database_url import parse_database_url
@@ -149,14 +149,15 @@ def audit_queries(size: float, say: Callable[[str], None]) -> Section:
 
 
 def fill_ledger(store: Store, messages: int) -> int:
-    """Realistic routed messages through the real ledger (5 events each), in batches."""
+    """Realistic routed messages through the real ledger (2 events each since issue 15: 5
+    before), in batches. Returns the number of messages."""
     body = Body.of(b'{"uid":"U1","type":"RFID","valid":true}', "application/json")
     answer = Body.of(b'{"status_code":1000,"timestamp":"2024-01-01T00:00:00Z"}')
     events = 0
     for first in range(0, messages, 500):
         batch = []
         for n in range(first, min(first + 500, messages)):
-            message = RoutedMessage(
+            admission = Admission(
                 sender_scope="bench",
                 request_id=f"r{n}",
                 attempt=0,
@@ -174,40 +175,48 @@ def fill_ledger(store: Store, messages: int) -> int:
                 to_party="NL*CPA",
                 retry_of=None,
             )
-            message.route("direct", ["NL*CPA"], "bench")
-            message.forward(0, "NL*CPA", "c2", "http://x/", f"f{n}", {}, body.sha256, 40)
+            admission.route("direct", ["NL*CPA"], "bench")
+            admission.forward(0, "NL*CPA", "c2", "http://x/", f"f{n}", {}, body.sha256, 40)
+            message = RoutedMessage.admit(admission)
             message.record_answer(0, 200, 1000, 1.0, {}, answer.sha256, 60)
             message.respond(200, 1000, 2.0, {}, answer.sha256, 60)
             batch.append(message)
         store.ledger.record(*batch, bodies=[body, answer])
-        events += len(batch) * 5
+        events += len(batch)
     return events
 
 
 def rebuild(size: float, say: Callable[[str], None]) -> Section:
     messages = max(1000, int(20_000 * size))
     lines = [
-        f"{messages:,} routed messages ({messages * 5:,} events) recorded through the ledger, "
-        "then the audit projection replayed from zero with the node's ProjectionRunner "
-        "(`run_until_caught_up`, batches of 500). Target >= 20,000 events/s.",
+        f"{messages:,} routed messages recorded through the ledger (two events each since "
+        "issue 15, five before), then the audit projection replayed from zero with the node's "
+        "ProjectionRunner (`run_until_caught_up`, batches of 500). Steps/s counts a message's "
+        "five steps (Received, Routed, Forwarded, Answered, Responded) however they are stored, "
+        "so it compares with the events/s of ledgers of five events per message. Target >= "
+        "20,000 steps/s (4,000 messages/s).",
         "",
-        "| store | events | seconds | events/s | target |",
-        "|---|---:|---:|---:|---|",
+        "| store | messages | stored events | seconds | messages/s | steps/s | target |",
+        "|---|---:|---:|---:|---:|---:|---|",
     ]
     for kind in ("sqlite", "postgres"):
         store, close = _store(kind)
         try:
-            events = fill_ledger(store, messages)
+            fill_ledger(store, messages)
+            stored = store.ledger.recorder.max_notification_id() or 0
             view = SqlAuditView(store.ledger_db)
             view.reset()
             runner = ProjectionRunner(store.ledger, AuditProjection(), view)
             started = time.perf_counter()
             runner.run_until_caught_up()
             seconds = time.perf_counter() - started
-            rate = events / seconds
+            rate = messages * 5 / seconds
             ok = "met" if rate >= 20_000 else "MISSED"
-            lines.append(f"| {kind} | {events:,} | {seconds:.2f} | {rate:,.0f} | {ok} |")
-            say(f"rebuild {kind}: {rate:,.0f} events/s")
+            lines.append(
+                f"| {kind} | {messages:,} | {stored:,} | {seconds:.2f} | "
+                f"{messages / seconds:,.0f} | {rate:,.0f} | {ok} |"
+            )
+            say(f"rebuild {kind}: {messages / seconds:,.0f} messages/s ({rate:,.0f} steps/s)")
         finally:
             close()
     return "Projection rebuild", lines

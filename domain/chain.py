@@ -57,16 +57,34 @@ def link_hash(
     return hashlib.sha256(material.encode()).hexdigest()
 
 
+def linked_body_hashes(state: bytes) -> list[str]:
+    """The body hashes a record's link commits to besides its state: the top-level
+    `body_sha256` of its JSON state (the rule partners verify by, README). The hashes inside a
+    message's legs and response (records written since issue 15) are covered by the state's
+    own hash, as every other field is."""
+    return _body_hashes(state, nested=False)
+
+
 def referenced_body_hashes(state: bytes) -> list[str]:
-    """The body hashes a stored event names (top-level `body_sha256` of its JSON state)."""
+    """Every body hash a stored event names: the `body_sha256` of its JSON state and, for a
+    message stored as two events, of each leg and of the response inside it."""
+    return _body_hashes(state, nested=True)
+
+
+def _body_hashes(state: bytes, nested: bool) -> list[str]:
     try:
         data = json.loads(state)
     except (ValueError, UnicodeDecodeError):
         return []
-    value = data.get(BODY_HASH_FIELD) if isinstance(data, dict) else None
-    if isinstance(value, str) and _SHA256_HEX.match(value):
-        return [value]
-    return []
+    if not isinstance(data, dict):
+        return []
+    parts = [data, data.get("responded"), *(data.get("legs") or ())] if nested else [data]
+    found = []
+    for part in parts:
+        value = part.get(BODY_HASH_FIELD) if isinstance(part, dict) else None
+        if isinstance(value, str) and _SHA256_HEX.match(value) and value not in found:
+            found.append(value)
+    return found
 
 
 def body_matches(sha256: str, data: bytes) -> bool:
@@ -91,7 +109,7 @@ def extend_chain(
             version,
             topic,
             state,
-            referenced_body_hashes(state),
+            linked_body_hashes(state),
         )
         links.append(
             ChainLink(position, notification_id, str(originator_id), version, prev_hash, digest)

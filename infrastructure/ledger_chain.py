@@ -26,6 +26,7 @@ from domain.chain import (
     body_matches,
     extend_chain,
     link_hash,
+    linked_body_hashes,
     referenced_body_hashes,
 )
 from domain.retention import BodyRedaction
@@ -380,7 +381,6 @@ def verify_ledger(
                     )
                 )
                 continue
-            bodies = referenced_body_hashes(record.state)
             digest = link_hash(
                 link.prev_hash,
                 record.notification_id,
@@ -388,11 +388,11 @@ def verify_ledger(
                 record.originator_version,
                 record.topic,
                 record.state,
-                bodies,
+                linked_body_hashes(record.state),
             )
             if digest != link.hash:
                 problems.add(_at(link, "record_altered", "the stored event differs from the chain"))
-            for sha in bodies:
+            for sha in referenced_body_hashes(record.state):
                 referenced.setdefault(sha, (link, record))
         report.records += len(chained & set(records))
         for nid in sorted(set(records) - chained):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
+from domain.message_steps import step_events
 from domain.messages import RoutedMessage
 from infrastructure.database_url import DatabaseUrl
 from infrastructure.store import open_store
@@ -32,20 +34,24 @@ def read_ledger(url: DatabaseUrl) -> dict[str, LedgerEntry]:
         while True:
             page = ledger.recorder.select_notifications(start=start, limit=PAGE)
             for notification in page:
-                event = ledger.mapper.to_domain_event(notification)
-                key = str(event.originator_id)
-                if isinstance(event, RoutedMessage.Received):
-                    entries[key] = LedgerEntry(
-                        event.correlation_id, event.from_party, event.to_party, event.module
-                    )
-                elif key in entries and isinstance(event, RoutedMessage.Routed):
-                    # the way out (local | direct | hub) when recorded, else the classification
-                    entries[key].route = getattr(event, "via", None) or event.classification
-                    entries[key].reason = event.reason
-                elif key in entries:
-                    entries[key].outcomes.append(type(event).__name__)
+                for event in step_events(ledger.mapper.to_domain_event(notification)):
+                    _read_step(entries, event)
             if len(page) < PAGE:
                 return entries
             start = page[-1].id + 1
     finally:
         store.close()
+
+
+def _read_step(entries: dict[str, LedgerEntry], event: Any) -> None:
+    key = str(event.originator_id)
+    if isinstance(event, RoutedMessage.Received):
+        entries[key] = LedgerEntry(
+            event.correlation_id, event.from_party, event.to_party, event.module
+        )
+    elif key in entries and isinstance(event, RoutedMessage.Routed):
+        # the way out (local | direct | hub) when recorded, else the classification
+        entries[key].route = getattr(event, "via", None) or event.classification
+        entries[key].reason = event.reason
+    elif key in entries:
+        entries[key].outcomes.append(type(event).__name__)

@@ -20,6 +20,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import get_topic
 
 from application.projection import Projection, TrackedView
+from domain.message_steps import step_events, stored_classes
 from infrastructure.background_loop import BackgroundLoop
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,9 @@ class ProjectionRunner:
         self.min_interval = min_interval
         self.on_progress = on_progress
         self._topics = (
-            None if projection.topics is None else {get_topic(cls) for cls in projection.topics}
+            None
+            if projection.topics is None
+            else {get_topic(cls) for cls in stored_classes(projection.topics)}
         )
         self._position = view.position()
         self._progress = threading.Condition()
@@ -136,7 +139,13 @@ class ProjectionRunner:
         if not notifications:
             return None
         decode, topics = self.source.mapper.to_domain_event, self._topics
-        events = [decode(n) for n in notifications if topics is None or n.topic in topics]
+        # Projections see a message's steps, however its records were stored (domain.message_steps).
+        events = [
+            step
+            for n in notifications
+            if topics is None or n.topic in topics
+            for step in step_events(decode(n))
+        ]
         return events, notifications[-1].id, len(notifications)
 
     def _apply(self, events: list[Any], start: int, end: int) -> bool:

@@ -32,7 +32,7 @@ from infrastructure.sql import (
     SqliteDatabase,
     ensure_postgres_schema,
 )
-from infrastructure.transcoding import MroJSONTranscoder
+from infrastructure.transcoding import MroJSONTranscoder, OrjsonTranscoder
 
 
 @dataclass
@@ -60,6 +60,9 @@ def _common_env() -> dict[str, str]:
 
 def app_env(url: DatabaseUrl, sqlite_path: str, recorder: type | None = None) -> dict[str, str]:
     env = _common_env()
+    if recorder in (PostgresLedgerRecorder, SQLiteLedgerRecorder):
+        # Every routed message is encoded on the hot path and decoded by every view.
+        env["TRANSCODER_TOPIC"] = get_topic(OrjsonTranscoder)
     if url.is_postgres:
         env.update(
             PERSISTENCE_MODULE="eventsourcing.postgres",

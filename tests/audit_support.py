@@ -16,7 +16,8 @@ from application.bodies import Body
 from application.checkpoints import Checkpoints
 from application.evidence import build_bundle
 from application.traffic import TrafficProjection
-from domain.messages import RoutedMessage
+from domain.message_steps import step_events
+from domain.messages import Admission, RoutedMessage
 from infrastructure.audit_view import SqlAuditView
 from infrastructure.checkpoints import SqlCheckpointStore, load_signer
 from infrastructure.database_url import DatabaseUrl
@@ -83,7 +84,7 @@ def routed(
     if legs is None:
         legs = [Leg(receiver or "DE*EMS", "conn-ems")]
     with at(when):
-        message = RoutedMessage(
+        admission = Admission(
             sender_scope=connection,
             request_id=request_id,
             attempt=0,
@@ -105,11 +106,11 @@ def routed(
             to_party=receiver,
         )
         if refuse is not None:
-            message.refuse(*refuse)
-            return Sent(message, bodies)
-        message.route(classification, [leg.party for leg in legs], f"{classification} routing")
+            admission.refuse(*refuse)
+            return Sent(RoutedMessage.admit(admission), bodies)
+        admission.route(classification, [leg.party for leg in legs], f"{classification} routing")
         for number, leg in enumerate(legs, start=1):
-            message.forward(
+            admission.forward(
                 leg=number,
                 target_party=leg.party,
                 target_connection_id=leg.connection,
@@ -119,6 +120,7 @@ def routed(
                 body_sha256=request.sha256 if request else None,
                 body_size=request.size if request else 0,
             )
+        message = RoutedMessage.admit(admission)
         for number, leg in enumerate(legs, start=1):
             if leg.failure:
                 message.record_failure(number, 4002, leg.failure, leg.latency_ms)
@@ -140,12 +142,33 @@ def routed(
         reply = Body.of(b'{"status_code":%d}' % (ocpi_status or 0))
         bodies.append(reply)
         message.respond(http_status, ocpi_status, latency_ms, {}, reply.sha256, reply.size)
+        message.conclude()
     return Sent(message, bodies)
 
 
 def record(store: Store, *sent: Sent) -> int:
     return store.ledger.record(
         *(s.message for s in sent), bodies=[b for s in sent for b in s.bodies]
+    )
+
+
+def recorded_before_issue_15(sent: Sent) -> list[Any]:
+    """The message as the node recorded it before issue 15: one event per step (Received,
+    Routed, Forwarded, Answered/Failed, Refused, Responded), versions 1..n, built from the
+    step classes the domain keeps for reading such records."""
+    old = []
+    for stored in sent.message.collect_events():
+        for step in step_events(stored):
+            step.__dict__["originator_version"] = len(old) + 1
+            old.append(step)
+    return old
+
+
+def record_before_issue_15(store: Store, *sent: Sent) -> int:
+    """Record messages in the stored form of ledgers written before issue 15."""
+    return store.ledger.record(
+        *(event for s in sent for event in recorded_before_issue_15(s)),
+        bodies=[b for s in sent for b in s.bodies],
     )
 
 

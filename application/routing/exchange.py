@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from application.bodies import Body
 from application.delivery import Target
 from application.routing_table import ConnectionEntry
-from domain.messages import RoutedMessage
+from domain.messages import Admission, RoutedMessage
 from domain.route_choice import PolicyRule
 from domain.values import PartyKey, PartyRef
 
@@ -80,12 +80,13 @@ class Exchange:
     path: str = ""
     """The path routed by: as received, or as read leniently (see `adjustments`)."""
     adjustments: list[str] = field(default_factory=list)
-    """What the hub read into a sloppy request (recorded on Received)."""
+    """What the hub read into a sloppy request (recorded with the request)."""
     from_party: PartyRef | None = None
     """The sender: OCPI-from, or the party classification inferred (`sender_inferred`)."""
     to_party: PartyRef | None = None
     sender_inferred: bool = False
-    steps: list[Callable[[RoutedMessage], None]] = field(default_factory=list)
+    steps: list[Callable[[Admission], None]] = field(default_factory=list)
+    """What is decided before forwarding, applied to the message's `Admission`."""
     bodies: list[Body] = field(default_factory=list)
     message: RoutedMessage | None = None
     position: int = 0

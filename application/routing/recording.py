@@ -17,7 +17,7 @@ from application.errors import LedgerUnavailableError
 from application.routing.answers import HubAnswers, describe, ocpi_status_of
 from application.routing.exchange import Answer, Exchange, Leg, MessageRecorder
 from domain import headers as h
-from domain.messages import RoutedMessage, message_id
+from domain.messages import Admission, RoutedMessage, message_id
 from domain.status_codes import HubError
 
 log = logging.getLogger(__name__)
@@ -41,9 +41,10 @@ class ExchangeRecorder:
         scope = request.connection.id
         retry_of: str | None = None
         for attempt in range(MAX_RETRY_ATTEMPTS):
-            message = self.received(exchange, attempt, retry_of)
+            admission = self.received(exchange, attempt, retry_of)
             for step in exchange.steps:
-                step(message)
+                step(admission)
+            message = RoutedMessage.admit(admission)
             try:
                 exchange.position = await self.recorder.record(message, bodies=exchange.bodies)
             except IntegrityError:
@@ -70,10 +71,10 @@ class ExchangeRecorder:
             f"X-Request-ID {exchange.request_id} was retried more than {MAX_RETRY_ATTEMPTS} times"
         )
 
-    def received(self, exchange: Exchange, attempt: int, retry_of: str | None) -> RoutedMessage:
+    def received(self, exchange: Exchange, attempt: int, retry_of: str | None) -> Admission:
         request = exchange.request
         inbound = exchange.bodies[0] if request.body else None
-        return RoutedMessage(
+        return Admission(
             sender_scope=request.connection.id,
             request_id=exchange.request_id,
             attempt=attempt,
@@ -94,9 +95,9 @@ class ExchangeRecorder:
             adjustments=list(exchange.adjustments),
         )
 
-    def forward_step(self, message: RoutedMessage, leg: Leg) -> None:
+    def forward_step(self, admission: Admission, leg: Leg) -> None:
         body = Body.of(leg.body) if leg.body else None
-        message.forward(
+        admission.forward(
             leg.index,
             str(leg.target.party),
             leg.target.connection_id,
@@ -108,10 +109,18 @@ class ExchangeRecorder:
         )
 
     def respond_step(self, exchange: Exchange, answer: Answer, note: str | None = None) -> None:
+        """What the requester gets, on the admission (an answer known before forwarding)."""
+        exchange.steps.append(self.response(exchange, answer, note))
+
+    def response(
+        self, exchange: Exchange, answer: Answer, note: str | None = None
+    ) -> Callable[[Admission | RoutedMessage], None]:
+        """Records `answer` as what the requester got, on an admission or an admitted message;
+        its body joins the exchange's bodies."""
         body = Body.of(answer.body)
         exchange.bodies.append(body)
 
-        def respond(message: RoutedMessage) -> None:
+        def respond(message: Admission | RoutedMessage) -> None:
             message.respond(
                 answer.http_status,
                 ocpi_status_of(answer.body),
@@ -122,7 +131,7 @@ class ExchangeRecorder:
                 note=note,
             )
 
-        exchange.steps.append(respond)
+        return respond
 
     async def finish(
         self, exchange: Exchange, answer: Answer, bodies: list[Body], note: str | None = None
@@ -138,12 +147,10 @@ class ExchangeRecorder:
         is logged and the message shows as forwarded without outcome."""
         message = exchange.message
         assert message is not None
-        exchange.steps = []
         exchange.bodies = list(bodies)
-        self.respond_step(exchange, answer, note)
+        respond = self.response(exchange, answer, note)
         try:
-            for step in exchange.steps:
-                step(message)
+            respond(message)
             if self.outcome_before_answer:
                 await self.recorder.record(message, bodies=exchange.bodies)
             else:

@@ -6,15 +6,17 @@ request meets them; every collaborator they call lives in a module of its own be
 
 One `RoutingService.handle` call per inbound request. The order never changes: nothing is
 forwarded before the ledger holds the request, its routing decision and each forwarded leg
-(Received, Routed, Forwarded); the outcome (Answered/Failed per leg, Responded) follows,
-committed before the requester gets the answer (`outcome_before_answer`, the default) or
-behind it (queued before it, committed in the next group commit). If the ledger cannot
-record, `LedgerUnavailableError` is raised and nothing is forwarded.
+(one Admitted event: the steps Received, Routed, Forwarded); the outcome (one Concluded event:
+Answered/Failed per leg, Responded) follows, committed before the requester gets the answer
+(`outcome_before_answer`, the default) or behind it (queued before it, committed in the next
+group commit). A refusal, or an answer the hub gives itself, is one Admitted event holding its
+Refused/Responded steps too. If the ledger cannot record, `LedgerUnavailableError` is raised
+and nothing is forwarded.
 
 Hot path: routing decisions read the in-memory routing table and owner index; each request
-creates one `RoutedMessage`, triggers its steps on that object and hands the new events to the
-group committer (an awaitable, so the event loop never blocks on the database). Blocking store
-calls (links, hub objects, owner facts) run in worker threads.
+builds one `Admission`, records it as a `RoutedMessage`, records the outcome on that object and
+hands the new event to the group committer (an awaitable, so the event loop never blocks on
+the database). Blocking store calls (links, hub objects, owner facts) run in worker threads.
 
 Decisions (digest §9 AMBIG):
 * Several routes to one party: CONNECTED direct/local routes beat hub routes; among equals the

@@ -18,6 +18,7 @@ import httpx
 from api.app import create_app
 from api.node import Node
 from application.tokens import hash_token, new_token
+from domain.message_steps import step_events
 from domain.messages import message_id
 from domain.values import OCPI_VERSION, PartyRef, Role
 from infrastructure.database_url import DatabaseUrl
@@ -177,6 +178,11 @@ class HubUnderTest:
     # ---- the ledger ------------------------------------------------------------------------
 
     def events(self, peer: Peer, request_id: str, attempt: int = 0) -> list[Any]:
+        """The message's steps (Received, Routed, ...; domain.message_steps), in order."""
+        stored = self.stored_events(peer, request_id, attempt)
+        return [step for event in stored for step in step_events(event)]
+
+    def stored_events(self, peer: Peer, request_id: str, attempt: int = 0) -> list[Any]:
         # Outcomes may be committed after the answer (a broadcast's legs; the `behind` mode):
         # read once the queued ones are committed.
         self.node.committer.flush()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from domain.message_steps import step_events
 from domain.messages import message_id
 from domain.values import Role
 from infrastructure.database_url import DatabaseUrl
@@ -90,13 +91,14 @@ class LedgerReader:
 
     def events(self, sender: Sender, request_id: str) -> list[str]:
         identifier = message_id(sender.connection_id, request_id, 0)
-        return [type(e).__name__ for e in self.store.ledger.repository.event_store.get(identifier)]
+        stored = self.store.ledger.repository.event_store.get(identifier)
+        return [type(step).__name__ for event in stored for step in step_events(event)]
 
     def received_counts(self) -> Counter[str]:
         """How many Received events name each X-Request-ID, whatever the attempt or node."""
         counts: Counter[str] = Counter()
         for notification in self.store.ledger.recorder.select_notifications(0, 1_000_000):
-            if notification.topic.endswith("RoutedMessage.Received"):
+            if notification.topic.endswith(("RoutedMessage.Received", "RoutedMessage.Admitted")):
                 counts[self.store.ledger.mapper.to_domain_event(notification).request_id] += 1
         return counts
 

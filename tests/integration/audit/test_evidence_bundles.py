@@ -1,6 +1,9 @@
 """Evidence bundles prove completeness, on both stores: a bundle with a record, the last record
 of a message or a whole message removed, records reordered or altered, or re-signed with
-another key, does not verify, and the verdict names what is missing."""
+another key, does not verify, and the verdict names what is missing.
+
+The fixture's ledger is mixed, as ledgers in the field are after issue 15: the command was
+recorded one event per step (as before), its callback as two events (Admitted, Concluded)."""
 
 import copy
 from typing import Any
@@ -12,7 +15,7 @@ from application.signing import Signer, load_public_key
 from domain.signed import SIGNATURE
 from infrastructure.checkpoints import load_signer
 from infrastructure.store import Store
-from tests.audit_support import Leg, evidence_bundle, record, routed
+from tests.audit_support import Leg, evidence_bundle, record, record_before_issue_15, routed
 
 
 @pytest.fixture
@@ -28,7 +31,8 @@ def command_and_callback(store: Store) -> tuple[dict[str, Any], Any]:
         body=b'{"result":"ACCEPTED"}', correlation_id="c-1", sender="NL*CPO",
         receiver="DE*EMS",
     )  # fmt: skip
-    record(store, command, callback)
+    record_before_issue_15(store, command)
+    record(store, callback)
     bundle = evidence_bundle(store, [command.id, callback.id], {"correlation_id": "c-1"})
     return bundle, load_signer(None, store.registry_db).public_key
 
@@ -41,7 +45,7 @@ def test_an_untouched_bundle_verifies_with_the_published_key(command_and_callbac
     bundle, key = command_and_callback
     result = verify_bundle(bundle, key)
     assert result["ok"], result["problems"]
-    assert result["messages"] == 2 and result["records"] == 10
+    assert result["messages"] == 2 and result["records"] == 5 + 2
     assert result["key"] == "the public key given"
     alone = verify_bundle(bundle)  # the key inside the bundle: intact, signer unproven
     assert alone["ok"] and "compare this key id" in alone["key"]
@@ -76,10 +80,21 @@ def test_a_removed_callback_message_is_named(command_and_callback) -> None:
     assert callback["id"] in result["problems"][0]["detail"]
 
 
-def test_reordered_records_are_found(command_and_callback) -> None:
+def test_a_removed_concluded_record_is_named(command_and_callback) -> None:
     bundle, key = command_and_callback
-    records = bundle["messages"][1]["records"]
-    records[1], records[2] = records[2], records[1]
+    removed = bundle["messages"][1]["records"].pop()
+    assert removed["event"] == "Concluded"
+    result = verify_bundle(bundle, key)
+    assert kinds(result) == ["record_missing", "terminal_missing"]
+    assert "1 of the 2 signed records" in result["problems"][0]["detail"]
+    assert "no Responded record" in result["problems"][1]["detail"]
+
+
+@pytest.mark.parametrize("message", [0, 1])
+def test_reordered_records_are_found(command_and_callback, message: int) -> None:
+    bundle, key = command_and_callback
+    records = bundle["messages"][message]["records"]
+    records[0], records[1] = records[1], records[0]
     assert kinds(verify_bundle(bundle, key))[0] == "record_reordered"
 
 
@@ -87,6 +102,13 @@ def test_an_altered_answer_is_found(command_and_callback) -> None:
     bundle, key = command_and_callback
     responded = bundle["messages"][0]["records"][-1]
     responded["readable"]["http_status"] = 500
+    assert kinds(verify_bundle(bundle, key)) == ["readable_altered"]
+
+
+def test_an_altered_answer_inside_a_concluded_record_is_found(command_and_callback) -> None:
+    bundle, key = command_and_callback
+    concluded = bundle["messages"][1]["records"][-1]
+    concluded["readable"]["responded"]["http_status"] = 500
     assert kinds(verify_bundle(bundle, key)) == ["readable_altered"]
 
 
@@ -128,7 +150,8 @@ def test_a_bundle_without_proof_or_of_format_1_does_not_verify(command_and_callb
 def test_a_message_still_in_flight_is_signed_as_incomplete_and_verifies(store: Store) -> None:
     in_flight = routed("slow", legs=[Leg("NL*CPO", "conn-cpo")])
     events = in_flight.message.collect_events()
-    store.ledger.record(*events[:3], bodies=in_flight.bodies)  # Received, Routed, Forwarded
+    assert [type(e).__name__ for e in events] == ["Admitted", "Concluded"]
+    store.ledger.record(events[0], bodies=in_flight.bodies)  # Received, Routed, Forwarded
     bundle = evidence_bundle(store, [in_flight.id])
     assert bundle["proof"]["messages"][0]["complete"] is False
     result = verify_bundle(bundle, load_public_key(bundle["node"]["public_key_pem"]))

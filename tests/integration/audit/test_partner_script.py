@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from application.evidence import verify_bundle
 from infrastructure.checkpoints import load_signer
 from infrastructure.store import Store
-from tests.audit_support import Leg, evidence_bundle, record, routed
+from tests.audit_support import Leg, evidence_bundle, record, record_before_issue_15, routed
 
 
 def partner_verifies(bundle: dict, public_key_pem: str) -> bool:
@@ -48,18 +48,23 @@ def partner_verifies(bundle: dict, public_key_pem: str) -> bool:
         open_legs, responded = set(), False
         for r in records:
             state = base64.b64decode(r["state_base64"])
-            body = json.loads(state).get("body_sha256")
-            bodies = [body] if isinstance(body, str) and re.fullmatch("[0-9a-f]{64}", body) else []
+            doc = json.loads(state)
+            top = [doc.get("body_sha256")]
+            top = [b for b in top if isinstance(b, str) and re.fullmatch("[0-9a-f]{64}", b)]
             material = [r["link"]["prev_hash"], r["notification_id"], r["originator_id"],
                         r["originator_version"], r["topic"], hashlib.sha256(state).hexdigest(),
-                        sorted(bodies)]  # fmt: skip
+                        sorted(top)]  # fmt: skip
             digest = hashlib.sha256(json.dumps(material, separators=(",", ":")).encode())
             if digest.hexdigest() != r["link"]["hash"]:
                 return False
-            name, leg = r["topic"].rsplit(".", 1)[-1], json.loads(state).get("leg")
-            open_legs = open_legs | {leg} if name == "Forwarded" else open_legs - {leg}
-            responded |= name == "Responded"
-            for sha in bodies:
+            name, legs = r["topic"].rsplit(".", 1)[-1], doc.get("legs") or []
+            if name in ("Forwarded", "Admitted"):
+                open_legs |= {doc.get("leg")} if name == "Forwarded" else {g["leg"] for g in legs}
+            open_legs -= {doc.get("leg")} if name in ("Answered", "Failed") else set()
+            open_legs -= {g["leg"] for g in legs} if name == "Concluded" else set()
+            responded |= name == "Responded" or doc.get("responded") is not None
+            nested = [p.get("body_sha256") for p in [doc.get("responded") or {}, *legs]]
+            for sha in top + [b for b in nested if b]:
                 data = bundle["bodies"][sha]["data_base64"]
                 if data is not None and hashlib.sha256(base64.b64decode(data)).hexdigest() != sha:
                     return False
@@ -69,8 +74,10 @@ def partner_verifies(bundle: dict, public_key_pem: str) -> bool:
 
 
 def test_a_partners_own_verifier_agrees_with_ours(store: Store) -> None:
+    # A mixed ledger: p1 as recorded before issue 15 (one event per step), p2 as two events.
     sent = [routed("p1", legs=[Leg("DE*EMS", "conn-ems"), Leg("FR*EMP", "conn-fr")]), routed("p2")]
-    record(store, *sent)
+    record_before_issue_15(store, sent[0])
+    record(store, sent[1])
     bundle = evidence_bundle(store, [s.id for s in sent])
     key = load_signer(None, store.registry_db)
     pem = key.public_pem()

@@ -6,13 +6,17 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 from application.bodies import Body
-from domain.messages import RoutedMessage
+from domain.messages import Admission, RoutedMessage
 from infrastructure.group_commit import GroupCommitter
 from infrastructure.store import Store
 
 
 def received(request_id: str, body: Body | None = None) -> RoutedMessage:
-    return RoutedMessage(
+    return RoutedMessage.admit(admission(request_id, body))
+
+
+def admission(request_id: str, body: Body | None = None) -> Admission:
+    return Admission(
         sender_scope="conn-1",
         request_id=request_id,
         attempt=0,
@@ -54,8 +58,9 @@ def test_a_failed_save_stores_neither_the_events_nor_the_bodies(store: Store) ->
 
 
 def test_a_recorded_message_reads_back_with_its_steps(store: Store) -> None:
-    message = received("read-back")
-    message.route("DIRECT", ["NL*EMS"], "to header")
+    routed = admission("read-back")
+    routed.route("DIRECT", ["NL*EMS"], "to header")
+    message = RoutedMessage.admit(routed)
     store.ledger.record(message)
     loaded = store.ledger.get_message(message.id)
     assert loaded is not None and loaded.classification == "DIRECT"
@@ -126,8 +131,9 @@ def test_an_outcome_recorded_behind_is_in_the_ledger_once_the_committer_is_flush
 ) -> None:
     committer = GroupCommitter(store.ledger)
     try:
-        message = received("behind")
-        message.route("DIRECT", ["NL*EMS"], "to header")
+        routed = admission("behind")
+        routed.route("DIRECT", ["NL*EMS"], "to header")
+        message = RoutedMessage.admit(routed)
         committer.record_sync(message)
         message.respond(200, 1000, 1.5, {}, None, 0)
         committer.record_behind(message)

@@ -11,7 +11,8 @@ import pytest
 from application.bodies import Body
 from application.hub_objects import CaughtUpObjects, HubObjectsProjection, PendingPush
 from application.hub_store import ObjectKey, Page
-from domain.messages import RoutedMessage
+from domain.message_steps import step_events
+from domain.messages import Admission, RoutedMessage
 from domain.values import PartyRef
 
 OWNER = PartyRef("NL", "CPO")
@@ -71,7 +72,7 @@ def push(
 ) -> tuple[list[Any], Body | None]:
     """The events the hub records for one push, and its body."""
     request = Body.of(body) if body is not None else None
-    message = RoutedMessage(
+    admission = Admission(
         sender_scope="conn-cpo",
         request_id=request_id,
         attempt=0,
@@ -89,11 +90,12 @@ def push(
         to_party="NL*HUB",
     )
     if refuse:
-        message.refuse(400, 2001, "spoofed")
+        admission.refuse(400, 2001, "spoofed")
     else:
-        message.route(classification, [], "why")
-    message.respond(answer[0], answer[1], 1.0, {}, None, 0)
-    return list(message.collect_events()), request
+        admission.route(classification, [], "why")
+    admission.respond(answer[0], answer[1], 1.0, {}, None, 0)
+    message = RoutedMessage.admit(admission)
+    return [step for e in message.collect_events() for step in step_events(e)], request
 
 
 def run(*pushes: tuple[list[Any], Body | None], writer: FakeWriter | None = None) -> FakeWriter:

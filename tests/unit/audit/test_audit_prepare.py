@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from application.audit import AuditProjection
+from domain.message_steps import step_events
 from tests.audit_support import routed
 
 
@@ -29,7 +30,13 @@ def test_a_batch_asks_once_for_the_bodies_that_may_name_objects() -> None:
     put = routed("r1", method="PUT", body=b'{"uid":"T1"}')
     get = routed("r2", method="GET", body=None)
     post = routed("r3", method="POST", body=b'{"id":"LOC9"}')
-    events = [e for s in (put, get, post) for e in s.message.collect_events()]
+    # As the runner hands them over: each stored event read as its steps.
+    events = [
+        step
+        for s in (put, get, post)
+        for e in s.message.collect_events()
+        for step in step_events(e)
+    ]
     writer = RecordingWriter()
 
     AuditProjection().prepare(events, writer)

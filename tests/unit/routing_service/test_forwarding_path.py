@@ -24,6 +24,7 @@ from application.routing import Answer, InboundRequest, RoutingConfig, RoutingSe
 from application.routing_table import ConnectionEntry, InMemoryRoutingTable
 from domain.messages import RoutedMessage
 from domain.values import ConnectionStatus, PartyKey, PartyRef, Role
+from tests.recorded import steps
 
 EMSP = PartyKey("NL", "EMA", Role.EMSP)
 CPO = PartyKey("NL", "CPA", Role.CPO)
@@ -111,6 +112,9 @@ class Ledger:
 
     def __init__(self, outcome_fails: bool = False) -> None:
         self.events: list[Any] = []
+        """The steps recorded (domain.message_steps), in order."""
+        self.stored: list[Any] = []
+        """The events as stored (two per routed message)."""
         self.outcome_fails = outcome_fails
         self.commits = 0
 
@@ -119,14 +123,14 @@ class Ledger:
         if self.outcome_fails and self.commits > 1:
             raise OSError("the outcome commit failed")
         for message in messages:
-            self.events.extend(message.collect_events())
+            self.events.extend(steps(message, self.stored))
         return len(self.events)
 
     def record_behind(self, *messages: RoutedMessage, bodies: Sequence[Body] = ()) -> None:
         if self.outcome_fails:
             raise OSError("the outcome commit failed")
         for message in messages:
-            self.events.extend(message.collect_events())
+            self.events.extend(steps(message, self.stored))
 
     def names(self) -> list[str]:
         return [type(event).__name__ for event in self.events]
@@ -545,6 +549,36 @@ def test_a_callback_link_that_cannot_be_extended_still_relays_the_receivers_answ
     assert "extend failed" in ledger.named("Responded").note
 
 
+def test_a_routed_message_is_stored_as_two_events_admitted_before_forwarding() -> None:
+    routing, receiver, _, ledger = service()
+    admitted_when_sent: list[list[str]] = []
+    deliver = receiver.deliver
+
+    async def deliver_after_admission(delivery: Any) -> Any:
+        admitted_when_sent.append([type(e).__name__ for e in ledger.stored])
+        return await deliver(delivery)
+
+    receiver.deliver = deliver_after_admission  # type: ignore[method-assign]
+    answer = handle(routing, request(routing, "tariffs", "SENDER", "GET", ""))
+
+    assert answer.http_status == 200
+    assert admitted_when_sent == [["Admitted"]]
+    assert [type(e).__name__ for e in ledger.stored] == ["Admitted", "Concluded"]
+    assert ledger.commits == 2
+    assert ledger.names() == ["Received", "Routed", "Forwarded", "Answered", "Responded"]
+
+
+def test_a_refusal_is_stored_as_one_event() -> None:
+    routing, _, _, ledger = service()
+
+    def broken(connection_id: str) -> list[PartyKey]:
+        raise RuntimeError("routing table bug")
+
+    routing.table.parties_on_connection = broken  # type: ignore[method-assign]
+    handle(routing, request(routing, "tariffs", "SENDER", "GET", ""))
+    assert [type(e).__name__ for e in ledger.stored] == ["Admitted"]
+
+
 def test_an_outcome_commit_that_fails_still_answers_the_requester() -> None:
     routing, receiver, _, ledger = service(ledger=Ledger(outcome_fails=True))
     answer = handle(routing, request(routing, "tariffs", "SENDER", "GET", ""))
@@ -602,3 +636,6 @@ def test_a_broadcast_leg_whose_deliverer_raises_is_recorded_as_failed() -> None:
     assert status_of(answer) == 1000  # the originator was answered when the fan-out was recorded
     failed = [e for e in ledger.events if type(e).__name__ == "Failed"]
     assert len(failed) == 1 and "bug in the client" in failed[0].reason
+    # The fan-out with the originator's answer, then every leg's outcome in one event.
+    assert [type(e).__name__ for e in ledger.stored] == ["Admitted", "Concluded"]
+    assert ledger.names()[-2:] == ["Responded", "Failed"]

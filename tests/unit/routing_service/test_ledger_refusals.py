@@ -13,6 +13,7 @@ from application.errors import LedgerUnavailableError
 from application.routing import Answer, RoutingConfig
 from domain.messages import RoutedMessage
 from domain.values import ConnectionStatus
+from tests.recorded import steps
 from tests.unit.routing_service.test_route_choice import (
     HUB,
     network,
@@ -33,7 +34,7 @@ class SlowRecorder:
 
     async def record(self, *messages: RoutedMessage, bodies: Sequence[Body] = ()) -> int:
         for message in messages:
-            self.in_flight.extend(message.collect_events())
+            self.in_flight.extend(steps(message, []))
         refusal = LedgerUnavailableError("the message ledger cannot record right now (slow)")
         if self.still_under_way:
 
@@ -45,7 +46,7 @@ class SlowRecorder:
 
     def record_behind(self, *messages: RoutedMessage, bodies: Sequence[Body] = ()) -> None:
         for message in messages:
-            self.behind.extend(message.collect_events())
+            self.behind.extend(steps(message, []))
         self.behind_bodies.extend(bodies)
 
 

@@ -57,15 +57,15 @@ def test_by_default_the_outcome_is_committed_before_the_answer() -> None:
     answer = relay(True, recorder)
     assert answer.http_status == 200
     assert recorder.calls == [
-        ("awaited", ["Received", "Routed", "Forwarded"]),
-        ("awaited", ["Answered", "Responded"]),
+        ("awaited", ["Admitted"]),
+        ("awaited", ["Concluded"]),
     ]
 
 
 def test_behind_the_outcome_is_only_queued() -> None:
     recorder = WitnessRecorder()
     relay(False, recorder)
-    assert recorder.calls[1] == ("queued", ["Answered", "Responded"])
+    assert recorder.calls[1] == ("queued", ["Concluded"])
 
 
 def test_a_failed_outcome_commit_still_relays_the_receivers_answer() -> None:

@@ -15,6 +15,7 @@ from application.routing_table import ConnectionEntry, InMemoryRoutingTable
 from domain.messages import RoutedMessage
 from domain.route_choice import PolicyRule, RoutePolicy
 from domain.values import ConnectionStatus, PartyKey, PartyRef, Role
+from tests.recorded import steps
 
 EMSP = PartyKey("NL", "EMA", Role.EMSP)
 CPO = PartyKey("NL", "CPA", Role.CPO)
@@ -36,15 +37,18 @@ class FakeDeliverer:
 class FakeRecorder:
     def __init__(self) -> None:
         self.events: list[Any] = []
+        """The steps recorded (domain.message_steps), in order."""
+        self.stored: list[Any] = []
+        """The events as stored (two per routed message)."""
 
     async def record(self, *messages: RoutedMessage, bodies: Sequence[Body] = ()) -> int:
         for message in messages:
-            self.events.extend(message.collect_events())
+            self.events.extend(steps(message, self.stored))
         return len(self.events)
 
     def record_behind(self, *messages: RoutedMessage, bodies: Sequence[Body] = ()) -> None:
         for message in messages:
-            self.events.extend(message.collect_events())
+            self.events.extend(steps(message, self.stored))
 
 
 def connection(connection_id: str, status: ConnectionStatus, roles: tuple[PartyKey, ...]) -> Any:
