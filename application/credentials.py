@@ -14,8 +14,8 @@ Decisions:
 * Messages never contain a token: only URLs, statuses and field names.
 * Versions (docs/ocpi-versions-digest.md §10): a peer registers in the version whose
   credentials endpoint it calls, in that version's shape; as client we speak the version the
-  connection proposes, else the highest both sides offer. A registration in another version
-  than the proposed one is refused with 3002 and recorded (HandshakeFailed).
+  connection proposes, else 2.2.1 when the peer offers it, else the highest both offer. A
+  registration in another version than the proposed one is refused with 3002 and recorded.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from domain.connections import (
 from domain.errors import ConnectionStateError
 from domain.status_codes import ClientError, ServerError, Success
 from domain.values import OCPI_VERSION, ModuleId, Role
-from domain.versions import V2_1_1, UnsupportedVersionError, choose_version
+from domain.versions import ROLES_211, V2_1_1, UnsupportedVersionError, choose_version
 
 BASE64 = "base64"
 RAW = "raw"
@@ -139,7 +139,7 @@ def role_211_of(connection: Connection) -> Role | None:
     """The party role a 2.1.1 peer has: the proposed one, else its one registered role."""
     if connection.proposed_role:
         return Role(connection.proposed_role)
-    if len(connection.roles) == 1:
+    if len(connection.roles) == 1 and connection.roles[0]["role"] in ROLES_211:
         return Role(connection.roles[0]["role"])
     return None
 
@@ -407,8 +407,10 @@ class Handshakes:
         connection = self.registry.get_connection(connection_id)
         role_211 = role_211_of(connection)
         try:
+            # 2.1.1 sends tokens as they are, 2.2 in Base64: try the proposed version's first
+            first = RAW if connection.proposed_version == V2_1_1 else BASE64
             discovery = self.discover(
-                versions_url, token_a, BASE64, connection.proposed_version, role_211
+                versions_url, token_a, first, connection.proposed_version, role_211
             )
         except HandshakeError as error:
             self.wait(self.registry.fail_handshake(connection_id, error.message, error.status_code))

@@ -182,6 +182,10 @@ class PartyClient:
         path = self._owner_path(tariff, tariff["id"])
         return await self.request("tariffs", RECEIVER, "PUT", path, to=to, body=tariff)
 
+    async def push_session(self, to: Target, session: dict[str, Any]) -> httpx.Response:
+        path = self._owner_path(session, session["id"])
+        return await self.request("sessions", RECEIVER, "PUT", path, to=to, body=session)
+
     async def post_cdr(self, to: Target, cdr: dict[str, Any]) -> httpx.Response:
         return await self.request("cdrs", RECEIVER, "POST", to=to, body=cdr)
 

@@ -168,6 +168,7 @@ def test_the_hub_registers_with_a_211_emsp_when_told_its_role(
     assert entry.version == "2.1.1"
     assert entry.roles == (PartyKey("BE", "EMS", Role.EMSP),)
     assert entry.endpoint_url("tokens", "SENDER").endswith("/ocpi/emsp/2.1.1/tokens")
+    assert entry.outbound_token_encoding == "raw"  # 2.1.1 tokens travel un-encoded
     (their_view,) = sim.peers.values()
     assert their_view.roles[0]["party_id"] == "HUB" and their_view.version == "2.1.1"
 

@@ -61,8 +61,7 @@ def test_211_objects_travel_without_routing_headers_or_owner_ids(pair_211):
     got = asyncio.run(emsp_client.get_location(None, "LOC1"))
     tokens = asyncio.run(cpo_client.get_tokens(None))
     session = samples.session_211("S1", location=location)
-    asyncio.run(cpo_client.request("sessions", "RECEIVER", "PUT", "NL/CPO/S1", to=None,
-                                   body=session))  # fmt: skip
+    assert asyncio.run(cpo_client.push_session(None, session)).status_code == 201
     cdr = samples.cdr_211("CDR1", location=location)
     assert asyncio.run(cpo_client.post_cdr(None, cdr)).status_code == 201
 
