@@ -69,7 +69,12 @@ async def fetch_endpoints(
     return endpoints
 
 
-def peer_id_for(roles: list[dict[str, Any]]) -> str:
+def peer_id_for(roles: list[dict[str, Any]], body: Any = None) -> str:
+    """CC*PID of the peer: a 2.3.0 hub's `hub_party_id` (its roles are the parties behind it),
+    else its first role."""
+    hub = body.get("hub_party_id") if isinstance(body, dict) else None
+    if isinstance(hub, str) and len(hub) == 5:
+        return f"{hub[:2]}*{hub[2:]}".upper()
     if not roles:
         return "peer"
     first = roles[0]
@@ -118,7 +123,7 @@ async def _connect(sim: PlatformState, body: Any, replacing: Peer | None) -> dic
         raise OcpiError(200, 3001, f"unable to use the client's API: {exc}") from exc
     token_c = new_token()
     peer = Peer(
-        id=replacing.id if replacing else peer_id_for(roles),
+        id=replacing.id if replacing else peer_id_for(roles, body),
         versions_url=their_url,
         token_we_accept=token_c,
         token_we_send=their_token,
@@ -185,7 +190,7 @@ async def register(sim: PlatformState, versions_url: str, token_a: str) -> Peer:
         except OcpiError as error:
             raise HandshakeError(f"credentials POST answered {error.message}") from None
         peer = Peer(
-            id=peer_id_for(roles),
+            id=peer_id_for(roles, body.get("data")),
             versions_url=their_url,
             token_we_accept=token_b,
             token_we_send=their_token,

@@ -211,6 +211,7 @@ def test_a_230_emsp_registers_and_gets_the_hub_named_in_hub_party_id(
         ("NL", "CPO", "CPO")
     ]
     assert sim.peer().endpoints[("locations", "RECEIVER")].startswith(f"{hub.url}/ocpi/2.3.0/")
+    assert sim.peer().id == "NL*HUB"  # named by hub_party_id, not by a party behind the hub
 
 
 def test_the_hub_registers_with_a_230_only_platform_in_230(
