@@ -17,6 +17,11 @@ class InvitationRequest(_Strict):
     label: str = Field(min_length=1, max_length=200)
     leniency: Leniency = Leniency.LENIENT
     """How the hub treats the peer's sloppy requests: lenient (default) or strict."""
+    ocpi_version: str | None = None
+    """The OCPI version the peer must register in (2.1.1, 2.2.1 or 2.3.0); any by default."""
+    role: str | None = None
+    """2.1.1 only, and required there: the peer's role (CPO or EMSP), which 2.1.1 credentials
+    do not carry."""
 
 
 class InvitationCreated(BaseModel):
@@ -29,6 +34,10 @@ class ConnectRequest(_Strict):
     versions_url: HttpUrl
     token_a: str = Field(min_length=1, max_length=64, pattern=r"^[!-~]+$")
     label: str | None = Field(default=None, max_length=200)
+    ocpi_version: str | None = None
+    """The OCPI version to speak; by default the highest both sides offer."""
+    role: str | None = None
+    """2.1.1 only, and required there: the peer's role (CPO or EMSP)."""
 
 
 class ReasonRequest(_Strict):
@@ -54,6 +63,9 @@ class ConnectionView(BaseModel):
     status: str
     status_reason: str
     version: str | None
+    """The negotiated OCPI version (None until registered)."""
+    proposed_version: str | None
+    proposed_role: str | None
     versions_url: str | None
     registered: bool
     unregistered: bool

@@ -14,7 +14,17 @@ from typing import Any
 from api.admin_client import admin_call, render_table
 from api.cli_commands import Command, Commands
 
-CONNECTION_COLUMNS = ("id", "label", "status", "version", "leniency", "parties", "status_reason")
+CONNECTION_COLUMNS = (
+    "id",
+    "label",
+    "status",
+    "version",
+    "proposed_version",
+    "leniency",
+    "parties",
+    "status_reason",
+)
+VERSIONS = ("2.1.1", "2.2.1", "2.3.0")
 PARTY_COLUMNS = ("country_code", "party_id", "role", "status", "kind", "connection_id", "local")
 
 
@@ -41,7 +51,8 @@ def show(args: argparse.Namespace, payload: Any, columns: tuple[str, ...]) -> No
 
 
 def _invite(args: argparse.Namespace) -> None:
-    created = call("POST", "/invitations", {"label": args.label, "leniency": args.leniency})
+    body = {"label": args.label, "leniency": args.leniency, **_proposal(args)}
+    created = call("POST", "/invitations", body)
     if args.json:
         print(json.dumps(created, indent=2))
         return
@@ -51,10 +62,20 @@ def _invite(args: argparse.Namespace) -> None:
 
 
 def _connect(args: argparse.Namespace) -> None:
-    body = {"versions_url": args.url, "token_a": args.token_a}
+    body = {"versions_url": args.url, "token_a": args.token_a, **_proposal(args)}
     if args.label:
         body["label"] = args.label
     show(args, call("POST", "/connections", body), CONNECTION_COLUMNS)
+
+
+def _proposal(args: argparse.Namespace) -> dict[str, str]:
+    """The OCPI version (and, for 2.1.1, the peer's role) the connection is to speak."""
+    proposal = {}
+    if args.ocpi_version:
+        proposal["ocpi_version"] = args.ocpi_version
+    if args.role:
+        proposal["role"] = args.role
+    return proposal
 
 
 def _leniency(args: argparse.Namespace) -> None:
@@ -76,12 +97,12 @@ SUBCOMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], None], tuple[st
     "invite": (
         "issue a Token A for a peer to register with",
         _invite,
-        ("--label", "--invite-leniency"),
+        ("--label", "--invite-leniency", "--ocpi-version"),
     ),
     "connect": (
         "register with a peer given its versions URL and Token A",
         _connect,
-        ("url", "--label"),
+        ("url", "--label", "--ocpi-version"),
     ),
     "connections": (
         "list connections",
@@ -124,6 +145,17 @@ def _configure(name: str) -> Callable[[argparse.ArgumentParser], None]:
                     choices=("lenient", "strict"),
                     default="lenient",
                     help="strict refuses the peer's sloppy requests with 2001 (default lenient)",
+                )
+            elif argument == "--ocpi-version":
+                parser.add_argument(
+                    "--ocpi-version",
+                    choices=VERSIONS,
+                    help="the OCPI version the peer is to speak (default: the highest both do)",
+                )
+                parser.add_argument(
+                    "--role",
+                    choices=("CPO", "EMSP"),
+                    help="OCPI 2.1.1 only, and required there: the peer's role",
                 )
             elif argument == "--reason":
                 parser.add_argument("--reason")

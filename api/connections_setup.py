@@ -40,11 +40,36 @@ def own_roles(node: Node) -> list[dict[str, Any]]:
     ]
 
 
+def reachable_roles(node: Node, exclude_connection: str | None) -> list[dict[str, Any]]:
+    """The parties reachable through this hub but not over `exclude_connection`: what a hub's
+    2.3.0 credentials list in `roles` (2.3.0 credentials, Roaming Hubs; versions digest §10)."""
+    reachable = []
+    for party in sorted(node.routing_table.parties(), key=lambda p: p.key):
+        if party.key.role is Role.HUB or not party.routes:
+            continue
+        if exclude_connection is not None and set(party.routes) == {exclude_connection}:
+            continue
+        reachable.append(
+            {
+                "role": str(party.key.role),
+                "party_id": party.key.party_id,
+                "country_code": party.key.country_code,
+                "business_details": party.business_details or {"name": str(party.key.ref)},
+            }
+        )
+    return reachable
+
+
 def install_connections(node: Node) -> None:
     peers = HttpPeerClient(timeout=node.settings.forward_timeout, ca_bundle=node.settings.ca_bundle)
     node.services.peer_client = peers
     node.services.handshakes = Handshakes(
-        node.registry, peers, lambda: own_roles(node), node.versions_url, node.wait_for_registry
+        node.registry,
+        peers,
+        lambda: own_roles(node),
+        node.versions_url,
+        node.wait_for_registry,
+        reachable_roles=lambda excluded: reachable_roles(node, excluded),
     )
     if node.settings.is_hub:
         positions = SqlPositionStore(node.store.registry_db)

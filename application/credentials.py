@@ -12,6 +12,10 @@ Decisions:
 * Encoding of the token in the Authorization header: we first send it the way the peer sent
   us its own (Base64 when unknown); on 401 we try the other form once and keep what works.
 * Messages never contain a token: only URLs, statuses and field names.
+* Versions (docs/ocpi-versions-digest.md §10): a peer registers in the version whose
+  credentials endpoint it calls, in that version's shape; as client we speak the version the
+  connection proposes, else 2.2.1 when the peer offers it, else the highest both offer. A
+  registration in another version than the proposed one is refused with 3002 and recorded.
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ from eventsourcing.persistence import IntegrityError
 from application.credentials_object import (
     InvalidCredentialsError,
     PeerCredentials,
-    parse_credentials,
+    credentials_in,
+    parse_credentials_in,
     parse_endpoints,
 )
 from application.registry import Registry
@@ -40,7 +45,8 @@ from domain.connections import (
 )
 from domain.errors import ConnectionStateError
 from domain.status_codes import ClientError, ServerError, Success
-from domain.values import OCPI_VERSION, ModuleId
+from domain.values import OCPI_VERSION, ModuleId, Role
+from domain.versions import ROLES_211, V2_1_1, UnsupportedVersionError, choose_version
 
 BASE64 = "base64"
 RAW = "raw"
@@ -129,6 +135,15 @@ def other_encoding(encoding: str) -> str:
     return RAW if encoding == BASE64 else BASE64
 
 
+def role_211_of(connection: Connection) -> Role | None:
+    """The party role a 2.1.1 peer has: the proposed one, else its one registered role."""
+    if connection.proposed_role:
+        return Role(connection.proposed_role)
+    if len(connection.roles) == 1 and connection.roles[0]["role"] in ROLES_211:
+        return Role(connection.roles[0]["role"])
+    return None
+
+
 class Handshakes:
     def __init__(
         self,
@@ -137,20 +152,35 @@ class Handshakes:
         own_roles: Callable[[], list[dict[str, Any]]],
         versions_url: str,
         wait: Callable[[int], None],
+        reachable_roles: Callable[[str | None], list[dict[str, Any]]] = lambda _id: [],
     ) -> None:
         self.registry = registry
         self.peers = peers
         self.own_roles = own_roles
         self.versions_url = versions_url
         self.wait = wait
+        # 2.3.0: a hub lists the parties reachable through it (all but the peer's own)
+        self.reachable_roles = reachable_roles
 
-    def own_credentials(self, token: str) -> dict[str, Any]:
-        return {"token": token, "url": self.versions_url, "roles": self.own_roles()}
+    def own_credentials(
+        self, token: str, version: str = OCPI_VERSION, connection_id: UUID | None = None
+    ) -> dict[str, Any]:
+        """Our credentials in the shape of `version`, for the peer on `connection_id`."""
+        reachable = self.reachable_roles(None if connection_id is None else str(connection_id))
+        return credentials_in(version, token, self.versions_url, self.own_roles(), reachable)
 
     # ---- discovery ---------------------------------------------------------------------------
 
-    def discover(self, versions_url: str, token: str, encoding: str) -> Discovery:
-        """GET the peer's versions, pick 2.2.1, GET its details; raise HandshakeError 3001-3003."""
+    def discover(
+        self,
+        versions_url: str,
+        token: str,
+        encoding: str,
+        proposed: str | None = None,
+        role_211: Role | None = None,
+    ) -> Discovery:
+        """GET the peer's versions, pick `proposed` (else the highest mutual), GET its details;
+        raise HandshakeError 3001-3003. `role_211` is the peer's role should it speak 2.1.1."""
         answer, encoding = self._get(versions_url, token, encoding, probe=True)
         versions = answer.data
         if not isinstance(versions, list) or not all(
@@ -160,21 +190,30 @@ class Handshakes:
                 ServerError.UNABLE_TO_USE_CLIENT_API,
                 f"versions at {versions_url} returned no version list",
             )
-        details_url = next((v.get("url") for v in versions if v["version"] == OCPI_VERSION), None)
-        if not isinstance(details_url, str):
-            offered = ", ".join(sorted(str(v["version"]) for v in versions)) or "none"
+        try:
+            version = choose_version((str(v["version"]) for v in versions), proposed)
+        except UnsupportedVersionError as error:
+            raise HandshakeError(ServerError.UNSUPPORTED_VERSION, str(error)) from None
+        if version == V2_1_1 and role_211 is None:
             raise HandshakeError(
                 ServerError.UNSUPPORTED_VERSION,
-                f"no mutual version: the peer offers {offered}; this node speaks {OCPI_VERSION}",
+                "the peer speaks OCPI 2.1.1, whose credentials do not say the party's role:"
+                " connect with ocpi_version 2.1.1 and its role (CPO or EMSP)",
+            )
+        details_url = next(v.get("url") for v in versions if v["version"] == version)
+        if not isinstance(details_url, str):
+            raise HandshakeError(
+                ServerError.UNABLE_TO_USE_CLIENT_API,
+                f"versions at {versions_url} list {version} without a URL",
             )
         answer, encoding = self._get(details_url, token, encoding, probe=False)
         try:
-            _version, endpoints = parse_endpoints(answer.data)
+            _version, endpoints = parse_endpoints(answer.data, version, role_211)
         except InvalidCredentialsError as error:
             raise HandshakeError(
                 ServerError.UNABLE_TO_USE_CLIENT_API, f"version details at {details_url}: {error}"
             ) from None
-        discovery = Discovery(OCPI_VERSION, endpoints, encoding)
+        discovery = Discovery(version, endpoints, encoding)
         if discovery.url_of(ModuleId.CREDENTIALS) is None:
             raise HandshakeError(
                 ServerError.NO_MATCHING_ENDPOINTS,
@@ -206,13 +245,17 @@ class Handshakes:
 
     # ---- as server: the peer calls our credentials endpoint ----------------------------------
 
-    def accept_registration(self, connection_id: UUID, body: Any, encoding: str) -> Accepted:
-        """POST with Token A: fetch the peer's endpoints with its token B, answer with C."""
+    def accept_registration(
+        self, connection_id: UUID, body: Any, encoding: str, version: str = OCPI_VERSION
+    ) -> Accepted:
+        """POST with Token A in OCPI `version`: fetch the peer's endpoints of that version with
+        its token B, answer with C in that version's shape."""
         connection = self.registry.get_connection(connection_id)
         if connection.is_registered or connection.unregistered:
             raise RegistrationStateError("already registered; use PUT to update credentials")
-        credentials = self._parse_or_fail(connection_id, body)
-        discovery = self._discover_or_fail(connection_id, credentials, encoding)
+        role_211 = self._check_version_or_fail(connection, version)
+        credentials = self._parse_or_fail(connection_id, body, version, role_211)
+        discovery = self._discover_or_fail(connection_id, credentials, encoding, version, role_211)
         conflicts = self.registry.conflicting_roles(connection_id, credentials.roles)
         if len(conflicts) == len(credentials.roles):
             reason = "every role is already registered elsewhere: " + "; ".join(
@@ -242,16 +285,20 @@ class Handshakes:
                 "already registered; use PUT to update credentials"
             ) from None
         self.wait(position)
-        return Accepted(self.own_credentials(token_c), refused)
+        return Accepted(self.own_credentials(token_c, discovery.version, connection_id), refused)
 
-    def accept_update(self, connection_id: UUID, body: Any) -> Accepted:
-        """PUT with the current token: re-fetch the peer's endpoints, rotate both tokens."""
+    def accept_update(
+        self, connection_id: UUID, body: Any, version: str = OCPI_VERSION
+    ) -> Accepted:
+        """PUT with the current token in OCPI `version` (which may change the connection's
+        version, as OCPI intends): re-fetch the peer's endpoints, rotate both tokens."""
         connection = self.registry.get_connection(connection_id)
         if not connection.is_registered:
             raise RegistrationStateError("not registered; use POST to register")
-        credentials = self._parse_or_fail(connection_id, body)
+        role_211 = self._check_version_or_fail(connection, version)
+        credentials = self._parse_or_fail(connection_id, body, version, role_211)
         discovery = self._discover_or_fail(
-            connection_id, credentials, connection.outbound_token_encoding
+            connection_id, credentials, connection.outbound_token_encoding, version, role_211
         )
         token_c = new_token()
         try:
@@ -268,7 +315,7 @@ class Handshakes:
         except (IntegrityError, ConnectionStateError) as error:
             raise RegistrationStateError(f"credentials changed concurrently: {error}") from None
         self.wait(position)
-        return Accepted(self.own_credentials(token_c), refused)
+        return Accepted(self.own_credentials(token_c, discovery.version, connection_id), refused)
 
     def accept_unregistration(self, connection_id: UUID) -> None:
         connection = self.registry.get_connection(connection_id)
@@ -282,9 +329,33 @@ class Handshakes:
             raise RegistrationStateError("not registered") from None
         self.wait(position)
 
-    def _parse_or_fail(self, connection_id: UUID, body: Any) -> PeerCredentials:
+    def _check_version_or_fail(self, connection: Connection, version: str) -> Role | None:
+        """Refuse (3002, recorded) a version other than the proposed one, and 2.1.1 without a
+        known role; return the role a 2.1.1 peer has."""
+        proposed = connection.proposed_version
+        message = ""
+        if proposed is not None and version != proposed:
+            message = (
+                f"this connection was set up for OCPI {proposed}, not {version}:"
+                f" register at the {proposed} credentials endpoint"
+            )
+        role_211 = role_211_of(connection) if version == V2_1_1 else None
+        if not message and version == V2_1_1 and role_211 is None:
+            message = (
+                "OCPI 2.1.1 credentials do not say the party's role and this connection does"
+                " not state it: ask the hub operator for a 2.1.1 invitation with your role"
+            )
+        if message:
+            status = ServerError.UNSUPPORTED_VERSION
+            self.wait(self.registry.fail_handshake(connection.id, message, status))
+            raise HandshakeError(status, message, http_status=400)
+        return role_211
+
+    def _parse_or_fail(
+        self, connection_id: UUID, body: Any, version: str, role_211: Role | None
+    ) -> PeerCredentials:
         try:
-            return parse_credentials(body)
+            return parse_credentials_in(version, body, role_211)
         except InvalidCredentialsError as error:
             message = f"invalid credentials: {error}"
             self.wait(
@@ -297,19 +368,34 @@ class Handshakes:
             ) from None
 
     def _discover_or_fail(
-        self, connection_id: UUID, credentials: PeerCredentials, encoding: str
+        self,
+        connection_id: UUID,
+        credentials: PeerCredentials,
+        encoding: str,
+        version: str,
+        role_211: Role | None,
     ) -> Discovery:
+        """The peer's endpoints in the version it registered in (it must offer that version)."""
         try:
-            return self.discover(credentials.url, credentials.token, encoding)
+            return self.discover(credentials.url, credentials.token, encoding, version, role_211)
         except HandshakeError as error:
             self.wait(self.registry.fail_handshake(connection_id, error.message, error.status_code))
             raise
 
     # ---- as client: we call the peer's credentials endpoint ----------------------------------
 
-    def register_with(self, label: str, versions_url: str, token_a: str) -> UUID:
-        """Register on a peer that gave us its versions URL and Token A (digest §4.3)."""
-        connection_id, position = self.registry.open_outbound(label, versions_url)
+    def register_with(
+        self,
+        label: str,
+        versions_url: str,
+        token_a: str,
+        version: str | None = None,
+        role: str | None = None,
+    ) -> UUID:
+        """Register on a peer that gave us its versions URL and Token A (digest §4.3), in
+        `version` (else the highest both speak); a 2.1.1 peer needs its `role`. Raises
+        VersionProposalError before anything is recorded when the two do not go together."""
+        connection_id, position = self.registry.open_outbound(label, versions_url, version, role)
         self.wait(position)
         try:
             return self._register_with(connection_id, versions_url, token_a)
@@ -318,8 +404,14 @@ class Handshakes:
             raise
 
     def _register_with(self, connection_id: UUID, versions_url: str, token_a: str) -> UUID:
+        connection = self.registry.get_connection(connection_id)
+        role_211 = role_211_of(connection)
         try:
-            discovery = self.discover(versions_url, token_a, BASE64)
+            # 2.1.1 sends tokens as they are, 2.2 in Base64: try the proposed version's first
+            first = RAW if connection.proposed_version == V2_1_1 else BASE64
+            discovery = self.discover(
+                versions_url, token_a, first, connection.proposed_version, role_211
+            )
         except HandshakeError as error:
             self.wait(self.registry.fail_handshake(connection_id, error.message, error.status_code))
             raise
@@ -331,7 +423,13 @@ class Handshakes:
             )
         )
         theirs = self._send_credentials(
-            connection_id, "POST", credentials_url, token_a, discovery.encoding, token_b
+            connection_id,
+            "POST",
+            credentials_url,
+            token_a,
+            discovery,
+            token_b,
+            role_211,
         )
         try:
             _refused, position = self.registry.register_connection(
@@ -364,17 +462,23 @@ class Handshakes:
                 hash_token(token_b),
             )
         )
+        version = connection.ocpi_version or OCPI_VERSION
+        role_211 = role_211_of(connection) if version == V2_1_1 else None
         theirs = self._send_credentials(
-            connection_id, "PUT", credentials_url, outbound, encoding, token_b
+            connection_id,
+            "PUT",
+            credentials_url,
+            outbound,
+            Discovery(version, connection.endpoints, encoding),
+            token_b,
+            role_211,
         )
         try:
-            discovery = self.discover(theirs.url, theirs.token, encoding)
+            discovery = self.discover(theirs.url, theirs.token, encoding, version, role_211)
         except HandshakeError as error:
             # They already switched to our new token; keep theirs so traffic still flows, and
             # keep the endpoints we knew. The failure to refresh them is on record.
-            discovery = Discovery(
-                connection.ocpi_version or OCPI_VERSION, connection.endpoints, encoding
-            )
+            discovery = Discovery(version, connection.endpoints, encoding)
             self.wait(
                 self.registry.fail_handshake(
                     connection_id, f"endpoints not refreshed: {error.message}", error.status_code
@@ -422,19 +526,22 @@ class Handshakes:
         method: str,
         url: str,
         token: str,
-        encoding: str,
+        discovery: Discovery,
         our_token: str,
+        role_211: Role | None,
     ) -> PeerCredentials:
-        """POST/PUT our credentials; on any failure record it (the pending token dies)."""
+        """POST/PUT our credentials in the discovered version's shape and read theirs in it;
+        on any failure record it (the pending token dies)."""
+        ours = self.own_credentials(our_token, discovery.version, connection_id)
         try:
-            answer = self._call(method, url, token, encoding, self.own_credentials(our_token))
+            answer = self._call(method, url, token, discovery.encoding, ours)
             if not answer.ok:
                 raise HandshakeError(
                     ServerError.UNABLE_TO_USE_CLIENT_API,
                     f"{method} {url} answered {answer.describe()}",
                 )
             try:
-                return parse_credentials(answer.data)
+                return parse_credentials_in(discovery.version, answer.data, role_211)
             except InvalidCredentialsError as error:
                 raise HandshakeError(
                     ServerError.UNABLE_TO_USE_CLIENT_API,

@@ -14,6 +14,7 @@ from domain.connections import INITIATED_BY_PEER, INITIATED_BY_US, Connection, L
 from domain.errors import PartyAlreadyRegisteredError
 from domain.parties import Party, party_aggregate_id
 from domain.values import ConnectionStatus, PartyKey, Way
+from domain.versions import check_proposal
 
 
 class Registry(NotifyingApplication):
@@ -24,8 +25,19 @@ class Registry(NotifyingApplication):
 
     # ---- connections -------------------------------------------------------------------------
 
-    def invite(self, label: str, leniency: Leniency = Leniency.LENIENT) -> tuple[UUID, str, int]:
-        """Open a connection a peer registers on with Token A. Returns (id, token A, position)."""
+    def invite(
+        self,
+        label: str,
+        leniency: Leniency = Leniency.LENIENT,
+        version: str | None = None,
+        role: str | None = None,
+    ) -> tuple[UUID, str, int]:
+        """Open a connection a peer registers on with Token A. Returns (id, token A, position).
+
+        `version` proposes the OCPI version the peer must register in (any by default); a 2.1.1
+        peer needs `role`, which its credentials do not carry. Raises VersionProposalError.
+        """
+        version, party_role = check_proposal(version, role)
         token_a = new_token()
         connection = Connection(
             label=label,
@@ -34,6 +46,8 @@ class Registry(NotifyingApplication):
             versions_url=None,
         )
         connection.set_leniency(leniency, "chosen at invitation")
+        if version is not None:
+            connection.propose_version(version, None if party_role is None else str(party_role))
         return connection.id, token_a, last_position(self.save(connection))
 
     def set_leniency(self, connection_id: UUID, leniency: Leniency, reason: str) -> int:
@@ -42,11 +56,16 @@ class Registry(NotifyingApplication):
         connection.set_leniency(leniency, reason or f"set to {leniency} by the operator")
         return last_position(self.save(connection))
 
-    def open_outbound(self, label: str, versions_url: str) -> tuple[UUID, int]:
-        """Open a connection we will register on the peer's side."""
+    def open_outbound(
+        self, label: str, versions_url: str, version: str | None = None, role: str | None = None
+    ) -> tuple[UUID, int]:
+        """Open a connection we will register on the peer's side (proposal as in `invite`)."""
+        version, party_role = check_proposal(version, role)
         connection = Connection(
             label=label, initiated_by=INITIATED_BY_US, token_a_hash=None, versions_url=versions_url
         )
+        if version is not None:
+            connection.propose_version(version, None if party_role is None else str(party_role))
         return connection.id, last_position(self.save(connection))
 
     def get_connection(self, connection_id: UUID) -> Connection:

@@ -38,6 +38,8 @@ class ConnectionEntry:
     pending_inbound_token_hash: str | None = None  # our token while we send our credentials
     created_at: str = ""
     leniency: Leniency = Leniency.LENIENT
+    proposed_version: str | None = None  # what the invitation (or connect request) proposed
+    proposed_role: str | None = None  # 2.1.1: the peer's role, which its credentials lack
 
     @property
     def is_registered(self) -> bool:
@@ -205,6 +207,10 @@ class RoutingTableProjection(Projection[RoutingTableWriter]):
         if type(event) in status_events:
             return replace(
                 entry, status=status_events[type(event)], status_reason=event.reason, updated_at=at
+            )
+        if isinstance(event, Connection.VersionProposed):
+            return replace(
+                entry, proposed_version=event.version, proposed_role=event.role, updated_at=at
             )
         if isinstance(event, Connection.LeniencySet):
             return replace(entry, leniency=Leniency(event.leniency), updated_at=at)

@@ -68,6 +68,8 @@ class Connection(Aggregate):
         self.status_reason = ""
         self.pending_inbound_token_hash: str | None = None
         self.leniency = Leniency.LENIENT
+        self.proposed_version: str | None = None
+        self.proposed_role: str | None = None
 
     @property
     def is_registered(self) -> bool:
@@ -317,6 +319,23 @@ class Connection(Aggregate):
     @event(LeniencySet)
     def _leniency_set(self, leniency: str, reason: str) -> None:
         self.leniency = Leniency(leniency)
+
+    def propose_version(self, version: str, role: str | None) -> None:
+        """The OCPI version this connection is to speak, and for 2.1.1 the peer's role.
+
+        Only before registration: the version of a registered connection is the negotiated one.
+        """
+        self.check_can_register()
+        self._version_proposed(version=version, role=role)
+
+    class VersionProposed(Aggregate.Event):
+        version: str
+        role: str | None  # 2.1.1 only: its credentials do not say the party's role
+
+    @event(VersionProposed)
+    def _version_proposed(self, version: str, role: str | None) -> None:
+        self.proposed_version = version
+        self.proposed_role = role
 
     def refuse_party(self, country_code: str, party_id: str, role: str, reason: str) -> None:
         """Record that a role this peer claimed was not registered, and why."""

@@ -22,12 +22,14 @@ class SqlRoutingTableWriter:
         self.cursor.execute(
             "INSERT INTO rt_connections (id, label, initiated_by, status, version, versions_url, "
             "endpoints, roles, unregistered, status_reason, token_a_hash, updated_at, created_at, "
-            "leniency) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            "leniency, proposed_version, proposed_role) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
             "ON CONFLICT (id) DO UPDATE SET status = excluded.status, version = excluded.version, "
             "versions_url = excluded.versions_url, endpoints = excluded.endpoints, "
             "roles = excluded.roles, unregistered = excluded.unregistered, "
             "status_reason = excluded.status_reason, token_a_hash = excluded.token_a_hash, "
-            "updated_at = excluded.updated_at, leniency = excluded.leniency",
+            "updated_at = excluded.updated_at, leniency = excluded.leniency, "
+            "proposed_version = excluded.proposed_version, proposed_role = excluded.proposed_role",
             (
                 entry.id,
                 entry.label,
@@ -43,6 +45,8 @@ class SqlRoutingTableWriter:
                 entry.updated_at,
                 entry.updated_at,
                 str(entry.leniency),
+                entry.proposed_version,
+                entry.proposed_role,
             ),
         )
 
@@ -115,6 +119,8 @@ def connection_from_row(row: dict[str, Any]) -> ConnectionEntry:
         updated_at=row["updated_at"] or "",
         created_at=row["created_at"] or "",
         leniency=Leniency(row.get("leniency") or Leniency.LENIENT),
+        proposed_version=row.get("proposed_version"),
+        proposed_role=row.get("proposed_role"),
     )
 
 
@@ -125,7 +131,8 @@ class SqlRoutingTableView(SqlTrackedView[RoutingTableWriter]):
         "CREATE TABLE IF NOT EXISTS rt_connections (id TEXT PRIMARY KEY, label TEXT, "
         "initiated_by TEXT, status TEXT NOT NULL, version TEXT, versions_url TEXT, "
         "endpoints TEXT, roles TEXT, unregistered INTEGER NOT NULL DEFAULT 0, "
-        "status_reason TEXT, token_a_hash TEXT, created_at TEXT, updated_at TEXT, leniency TEXT)",
+        "status_reason TEXT, token_a_hash TEXT, created_at TEXT, updated_at TEXT, leniency TEXT, "
+        "proposed_version TEXT, proposed_role TEXT)",
         "CREATE TABLE IF NOT EXISTS rt_parties (id TEXT PRIMARY KEY, country_code TEXT NOT NULL, "
         "party_id TEXT NOT NULL, role TEXT NOT NULL, business_details TEXT, updated_at TEXT)",
         "CREATE INDEX IF NOT EXISTS rt_parties_ref ON rt_parties (country_code, party_id)",
@@ -136,12 +143,14 @@ class SqlRoutingTableView(SqlTrackedView[RoutingTableWriter]):
 
     def __init__(self, database: Database) -> None:
         super().__init__(database)
-        # Tables made before connections had a leniency get the column (NULL reads as lenient).
-        try:
-            database.query("SELECT leniency FROM rt_connections WHERE 1 = 0")
-        except Exception:
-            with database.transaction() as cursor:
-                cursor.execute("ALTER TABLE rt_connections ADD COLUMN leniency TEXT")
+        # Tables made before connections had a leniency (NULL reads as lenient) or a proposed
+        # version (NULL: none proposed) get the column.
+        for column in ("leniency", "proposed_version", "proposed_role"):
+            try:
+                database.query(f"SELECT {column} FROM rt_connections WHERE 1 = 0")
+            except Exception:
+                with database.transaction() as cursor:
+                    cursor.execute(f"ALTER TABLE rt_connections ADD COLUMN {column} TEXT")
 
     def writer(self, cursor: Cursor) -> RoutingTableWriter:
         return SqlRoutingTableWriter(cursor)

@@ -1,4 +1,5 @@
-"""Simulated OCPI 2.2.1 platforms and party backends for trying the ocpi-ledger node.
+"""Simulated OCPI platforms (2.2.1, or 2.1.1 / 2.3.0 with `SimConfig.ocpi_version`) and party
+backends for trying the ocpi-ledger node.
 
 Start here: `create_app(SimConfig(...))`, `start_in_thread(app)`, `app.state.sim` (a
 `Simulator`: seeding, registration, request log, results) and `Simulator.client(cc, pid)`

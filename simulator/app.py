@@ -17,7 +17,7 @@ from simulator import credentials
 from simulator.admin import admin_router
 from simulator.auth import token_candidates
 from simulator.config import SimConfig
-from simulator.envelope import FUNCTIONAL_MODULES, OCPI_VERSION, OcpiError, envelope
+from simulator.envelope import OcpiError, envelope, functional_modules
 from simulator.faults import SimMiddleware
 from simulator.modules import HANDLERS, Call, Reply, hubclientinfo_receiver
 from simulator.roles import SEGMENT_ROLES, SENDER, hosted_interfaces, implements, interface_of
@@ -48,7 +48,7 @@ def _echo_headers(request: Request) -> dict[str, str]:
 
 def _respond(request: Request, reply: Reply, answering: PartyKey | None = None) -> JSONResponse:
     headers = _echo_headers(request)
-    if answering is not None:
+    if answering is not None and not getattr(request.state, "is_211", False):
         headers["OCPI-from-country-code"], headers["OCPI-from-party-id"] = answering
     headers.update(reply.headers)
     return JSONResponse(
@@ -64,8 +64,20 @@ def _routing_pair(request: Request, direction: str) -> PartyKey | None:
     return (cc.upper(), pid.upper()) if cc and pid else None
 
 
+def _peer_party(identity: Identity) -> PartyKey:
+    """The party behind a 2.1.1 caller: the one its credentials named."""
+    roles = identity.peer.roles if identity.peer is not None else []
+    if not roles:
+        return ("", "")
+    return (
+        str(roles[0].get("country_code", "")).upper(),
+        str(roles[0].get("party_id", "")).upper(),
+    )
+
+
 def create_app(config: SimConfig, sim: Simulator | None = None) -> FastAPI:
     sim = sim or Simulator(config)
+    version = sim.config.ocpi_version
     app = FastAPI(title="ocpi-ledger simulator", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.sim = sim
     app.add_middleware(SimMiddleware, sim=sim)
@@ -103,16 +115,16 @@ def create_app(config: SimConfig, sim: Simulator | None = None) -> FastAPI:
     @app.get("/ocpi/versions")
     async def versions(request: Request) -> JSONResponse:
         await begin(request, allow_token_a=True)
-        data = [{"version": OCPI_VERSION, "url": f"{sim.base_url}/ocpi/{OCPI_VERSION}"}]
+        data = [{"version": version, "url": f"{sim.base_url}/ocpi/{version}"}]
         return _respond(request, Reply(data=data))
 
-    @app.get("/ocpi/2.2.1")
+    @app.get(f"/ocpi/{version}")
     async def version_details(request: Request) -> JSONResponse:
         await begin(request, allow_token_a=True)
-        data = {"version": OCPI_VERSION, "endpoints": build_endpoints(sim.config, sim.base_url)}
+        data = {"version": version, "endpoints": build_endpoints(sim.config, sim.base_url)}
         return _respond(request, Reply(data=data))
 
-    @app.api_route("/ocpi/2.2.1/credentials", methods=["GET", "POST", "PUT", "DELETE"])
+    @app.api_route(f"/ocpi/{version}/credentials", methods=["GET", "POST", "PUT", "DELETE"])
     async def credentials_endpoint(request: Request) -> JSONResponse:
         if sim.config.mode != "platform":
             raise OcpiError(404, 2000, "backend mode has no credentials module")
@@ -130,9 +142,11 @@ def create_app(config: SimConfig, sim: Simulator | None = None) -> FastAPI:
             data = None
         return _respond(request, Reply(data=data))
 
-    @app.api_route("/ocpi/2.2.1/hubclientinfo/{country_code}/{party_id}", methods=["GET", "PUT"])
+    @app.api_route(
+        f"/ocpi/{version}/hubclientinfo/{{country_code}}/{{party_id}}", methods=["GET", "PUT"]
+    )
     async def hubclientinfo(request: Request, country_code: str, party_id: str) -> JSONResponse:
-        if sim.config.mode != "platform":
+        if sim.config.mode != "platform" or sim.config.is_211:
             raise OcpiError(404, 2000, "backend mode has no hubclientinfo module")
         _, body = await begin(request, allow_token_a=False)
         subject = (country_code.upper(), party_id.upper())
@@ -140,9 +154,10 @@ def create_app(config: SimConfig, sim: Simulator | None = None) -> FastAPI:
 
     async def functional(request: Request, segment: str, module: str, rest: str) -> JSONResponse:
         request.state.functional = True
+        request.state.is_211 = sim.config.is_211
         role = SEGMENT_ROLES.get(segment)
         parts = [p for p in rest.split("/") if p]
-        if role is None or module not in FUNCTIONAL_MODULES:
+        if role is None or module not in functional_modules(version):
             raise OcpiError(404, 2000, f"no endpoint {request.url.path}")
         is_result = module in RESULT_MODULES and role in RESULT_ROLES and parts[:1] == ["results"]
         interface = SENDER if is_result else interface_of(role, module)
@@ -152,6 +167,10 @@ def create_app(config: SimConfig, sim: Simulator | None = None) -> FastAPI:
         identity, body = await begin(request, allow_token_a=False)
         requester = _routing_pair(request, "from")
         addressed = _routing_pair(request, "to")
+        if sim.config.is_211:
+            # 2.1.1 has no routing headers: the caller is the peer's party, we are our one party
+            requester = _peer_party(identity)
+            addressed = sim.config.parties[0].key
         if requester is None or addressed is None:
             raise OcpiError(400, 2001, "functional requests need OCPI-from-* and OCPI-to-* headers")
         candidates = sim.hosted(*addressed)
@@ -181,16 +200,16 @@ def create_app(config: SimConfig, sim: Simulator | None = None) -> FastAPI:
             correlation_id=request.headers.get("X-Correlation-ID", ""),
             body=body,
             query=dict(request.query_params),
-            endpoint_url=f"{sim.base_url}/ocpi/{segment}/{OCPI_VERSION}/{module}",
+            endpoint_url=f"{sim.base_url}/ocpi/{segment}/{version}/{module}",
         )
         reply = await HANDLERS[(module, interface)](call, parts)
         return _respond(request, reply, answering=party.key)
 
-    @app.api_route("/ocpi/{segment}/2.2.1/{module}", methods=ALL_METHODS)
+    @app.api_route(f"/ocpi/{{segment}}/{version}/{{module}}", methods=ALL_METHODS)
     async def module_root(request: Request, segment: str, module: str) -> JSONResponse:
         return await functional(request, segment, module, "")
 
-    @app.api_route("/ocpi/{segment}/2.2.1/{module}/{rest:path}", methods=ALL_METHODS)
+    @app.api_route(f"/ocpi/{{segment}}/{version}/{{module}}/{{rest:path}}", methods=ALL_METHODS)
     async def module_path(request: Request, segment: str, module: str, rest: str) -> JSONResponse:
         return await functional(request, segment, module, rest)
 

@@ -17,7 +17,10 @@ def encode_token(token: str) -> str:
     return base64.b64encode(token.encode("utf-8")).decode("ascii")
 
 
-def authorization_header(token: str) -> str:
+def authorization_header(token: str, version: str = "2.2.1") -> str:
+    """2.2 encodes the token in Base64; 2.1.1 sends it as it is."""
+    if version == "2.1.1":
+        return f"Token {token}"
     return f"Token {encode_token(token)}"
 
 

@@ -73,7 +73,13 @@ class PartyClient:
         peer = self.sim.peer(self.peer_id)
         return peer.endpoint(module, interface).rstrip("/") + suffix, peer.token_we_send
 
+    @property
+    def version(self) -> str:
+        return self.sim.config.ocpi_version
+
     def headers(self, to: Target, correlation_id: str | None = None) -> dict[str, str]:
+        if self.version == "2.1.1":
+            return {}  # 2.1.1 has no request ids and no routing headers
         headers = {
             "X-Request-ID": str(uuid.uuid4()),
             "X-Correlation-ID": correlation_id or str(uuid.uuid4()),
@@ -97,7 +103,7 @@ class PartyClient:
         correlation_id: str | None = None,
     ) -> httpx.Response:
         headers = self.headers(to, correlation_id)
-        headers["Authorization"] = authorization_header(token)
+        headers["Authorization"] = authorization_header(token, self.version)
         async with async_client(self.timeout) as client:
             return await client.request(
                 method, url, headers=headers, params=params, json=body if body is not None else None
@@ -176,6 +182,10 @@ class PartyClient:
         path = self._owner_path(tariff, tariff["id"])
         return await self.request("tariffs", RECEIVER, "PUT", path, to=to, body=tariff)
 
+    async def push_session(self, to: Target, session: dict[str, Any]) -> httpx.Response:
+        path = self._owner_path(session, session["id"])
+        return await self.request("sessions", RECEIVER, "PUT", path, to=to, body=session)
+
     async def post_cdr(self, to: Target, cdr: dict[str, Any]) -> httpx.Response:
         return await self.request("cdrs", RECEIVER, "POST", to=to, body=cdr)
 
@@ -196,7 +206,7 @@ class PartyClient:
             f"{uid}/authorize",
             to=to,
             body=location,
-            params={"type": token_type},
+            params=None if self.version == "2.1.1" else {"type": token_type},
         )
 
     # -- eMSP side -------------------------------------------------------------------------------
@@ -210,7 +220,8 @@ class PartyClient:
             path,
             to=to,
             body=token,
-            params={"type": token.get("type", "RFID")},
+            # 2.1.1 token URLs have no type (a uid is unique per eMSP there)
+            params=None if self.version == "2.1.1" else {"type": token.get("type", "RFID")},
         )
 
     async def get_location(
@@ -232,7 +243,8 @@ class PartyClient:
             raise ValueError("only an eMSP or SCSP party receives async results")
         result_id = uuid.uuid4().hex
         segment = self.party.role.lower()
-        return f"{self.sim.base_url}/ocpi/{segment}/2.2.1/{module}/results/{result_id}", result_id
+        url = f"{self.sim.base_url}/ocpi/{segment}/{self.version}/{module}/results/{result_id}"
+        return url, result_id
 
     async def command(self, to: Target, command: str, body: dict[str, Any]) -> AsyncCall:
         """POST a command; `body["response_url"]` is filled in with one of ours."""

@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from simulator.envelope import VERSIONS
+
 ROLES = frozenset({"CPO", "EMSP", "HUB", "NSP", "SCSP", "OTHER", "NAP"})
 Mode = Literal["platform", "backend"]
 
@@ -54,6 +56,9 @@ class SimConfig:
     callback_delay_ms: int = 50
     # the `timeout` (seconds) announced in CommandResponse / ChargingProfileResponse
     command_timeout_s: int = 30
+    # the OCPI version this platform speaks: "2.1.1", "2.2.1" or "2.3.0" (one per platform, as
+    # real ones do). A 2.1.1 platform is one CPO or eMSP party: no routing headers, no roles.
+    ocpi_version: str = "2.2.1"
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -63,6 +68,17 @@ class SimConfig:
             raise ValueError("backend mode needs backend_token")
         if not self.parties:
             raise ValueError("a simulated platform hosts at least one party")
+        if self.ocpi_version not in VERSIONS:
+            raise ValueError(f"ocpi_version must be one of {VERSIONS}, not {self.ocpi_version!r}")
+        if self.ocpi_version == "2.1.1":
+            if self.mode != "platform":
+                raise ValueError("an OCPI 2.1.1 simulator is a platform (no backend mode)")
+            if len(self.parties) != 1 or self.parties[0].role not in ("CPO", "EMSP"):
+                raise ValueError("an OCPI 2.1.1 platform is exactly one CPO or EMSP party")
+
+    @property
+    def is_211(self) -> bool:
+        return self.ocpi_version == "2.1.1"
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> SimConfig:

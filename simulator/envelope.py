@@ -6,9 +6,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 OCPI_VERSION = "2.2.1"
+VERSIONS = ("2.1.1", "2.2.1", "2.3.0")
 FUNCTIONAL_MODULES = frozenset(
     {"locations", "sessions", "cdrs", "tariffs", "tokens", "commands", "chargingprofiles"}
 )
+# 2.1.1 has no charging profiles (smart_charging.md: "TO BE DEFINED") and no hubclientinfo.
+MODULES_211 = FUNCTIONAL_MODULES - {"chargingprofiles"}
+
+
+def functional_modules(version: str) -> frozenset[str]:
+    return MODULES_211 if version == "2.1.1" else FUNCTIONAL_MODULES
 
 
 def ocpi_now() -> str:

@@ -230,8 +230,14 @@ async def cdrs_receiver(call: Call, parts: list[str]) -> Reply:
     sim = call.sim
     if call.method == "POST" and not parts:
         cdr = _body_object(call)
+        # a 2.1.1 CDR has no owner ids: it is the calling party's
+        owner = call.requester if call.sim.config.is_211 else None
         try:
-            key = (str(cdr["country_code"]).upper(), str(cdr["party_id"]).upper(), str(cdr["id"]))
+            key = (
+                str(cdr["country_code"] if owner is None else owner[0]).upper(),
+                str(cdr["party_id"] if owner is None else owner[1]).upper(),
+                str(cdr["id"]),
+            )
         except KeyError as exc:
             raise OcpiError(400, 2001, f"CDR misses {exc.args[0]}") from exc
         with sim.lock:
@@ -318,11 +324,10 @@ async def tokens_sender(call: Call, parts: list[str]) -> Reply:
         token = call.sim.owned_object(call.party.key, "tokens", key)
         if token is None:
             raise OcpiError(404, 2004, f"unknown token {parts[0]}")
-        info: dict[str, Any] = {
-            "allowed": "ALLOWED" if token.get("valid", True) else "BLOCKED",
-            "token": token,
-            "authorization_reference": uuid.uuid4().hex[:36],
-        }
+        info: dict[str, Any] = {"allowed": "ALLOWED" if token.get("valid", True) else "BLOCKED"}
+        if not call.sim.config.is_211:  # 2.1.1 AuthorizationInfo has neither
+            info["token"] = token
+            info["authorization_reference"] = uuid.uuid4().hex[:36]
         if isinstance(call.body, dict) and call.body.get("location_id"):
             info["location"] = call.body
         return Reply(data=info)
@@ -365,16 +370,20 @@ def _response_url(value: Any) -> str:
 def schedule_callback(call: Call, url: str, result: dict[str, Any]) -> None:
     """POST the async result to `url` shortly after we answered, as the addressed CPO."""
     sim = call.sim
+    version = sim.config.ocpi_version
     headers = {
-        "Authorization": authorization_header(sim.outbound_token(call.identity)),
+        "Authorization": authorization_header(sim.outbound_token(call.identity), version),
         "Content-Type": "application/json",
-        "X-Request-ID": str(uuid.uuid4()),
-        "X-Correlation-ID": call.correlation_id,
-        "OCPI-from-country-code": call.party.country_code,
-        "OCPI-from-party-id": call.party.party_id,
-        "OCPI-to-country-code": call.requester[0],
-        "OCPI-to-party-id": call.requester[1],
     }
+    if version != "2.1.1":  # 2.1.1 has no request ids and no routing headers
+        headers |= {
+            "X-Request-ID": str(uuid.uuid4()),
+            "X-Correlation-ID": call.correlation_id,
+            "OCPI-from-country-code": call.party.country_code,
+            "OCPI-from-party-id": call.party.party_id,
+            "OCPI-to-country-code": call.requester[0],
+            "OCPI-to-party-id": call.requester[1],
+        }
 
     async def deliver() -> None:
         await asyncio.sleep(sim.config.callback_delay_ms / 1000)
@@ -400,7 +409,6 @@ async def commands_receiver(call: Call, parts: list[str]) -> Reply:
         raise OcpiError(404, 2001, f"unknown command {command!r}")
     body = _body_object(call)
     url = _response_url(body.get("response_url"))
-    timeout = call.sim.config.command_timeout_s
     owner = call.party.key
     if command in COMMANDS_WITH_LOCATION:
         location_id = body.get("location_id")
@@ -410,16 +418,22 @@ async def commands_receiver(call: Call, parts: list[str]) -> Reply:
         known = call.sim.has_owned(owner, "locations")
         if known and call.sim.owned_object(owner, "locations", str(location_id).upper()) is None:
             return Reply(
-                data={"result": "REJECTED", "timeout": timeout},
+                data=_command_answer(call, "REJECTED"),
                 status_code=2003,
                 status_message=f"unknown location {location_id}",
             )
     if command == "STOP_SESSION" and call.sim.has_owned(owner, "sessions"):
         session_id = str(body.get("session_id", "")).upper()
         if call.sim.owned_object(owner, "sessions", session_id) is None:
-            return Reply(data={"result": "UNKNOWN_SESSION", "timeout": timeout})
+            return Reply(data=_command_answer(call, "UNKNOWN_SESSION"))
     schedule_callback(call, url, {"result": "ACCEPTED"})
-    return Reply(data={"result": "ACCEPTED", "timeout": timeout})
+    return Reply(data=_command_answer(call, "ACCEPTED"))
+
+
+def _command_answer(call: Call, result: str) -> dict[str, Any]:
+    if call.sim.config.is_211:
+        return {"result": result}  # 2.1.1 CommandResponse: no timeout
+    return {"result": result, "timeout": call.sim.config.command_timeout_s}
 
 
 DEFAULT_PROFILE = {

@@ -1,6 +1,6 @@
 """Which (module, interface role) each hosted role implements, and where they live.
 
-URL layout: `{public_url}/ocpi/{role segment}/2.2.1/{module}`, so a dual-role platform hands out
+URL layout: `{public_url}/ocpi/{role segment}/{version}/{module}`, so a dual-role platform hands out
 distinct URLs for the Sender and the Receiver interface of one module. When two hosted roles
 share an interface (an eMSP and an SCSP both take sessions as Receiver) they share one URL,
 and the addressed party is picked by `OCPI-to-*`, as OCPI 2.2 multi-role platforms do.
@@ -9,6 +9,7 @@ and the addressed party is picked by `OCPI-to-*`, as OCPI 2.2 multi-role platfor
 from __future__ import annotations
 
 from simulator.config import SimConfig, SimParty
+from simulator.envelope import functional_modules
 
 SENDER = "SENDER"
 RECEIVER = "RECEIVER"
@@ -64,13 +65,16 @@ def hosted_interfaces(config: SimConfig) -> dict[tuple[str, str], str]:
 
 
 def version_endpoints(config: SimConfig, base_url: str) -> list[dict[str, str]]:
+    version = config.ocpi_version
+    modules = functional_modules(version)
     endpoints = [
         {
             "identifier": module,
             "role": interface,
-            "url": f"{base_url}/ocpi/{segment}/2.2.1/{module}",
+            "url": f"{base_url}/ocpi/{segment}/{version}/{module}",
         }
         for (module, interface), segment in hosted_interfaces(config).items()
+        if module in modules
     ]
     if config.mode == "platform":
         # d2 advice: publish credentials as SENDER (the value is meaningless)
@@ -78,15 +82,29 @@ def version_endpoints(config: SimConfig, base_url: str) -> list[dict[str, str]]:
             {
                 "identifier": "credentials",
                 "role": SENDER,
-                "url": f"{base_url}/ocpi/2.2.1/credentials",
+                "url": f"{base_url}/ocpi/{version}/credentials",
             }
         )
-        if any(p.role != "HUB" for p in config.parties):
+        if version != "2.1.1" and any(p.role != "HUB" for p in config.parties):
             endpoints.append(
                 {
                     "identifier": "hubclientinfo",
                     "role": RECEIVER,
-                    "url": f"{base_url}/ocpi/2.2.1/hubclientinfo",
+                    "url": f"{base_url}/ocpi/{version}/hubclientinfo",
                 }
             )
+    if version == "2.1.1":
+        # 2.1.1 Endpoint: identifier and url only (one party, one interface per module)
+        return [{"identifier": e["identifier"], "url": e["url"]} for e in endpoints]
     return endpoints
+
+
+def peer_interface_211(own_role: str, module: str) -> str:
+    """The interface a 2.1.1 peer serves at its `module` endpoint: the counterpart of ours.
+
+    2.1.1 version details say no interface; a CPO talks to eMSP-side endpoints and vice versa.
+    """
+    counterpart = "EMSP" if own_role == "CPO" else "CPO"
+    if module == "credentials":
+        return SENDER
+    return ROLE_INTERFACES[counterpart].get(module, "")

@@ -1,4 +1,5 @@
-"""Valid OCPI 2.2.1 sample objects carrying every field the spec marks required (digest §6)."""
+"""Valid OCPI sample objects carrying every field the spec marks required (digest §6):
+2.2.1 first, then the 2.1.1 and 2.3.0 shapes."""
 
 from __future__ import annotations
 
@@ -237,3 +238,167 @@ def charging_profile(limit: float = 11000.0, unit: str = "W") -> Json:
 
 def set_charging_profile(response_url: str, profile: Json | None = None) -> Json:
     return {"charging_profile": profile or charging_profile(), "response_url": response_url}
+
+
+# -- OCPI 2.1.1 and 2.3.0 shapes (versions digest §5) -----------------------------------------
+# 2.1.1 objects carry no owner ids (the connection says whose they are); sessions and CDRs embed
+# the Location and name the token by `auth_id`; money is a bare number excluding VAT.
+
+
+def _coordinates_211() -> Json:
+    return {"latitude": "52.379020", "longitude": "4.900350"}  # 2.1.1: exactly 6 decimals
+
+
+def connector_211(connector_id: str = "1", *, last_updated: str | None = None) -> Json:
+    return {
+        "id": connector_id,
+        "standard": "IEC_62196_T2",
+        "format": "SOCKET",
+        "power_type": "AC_3_PHASE",
+        "voltage": 230,
+        "amperage": 32,
+        "last_updated": _stamp(last_updated),
+    }
+
+
+def evse_211(
+    evse_uid: str = "EVSE1",
+    connector_id: str = "1",
+    *,
+    evse_id: str | None = None,
+    status: str = "AVAILABLE",
+    last_updated: str | None = None,
+) -> Json:
+    stamp = _stamp(last_updated)
+    found: Json = {
+        "uid": evse_uid,
+        "status": status,
+        "capabilities": ["REMOTE_START_STOP_CAPABLE", "RFID_READER"],
+        "connectors": [connector_211(connector_id, last_updated=stamp)],
+        "last_updated": stamp,
+    }
+    if evse_id is not None:
+        found["evse_id"] = evse_id
+    return found
+
+
+def location_211(
+    location_id: str = "LOC1",
+    *,
+    evse_uid: str = "EVSE1",
+    connector_id: str = "1",
+    last_updated: str | None = None,
+) -> Json:
+    stamp = _stamp(last_updated)
+    return {
+        "id": location_id,
+        "type": "ON_STREET",
+        "name": f"Simulated location {location_id}",
+        "address": "Stationsplein 1",
+        "city": "Amsterdam",
+        "postal_code": "1012AB",
+        "country": "NLD",
+        "coordinates": _coordinates_211(),
+        "evses": [evse_211(evse_uid, connector_id, last_updated=stamp)],
+        "time_zone": "Europe/Amsterdam",
+        "last_updated": stamp,
+    }
+
+
+def tariff_211(tariff_id: str = "TARIFF1", *, last_updated: str | None = None) -> Json:
+    return {
+        "id": tariff_id,
+        "currency": "EUR",
+        "elements": [{"price_components": [{"type": "ENERGY", "price": 0.25, "step_size": 1}]}],
+        "last_updated": _stamp(last_updated),
+    }
+
+
+def token_211(
+    uid: str = "TOKEN1",
+    *,
+    auth_id: str = "NL-EMS-C00000001",
+    valid: bool = True,
+    last_updated: str | None = None,
+) -> Json:
+    return {
+        "uid": uid,
+        "type": "RFID",
+        "auth_id": auth_id,
+        "issuer": "Simulated 2.1.1 eMSP",
+        "valid": valid,
+        "whitelist": "ALLOWED",
+        "last_updated": _stamp(last_updated),
+    }
+
+
+def session_211(
+    session_id: str = "SESSION1",
+    *,
+    auth_id: str = "NL-EMS-C00000001",
+    location: Json | None = None,
+    status: str = "ACTIVE",
+    start_datetime: str = "2024-01-01T10:00:00Z",
+    last_updated: str | None = None,
+) -> Json:
+    return {
+        "id": session_id,
+        "start_datetime": start_datetime,
+        "kwh": 0.0,
+        "auth_id": auth_id,
+        "auth_method": "WHITELIST",
+        "location": location or location_211(),  # only the EVSE and connector in use
+        "currency": "EUR",
+        "status": status,
+        "last_updated": _stamp(last_updated),
+    }
+
+
+def cdr_211(
+    cdr_id: str = "CDR1",
+    *,
+    auth_id: str = "NL-EMS-C00000001",
+    location: Json | None = None,
+    start_date_time: str = "2024-01-01T10:00:00Z",
+    stop_date_time: str = "2024-01-01T11:00:00Z",
+    last_updated: str | None = None,
+) -> Json:
+    return {
+        "id": cdr_id,
+        "start_date_time": start_date_time,
+        "stop_date_time": stop_date_time,
+        "auth_id": auth_id,
+        "auth_method": "WHITELIST",
+        "location": location or location_211(),
+        "currency": "EUR",
+        "charging_periods": [
+            {"start_date_time": start_date_time, "dimensions": [{"type": "ENERGY", "volume": 10.0}]}
+        ],
+        "total_cost": 2.5,
+        "total_energy": 10.0,
+        "total_time": 1.0,
+        "last_updated": _stamp(last_updated),
+    }
+
+
+def tariff_230(
+    country_code: str, party_id: str, tariff_id: str = "TARIFF1", **options: Any
+) -> Json:
+    """2.3.0 says whether prices include taxes; these (as 2.2.1's) do not."""
+    return {**tariff(country_code, party_id, tariff_id, **options), "tax_included": "NO"}
+
+
+def cdr_230(country_code: str, party_id: str, cdr_id: str = "CDR1", **options: Any) -> Json:
+    """2.3.0 Price: `before_taxes` and the taxes levied, instead of excl/incl VAT."""
+    found = cdr(country_code, party_id, cdr_id, **options)
+    found["total_cost"] = {"before_taxes": 2.5, "taxes": [{"name": "VAT", "amount": 0.53}]}
+    return found
+
+
+SAMPLES_BY_VERSION = {
+    "2.1.1": ("location_211", "tariff_211", "token_211", "session_211", "cdr_211"),
+    "2.2.1": ("location", "tariff", "token", "session", "cdr"),
+    "2.3.0": ("location", "tariff_230", "token", "session", "cdr_230"),
+}
+"""Which sample builds each module's object in each version (2.3.0 sessions, locations and
+tokens read as 2.2.1's: the AFIR additions are optional)."""

@@ -237,8 +237,9 @@ class PlatformState:
             raise LookupError(f"this platform hosts no party {country_code}*{party_id}")
         owner = (country_code.upper(), party_id.upper())
         stored = copy.deepcopy(obj)
-        stored.setdefault("country_code", owner[0])
-        stored.setdefault("party_id", owner[1])
+        if not self.config.is_211:  # 2.1.1 objects carry no owner ids
+            stored.setdefault("country_code", owner[0])
+            stored.setdefault("party_id", owner[1])
         stored.setdefault("last_updated", ocpi_now())
         with self.lock:
             self.owned.setdefault(owner, {}).setdefault(module, {})[object_key(module, stored)] = (

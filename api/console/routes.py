@@ -45,6 +45,7 @@ from application.time_travel import describe, registry_changes, routing_table_as
 from application.timeline import message_timeline
 from application.tokens import hash_token
 from application.traffic import GRANULARITIES, TrafficQuery
+from domain.connections import Leniency
 from domain.errors import DomainError
 from domain.values import InterfaceRole, ModuleId, PartyRef, parse_module_id
 from infrastructure.ledger_chain import verify_ledger
@@ -547,6 +548,13 @@ async def connection_act(request: Request, connection_id: str, action: str) -> R
     return redirect(f"/console/connections/{uuid}?" + urlencode({"done": action}))
 
 
+def _proposal(form: Any) -> tuple[str | None, str | None]:
+    """The OCPI version and (2.1.1) peer role a form proposes; empty selects propose nothing."""
+    version = (form.get("ocpi_version") or "").strip() or None
+    role = (form.get("role") or "").strip() or None
+    return version, role
+
+
 @router.post("/invitations")
 async def invite(request: Request) -> Response:
     session, form = await checked_form(request)
@@ -554,7 +562,13 @@ async def invite(request: Request) -> Response:
     label = (form.get("label") or "").strip()
     if not label:
         return problem(request, session, ValueError("give the invitation a label"))
-    connection_id, token_a, position = await off_loop(node.registry.invite, label)
+    version, role = _proposal(form)
+    try:
+        connection_id, token_a, position = await off_loop(
+            node.registry.invite, label, Leniency.LENIENT, version, role
+        )
+    except OcpiError as error:
+        return problem(request, session, error)
     await off_loop(node.wait_for_registry, position)
     return render(
         request, "invited.html", session, connection_id=str(connection_id), token_a=token_a,
@@ -572,7 +586,7 @@ async def connect(request: Request) -> Response:
     label = (form.get("label") or "").strip() or url
     try:
         register = node.services.handshakes.register_with
-        connection_id = await off_loop(register, label, url, token_a)
+        connection_id = await off_loop(register, label, url, token_a, *_proposal(form))
     except (OcpiError, DomainError) as error:
         return problem(request, session, error)
     return redirect(f"/console/connections/{connection_id}?done=connect")

@@ -34,6 +34,7 @@ from application.errors import ConnectionNotFoundError
 from domain.errors import ConnectionStateError
 from domain.status_codes import ClientError
 from domain.values import Way
+from domain.versions import VersionProposalError
 
 router = admin_router(tags=["connections"])
 
@@ -53,6 +54,8 @@ async def off_loop(function: Callable[..., T], *args: Any) -> T:
         return await to_thread.run_sync(partial(function, *args))
     except ConnectionStateError as error:
         raise OcpiError(ClientError.GENERIC, str(error), 409) from None
+    except VersionProposalError as error:
+        raise OcpiError(ClientError.INVALID_OR_MISSING_PARAMETERS, str(error), 400) from None
     except HandshakeError as error:
         http_status = 409 if error.http_status == 405 else 502
         message = error.message
@@ -81,6 +84,8 @@ def connection_view(node: Node, connection_id: str) -> dict[str, Any]:
         status=str(entry.status),
         status_reason=entry.status_reason,
         version=entry.version,
+        proposed_version=entry.proposed_version,
+        proposed_role=entry.proposed_role,
         versions_url=entry.versions_url,
         registered=entry.is_registered,
         unregistered=entry.unregistered,
@@ -99,7 +104,7 @@ def handshakes(node: Node) -> Handshakes:
 @router.post("/invitations", status_code=201, response_model=InvitationCreated)
 async def invite(body: InvitationRequest, node: AdminNode) -> JSONResponse:
     connection_id, token_a, position = await off_loop(
-        node.registry.invite, body.label, body.leniency
+        node.registry.invite, body.label, body.leniency, body.ocpi_version, body.role
     )
     await off_loop(node.wait_for_registry, position)
     created = InvitationCreated(
@@ -112,7 +117,12 @@ async def invite(body: InvitationRequest, node: AdminNode) -> JSONResponse:
 async def connect(body: ConnectRequest, node: AdminNode) -> JSONResponse:
     url = str(body.versions_url)
     connection_id = await off_loop(
-        handshakes(node).register_with, body.label or url, url, body.token_a
+        handshakes(node).register_with,
+        body.label or url,
+        url,
+        body.token_a,
+        body.ocpi_version,
+        body.role,
     )
     return JSONResponse(connection_view(node, str(connection_id)), status_code=201)
 

@@ -1,4 +1,6 @@
-"""Credentials module as server (digest §4.2): GET, POST (register), PUT (update), DELETE."""
+"""Credentials module as server (digest §4.2): GET, POST (register), PUT (update), DELETE,
+at `/ocpi/{version}/credentials` for each version the node speaks; the path's version is the one
+the peer registers in, and the bodies are in that version's shape (versions digest §10)."""
 
 from __future__ import annotations
 
@@ -19,11 +21,9 @@ from application.credentials import BASE64, RAW, HandshakeError, Handshakes
 from application.tokens import hash_token
 from domain.headers import parse_token_header
 from domain.status_codes import ClientError
-from domain.values import OCPI_VERSION
+from domain.versions import SUPPORTED_VERSIONS
 
 router = APIRouter()
-
-PATH = f"/ocpi/{OCPI_VERSION}/credentials"
 
 
 def handshakes_of(request: Request) -> Handshakes:
@@ -63,16 +63,15 @@ async def run(function: Any, *args: Any) -> Any:
         raise OcpiError(error.status_code, error.message, http_status=error.http_status) from None
 
 
-@router.get(PATH)
-def get_credentials(request: Request) -> Response:
+def get_credentials(request: Request, version: str) -> Response:
     node = node_of(request)
     caller = authenticate(request, node.routing_table, allow_token_a=True)
     token, _encoding = presented_token(request, caller)
-    return ocpi_response(handshakes_of(request).own_credentials(token))
+    connection_id = UUID(caller.connection.id)
+    return ocpi_response(handshakes_of(request).own_credentials(token, version, connection_id))
 
 
-@router.post(PATH)
-async def register(request: Request) -> Response:
+async def register(request: Request, version: str) -> Response:
     node = node_of(request)
     caller = authenticate(request, node.routing_table, allow_token_a=True)
     if not caller.with_token_a:
@@ -82,27 +81,55 @@ async def register(request: Request) -> Response:
     _token, encoding = presented_token(request, caller)
     body = await json_body(request)
     accepted = await run(
-        handshakes_of(request).accept_registration, UUID(caller.connection.id), body, encoding
+        handshakes_of(request).accept_registration,
+        UUID(caller.connection.id),
+        body,
+        encoding,
+        version,
     )
     return ocpi_response(accepted.credentials, status_message=accepted.status_message)
 
 
-@router.put(PATH)
-async def update(request: Request) -> Response:
+async def update(request: Request, version: str) -> Response:
     node = node_of(request)
     caller = authenticate(request, node.routing_table, allow_token_a=True)
     if caller.with_token_a or not caller.connection.is_registered:
         raise OcpiError(ClientError.GENERIC, "not registered; use POST to register", 405)
     body = await json_body(request)
-    accepted = await run(handshakes_of(request).accept_update, UUID(caller.connection.id), body)
+    accepted = await run(
+        handshakes_of(request).accept_update, UUID(caller.connection.id), body, version
+    )
     return ocpi_response(accepted.credentials, status_message=accepted.status_message)
 
 
-@router.delete(PATH)
-async def unregister(request: Request) -> Response:
+async def unregister(request: Request, version: str) -> Response:
     node = node_of(request)
     caller = authenticate(request, node.routing_table, allow_token_a=True)
     if caller.with_token_a or not caller.connection.is_registered:
         raise OcpiError(ClientError.GENERIC, "not registered", 405)
     await run(handshakes_of(request).accept_unregistration, UUID(caller.connection.id))
     return ocpi_response()
+
+
+def _credentials_routes(version: str) -> None:
+    path = f"/ocpi/{version}/credentials"
+
+    @router.get(path, name=f"get_credentials_{version}")
+    def get_in_version(request: Request) -> Response:
+        return get_credentials(request, version)
+
+    @router.post(path, name=f"register_{version}")
+    async def post_in_version(request: Request) -> Response:
+        return await register(request, version)
+
+    @router.put(path, name=f"update_{version}")
+    async def put_in_version(request: Request) -> Response:
+        return await update(request, version)
+
+    @router.delete(path, name=f"unregister_{version}")
+    async def delete_in_version(request: Request) -> Response:
+        return await unregister(request, version)
+
+
+for _version in SUPPORTED_VERSIONS:
+    _credentials_routes(_version)

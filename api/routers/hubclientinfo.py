@@ -25,6 +25,8 @@ from domain.values import OCPI_VERSION, ConnectionStatus, PartyKey, PartyRef, Ro
 router = APIRouter()
 
 PATH = f"/ocpi/{OCPI_VERSION}/hubclientinfo"
+# 2.3.0's HubClientInfo is 2.2.1's (versions digest §0); 2.1.1 has no such module.
+PATH_230 = "/ocpi/2.3.0/hubclientinfo"
 MAX_LIMIT = 100
 
 
@@ -55,6 +57,7 @@ def _parse_int(name: str, value: str | None, default: int) -> int:
     return int(value)
 
 
+@router.get(PATH_230)
 @router.get(PATH)
 def list_client_info(request: Request) -> Response:
     node, caller = _caller(request)
@@ -104,6 +107,7 @@ def _ref(country_code: str, party_id: str) -> PartyRef:
         raise OcpiError(ClientError.INVALID_OR_MISSING_PARAMETERS, str(error)) from None
 
 
+@router.get(PATH_230 + "/{country_code}/{party_id}")
 @router.get(PATH + "/{country_code}/{party_id}")
 def get_client_info(request: Request, country_code: str, party_id: str) -> Response:
     node, caller = _caller(request)
@@ -152,6 +156,7 @@ def _parse_client_info(raw: bytes, ref: PartyRef) -> tuple[PartyKey, ConnectionS
     return key, ConnectionStatus(body["status"])
 
 
+@router.put(PATH_230 + "/{country_code}/{party_id}")
 @router.put(PATH + "/{country_code}/{party_id}")
 async def put_client_info(request: Request, country_code: str, party_id: str) -> Response:
     node, caller = _caller(request)

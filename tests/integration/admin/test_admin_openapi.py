@@ -116,8 +116,14 @@ def test_every_admin_body_is_declared_and_refuses_unknown_fields(openapi: dict[s
     assert len(bodies) >= 5
     assert all(schema["additionalProperties"] is False for schema in bodies.values())
     assert {key: set(schema["properties"]) for key, schema in bodies.items()}.items() >= {
-        ("post", "/admin/invitations"): {"label", "leniency"},
-        ("post", "/admin/connections"): {"versions_url", "token_a", "label"},
+        ("post", "/admin/invitations"): {"label", "leniency", "ocpi_version", "role"},
+        ("post", "/admin/connections"): {
+            "versions_url",
+            "token_a",
+            "label",
+            "ocpi_version",
+            "role",
+        },
         ("post", "/admin/connections/{connection_id}/suspend"): {"reason"},
         ("post", "/admin/connections/{connection_id}/reactivate"): {"reason"},
         ("put", "/admin/connections/{connection_id}/leniency"): {"leniency", "reason"},

@@ -138,6 +138,25 @@ def test_a_change_without_the_sessions_csrf_token_is_refused(client: TestClient)
     assert [c["label"] for c in connections] == ["CPO one"]
 
 
+def test_an_invitation_from_the_console_proposes_an_ocpi_version_and_role(
+    client: TestClient,
+) -> None:
+    sign_in(client)
+    network = client.get("/console/network").text
+    assert 'name="ocpi_version"' in network and 'name="role"' in network
+    form = {"label": "old CPO", "csrf": csrf_of(client), "ocpi_version": "2.1.1"}
+    refused = client.post("/console/invitations", data=form)
+    invited = client.post("/console/invitations", data={**form, "role": "CPO"})
+
+    assert refused.status_code == 400 and "needs its role (CPO or EMSP)" in refused.text
+    assert invited.status_code == 200 and "Token A" in invited.text
+    admin = {"Authorization": f"Bearer {ADMIN}"}
+    (connection,) = client.get("/admin/connections", headers=admin).json()
+    assert (connection["proposed_version"], connection["proposed_role"]) == ("2.1.1", "CPO")
+    page = client.get(f"/console/connections/{connection['id']}").text
+    assert "proposed 2.1.1 as CPO" in page
+
+
 def test_signing_out_needs_the_csrf_token_and_ends_the_session_in_the_browser(
     client: TestClient,
 ) -> None:

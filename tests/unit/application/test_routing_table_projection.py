@@ -7,7 +7,9 @@ import pytest
 from application.registry import Registry
 from application.routing_table import InMemoryRoutingTable, RoutingTableProjection
 from application.tokens import hash_token
+from domain.errors import ConnectionStateError
 from domain.values import ConnectionStatus, PartyKey, PartyRef, Role
+from domain.versions import VersionProposalError
 
 
 @pytest.fixture
@@ -125,3 +127,48 @@ def test_a_pending_token_authenticates_until_the_handshake_fails(registry: Regis
     table = project(registry)
     assert table.connection_by_token_hash(hash_token("b")) is None
     assert table.connection(str(connection_id)).status_reason == "peer answered 3001"  # type: ignore[union-attr]
+
+
+# ---- an invitation proposes an OCPI version (and, for 2.1.1, the peer's role) ----------------
+
+
+def test_a_211_invitation_records_the_version_and_the_role_it_proposes(registry: Registry) -> None:
+    connection_id, _token_a, _ = registry.invite("cpo", version="2.1.1", role="CPO")
+    registry.register_connection(
+        connection_id, "2.1.1", "http://p/v", [], ROLES[:1], hash_token("c"), "b"
+    )
+
+    entry = project(registry).connection(str(connection_id))
+
+    assert entry is not None
+    assert (entry.version, entry.proposed_version, entry.proposed_role) == ("2.1.1", "2.1.1", "CPO")
+    assert entry.roles == (PartyKey("NL", "CP1", Role.CPO),)
+
+
+def test_an_invitation_without_a_proposal_records_none(registry: Registry) -> None:
+    connection_id, _token_a, _ = registry.invite("any")
+
+    entry = project(registry).connection(str(connection_id))
+
+    assert entry is not None and (entry.proposed_version, entry.proposed_role) == (None, None)
+    assert [type(e).__name__ for e in registry.repository.event_store.get(connection_id)] == [
+        "Opened"
+    ]
+
+
+def test_a_211_invitation_without_a_role_records_nothing(registry: Registry) -> None:
+    with pytest.raises(VersionProposalError, match="needs its role"):
+        registry.invite("cpo", version="2.1.1")
+
+    assert registry.recorder.select_notifications(1, 10) == []
+
+
+def test_a_registered_connection_takes_no_proposal(registry: Registry) -> None:
+    connection_id, _token_a, _ = registry.invite("any")
+    registry.register_connection(
+        connection_id, "2.2.1", "http://p/v", [], ROLES[:1], hash_token("c"), "b"
+    )
+    connection = registry.get_connection(connection_id)
+
+    with pytest.raises(ConnectionStateError, match="already registered"):
+        connection.propose_version("2.1.1", "CPO")

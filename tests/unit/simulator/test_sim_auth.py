@@ -40,3 +40,8 @@ def test_headers_without_the_token_scheme_yield_nothing():
 def test_outbound_headers_are_base64_with_padding():
     assert authorization_header("example-token") == "Token ZXhhbXBsZS10b2tlbg=="
     assert encode_token("ab") == "YWI="
+
+
+def test_a_211_platform_sends_its_token_as_it_is_and_22_ones_in_base64() -> None:
+    assert authorization_header("abc", "2.1.1") == "Token abc"
+    assert authorization_header("abc", "2.3.0") == "Token YWJj"
