@@ -1,8 +1,9 @@
 """The hosted backends as the API sees them: where start-up keeps them on the node, and telling a
 backend's call from a connection's.
 
-Both the egress endpoint (api/platform.py) and the routed endpoints (api/routers/routing.py,
-for async results posted back) ask who is calling, so it is here, below both.
+The egress endpoint (api/platform.py), the routed endpoints (api/routed_front.py, for async
+results posted back) and the refusal of unknown endpoints (api/routers/routing.py) all ask who
+is calling, so it is here, below them.
 """
 
 from __future__ import annotations
