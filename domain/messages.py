@@ -131,9 +131,15 @@ class RoutedMessage(Aggregate):
         headers: dict[str, str],
         body_sha256: str | None,
         body_size: int,
+        translation: dict[str, Any] | None = None,
     ) -> None:
+        """`translation`: the leg's body was translated toward the receiver's OCPI version
+        (`{"source_version", "target_version", "losses": [...]}`); the body hash is then the
+        translated body's. None for a leg sent as received."""
         if leg in self.legs:
             raise MessageStateError(f"leg {leg} was already forwarded")
+        # Records without a translation stay as they were before the field existed.
+        extra = {} if translation is None else {"translation": translation}
         self._forwarded(
             leg=leg,
             target_party=target_party,
@@ -143,6 +149,7 @@ class RoutedMessage(Aggregate):
             headers=headers,
             body_sha256=body_sha256,
             body_size=body_size,
+            **extra,
         )
 
     class Forwarded(Aggregate.Event):
@@ -154,6 +161,7 @@ class RoutedMessage(Aggregate):
         headers: dict[str, str]
         body_sha256: str | None
         body_size: int
+        translation: dict[str, Any] | None = None
 
     @event(Forwarded)
     def _forwarded(
@@ -166,6 +174,7 @@ class RoutedMessage(Aggregate):
         headers: dict[str, str],
         body_sha256: str | None,
         body_size: int,
+        translation: dict[str, Any] | None = None,
     ) -> None:
         self.legs[leg] = {"target_party": target_party, "outcome": None}
 
@@ -179,10 +188,15 @@ class RoutedMessage(Aggregate):
         body_sha256: str | None,
         body_size: int,
         note: str | None = None,
+        translation: dict[str, Any] | None = None,
     ) -> None:
         """The receiver's answer on one leg; `note` says how it was reached when that was not
-        plain (e.g. a followed trailing-slash redirect)."""
+        plain (e.g. a followed trailing-slash redirect). `translation`: the answer was translated
+        back toward the requester's OCPI version (as on `forward`); the hash is the receiver's
+        body, as received."""
         self._check_open_leg(leg)
+        # Records without a translation stay as they were before the field existed.
+        extra = {} if translation is None else {"translation": translation}
         self._answered(
             leg=leg,
             http_status=http_status,
@@ -192,6 +206,7 @@ class RoutedMessage(Aggregate):
             body_sha256=body_sha256,
             body_size=body_size,
             note=note,
+            **extra,
         )
 
     class Answered(Aggregate.Event):
@@ -203,6 +218,7 @@ class RoutedMessage(Aggregate):
         body_sha256: str | None
         body_size: int
         note: str | None = None
+        translation: dict[str, Any] | None = None
 
     @event(Answered)
     def _answered(
@@ -215,6 +231,7 @@ class RoutedMessage(Aggregate):
         body_sha256: str | None,
         body_size: int,
         note: str | None = None,
+        translation: dict[str, Any] | None = None,
     ) -> None:
         self.legs[leg]["outcome"] = "answered"
 

@@ -26,6 +26,7 @@ from api.node import Node
 from application.owner_index import InMemoryOwnerIndex
 from application.rate_limits import RateLimiter
 from application.routing import Answer, InboundRequest, RoutingConfig, RoutingService
+from application.routing.versions import MODULES_OF, PAYMENTS, V2_1_1, V2_3_0
 from application.routing_table import ConnectionEntry
 from domain.status_codes import ClientError
 from domain.values import (
@@ -122,21 +123,22 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 def _endpoint(
-    module: ModuleId, interface: InterfaceRole
+    module: ModuleId, interface: InterfaceRole, version: str = OCPI_VERSION
 ) -> Callable[[Request], Awaitable[Response]]:
     async def route(request: Request) -> Response:
-        return await _serve_endpoint(request, module, interface)
+        return await _serve_endpoint(request, module, interface, version)
 
     return route
 
 
 async def _serve_endpoint(
-    request: Request, module: AnyModuleId, interface: InterfaceRole
+    request: Request, module: AnyModuleId, interface: InterfaceRole, version: str = OCPI_VERSION
 ) -> Response:
     node = node_of(request)
     connection, parties = _caller(node, request)
+    rest = _raw_rest(request, module, interface, version)
     answer = await serve_routed(
-        request, node, connection, parties, module, interface, _raw_rest(request, module, interface)
+        request, node, connection, parties, module, interface, rest, version
     )
     return Response(answer.body, status_code=answer.http_status, headers=answer.headers)
 
@@ -165,7 +167,7 @@ async def _no_such_endpoint(request: Request) -> Response:
     node = node_of(request)
     connection, parties = _caller(node, request)
     # The whole path after the prefix: a custom module's route has taken its own parts apart.
-    rest = request.url.path.removeprefix(_PREFIX)
+    _, _, version, rest = [*request.url.path.split("/", 3), "", "", "", ""][:4]
     module, _, remainder = rest.partition("/")
     interface, _, path = remainder.partition("/")
     try:
@@ -174,7 +176,16 @@ async def _no_such_endpoint(request: Request) -> Response:
         body = b""  # the refusal is about the endpoint; an oversized body is not kept
     service: RoutingService = node.services.routing
     answer = await service.refuse(
-        _inbound(request, connection, parties, module[:64], interface[:16], "/" + path, body),
+        _inbound(
+            request,
+            connection,
+            parties,
+            module[:64],
+            interface[:16],
+            "/" + path,
+            body,
+            version if version in MODULES_OF else OCPI_VERSION,
+        ),
         ClientError.GENERIC,
         f"no such endpoint: {request.method} {request.url.path}",
         http_status=404,
@@ -190,6 +201,7 @@ def _inbound(
     interface: str,
     path: str,
     body: bytes,
+    version: str = OCPI_VERSION,
 ) -> InboundRequest:
     return InboundRequest(
         connection=connection,
@@ -202,6 +214,7 @@ def _inbound(
         headers=request.headers,
         body=body,
         sender_parties=sender_parties,
+        version=version,
     )
 
 
@@ -213,25 +226,32 @@ async def serve_routed(
     module: AnyModuleId,
     interface: InterfaceRole,
     path: str,
+    version: str = OCPI_VERSION,
 ) -> Answer:
-    """One functional-module request into the routing service, from a connection or backend."""
+    """One functional-module request into the routing service, from a connection or backend;
+    `version` is the OCPI version of the path prefix it came on."""
     service: RoutingService = node.services.routing
+    module_name, interface_name = str(module), str(interface)
     try:
         body = await read_body(request, node.settings.max_body_bytes)
     except OcpiError as error:
         refused = _inbound(
-            request, connection, sender_parties, str(module), str(interface), path, b""
+            request, connection, sender_parties, module_name, interface_name, path, b"", version
         )
         return await service.refuse(refused, error.status_code, error.message, error.http_status)
     return await service.handle(
-        _inbound(request, connection, sender_parties, str(module), str(interface), path, body)
+        _inbound(
+            request, connection, sender_parties, module_name, interface_name, path, body, version
+        )
     )
 
 
 _PREFIX = f"/ocpi/{OCPI_VERSION}/"
 
 
-def _raw_rest(request: Request, module: AnyModuleId, interface: InterfaceRole) -> str:
+def _raw_rest(
+    request: Request, module: AnyModuleId, interface: InterfaceRole, version: str = OCPI_VERSION
+) -> str:
     """Everything after `/ocpi/2.2.1/{module}/{interface}` as it came on the wire; '' or
     starting with '/', or with neither when a peer joined the endpoint and the rest without
     '/' (the routing service decides what that means)."""
@@ -240,7 +260,7 @@ def _raw_rest(request: Request, module: AnyModuleId, interface: InterfaceRole) -
     if not raw_path:
         return decoded
     text = raw_path.decode("latin-1").partition("?")[0]
-    prefix = f"{_PREFIX}{module}/{str(interface).lower()}"
+    prefix = f"/ocpi/{version}/{module}/{str(interface).lower()}"
     # An encoded module or interface name: fall back to the decoded rest (checked again).
     return text[len(prefix) :] if text.startswith(prefix) else decoded
 
@@ -253,6 +273,19 @@ for _module in sorted(FUNCTIONAL_MODULES):
             methods=METHODS,
             include_in_schema=False,
         )
+# The other versions' module endpoints: the same routing service, the version carried as data
+# (it must be the calling connection's; legs and answers are translated between versions).
+for _version in (V2_1_1, V2_3_0):
+    for _module in sorted(FUNCTIONAL_MODULES):
+        if str(_module) not in MODULES_OF[_version]:
+            continue
+        for _interface in InterfaceRole:
+            router.add_route(
+                f"/ocpi/{_version}/{_module}/{_interface.lower()}{{rest:path}}",
+                _endpoint(_module, _interface, _version),
+                methods=METHODS,
+                include_in_schema=False,
+            )
 
 
 class _CustomModuleConvertor(Convertor[str]):
@@ -267,6 +300,22 @@ class _CustomModuleConvertor(Convertor[str]):
     def to_string(self, value: str) -> str:
         return value
 
+
+async def _payments_endpoint(request: Request) -> Response:
+    """OCPI 2.3.0 payments: routed by OCPI-to between 2.3.0 parties only (digest §6)."""
+    interface = request.path_params["interface"]
+    if interface not in ("sender", "receiver"):
+        return await _no_such_endpoint(request)
+    module = CustomModuleId(PAYMENTS)
+    return await _serve_endpoint(request, module, InterfaceRole(interface.upper()), V2_3_0)
+
+
+router.add_route(
+    f"/ocpi/{V2_3_0}/{PAYMENTS}/{{interface}}{{rest:path}}",
+    _payments_endpoint,
+    methods=METHODS,
+    include_in_schema=False,
+)
 
 register_url_convertor("custom_module", _CustomModuleConvertor())
 # After the OCPI modules' routes: they match first and cost nothing extra.

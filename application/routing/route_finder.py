@@ -258,7 +258,7 @@ class RouteFinder:
                     continue
                 modules = frozenset(
                     ModuleId(m)
-                    for m, i, _ in connection.endpoints
+                    for m, i, _ in connection.interfaces()
                     if i == InterfaceRole.RECEIVER and m in _MODULE_IDS
                 )
                 status = (
