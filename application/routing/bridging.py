@@ -16,6 +16,7 @@ from application.routing.exchange import Exchange
 from application.routing.versions import (
     MODULES_OF,
     V2_1_1,
+    V2_2_1,
     TranslationRefused,
     answer_kind,
     loss_record,
@@ -28,7 +29,7 @@ from application.routing.versions import (
 from application.routing_table import InMemoryRoutingTable
 from domain.errors import UntranslatableError
 from domain.operations import Operation, OperationKind
-from domain.translation import ObjectKind, TranslationContext
+from domain.translation import ObjectKind, TranslationContext, translate
 from domain.values import ModuleId, PartyRef
 
 Store = Callable[..., Awaitable[Any]]
@@ -135,7 +136,7 @@ class VersionBridge:
             )
         return TranslatedLeg(translated.body, translated.record)
 
-    def answer(
+    async def answer(
         self, exchange: Exchange, operation: Operation, target: Target, outcome: Delivered
     ) -> tuple[Delivered, dict[str, Any] | None]:
         """The receiver's answer in the requester's version, and what that changed. An answer
@@ -149,7 +150,7 @@ class VersionBridge:
             return outcome, loss_record(source, destination, ())
         context = TranslationContext(
             owner=target.party if source == V2_1_1 else None,
-            token=self._token_of(operation, exchange),
+            token=await self._authorised_token(operation, target, source),
         )
         try:
             translated = translate_answer(kind, outcome.body, source, destination, context)
@@ -161,11 +162,26 @@ class VersionBridge:
             return outcome, loss_record(source, destination, ())
         return replace(outcome, body=translated.body), translated.record
 
-    def _token_of(self, operation: Operation, exchange: Exchange) -> dict[str, Any] | None:
-        # A 2.1.1 authorisation answer lacks the token 2.2.1 requires: the one authorised.
+    async def _authorised_token(
+        self, operation: Operation, target: Target, source: str
+    ) -> dict[str, Any] | None:
+        """2.2.1 AuthorizationInfo requires the Token a 2.1.1 eMSP's answer lacks: the one the
+        hub holds for the URL's uid and type, pushed by that eMSP (in 2.2.1 form)."""
         if operation.kind is not OperationKind.AUTHORIZE or not operation.token_uid:
             return None
-        return {"uid": operation.token_uid, "type": str(operation.token_type or "RFID")}
+        token_type = str(operation.token_type or "RFID")
+        key = ObjectKey(str(ModuleId.TOKENS), target.party, operation.token_uid, token_type)
+        stored = json_object(await self._store(self.objects.get, key))
+        if stored is None or source != V2_1_1 or "country_code" in stored:
+            return stored
+        try:  # kept as its 2.1.1 owner pushed it
+            return dict(
+                translate(
+                    ObjectKind.TOKEN, stored, V2_1_1, V2_2_1, TranslationContext(owner=target.party)
+                ).body
+            )
+        except UntranslatableError:
+            return None
 
     async def _context(
         self,

@@ -429,7 +429,7 @@ class RoutingService:
             return await self.ledger.finish(exchange, answer, [])
         notes = []
         try:
-            relayed, translation = self.bridge.answer(exchange, operation, target, outcome)
+            relayed, translation = await self.bridge.answer(exchange, operation, target, outcome)
         except Exception as error:
             log.exception("translating the answer to %s failed", exchange.request_id)
             relayed, translation = outcome, {"refused": describe(error)}
@@ -437,7 +437,11 @@ class RoutingService:
             notes.append(f"answer relayed untranslated: {translation['refused']}")
         try:
             answer = await self.callbacks.relay(
-                exchange, operation, target, relayed, self.routes.hub_endpoint
+                exchange,
+                operation,
+                target,
+                relayed,
+                partial(self.routes.hub_endpoint, version=exchange.request.version),
             )
         except Exception as error:
             log.exception("relaying the answer to %s failed", exchange.request_id)

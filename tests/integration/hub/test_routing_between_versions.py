@@ -15,7 +15,13 @@ from domain.values import PartyRef, Role
 from tests.integration.console.test_console_http import sign_in
 from tests.support.fake_platform import FakePlatform, Reply, envelope
 from tests.support.hub import HUB, HubUnderTest, Peer
-from tests.unit.translation.examples import CDR_211, LOCATION_211, SESSION_211, TOKEN_221
+from tests.unit.translation.examples import (
+    CDR_211,
+    LOCATION_211,
+    SESSION_211,
+    TOKEN_211,
+    TOKEN_221,
+)
 
 ADMIN_TOKEN = "hub-admin-token-0123456789"
 ADMIN = {"authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -227,6 +233,57 @@ def test_2_1_1_session_and_cdr_pushes_go_to_the_owner_of_their_token(hub: HubUnd
     assert "Refused" in hub.event_names(cpo, "ses-2")
 
 
+def test_real_time_authorisation_between_a_2_1_1_and_a_2_2_1_party_both_ways(
+    hub: HubUnderTest,
+) -> None:
+    emsp_221 = hub.connect(Role.EMSP)
+    cpo_211 = hub.connect(Role.CPO, version="2.1.1")
+    emsp_211 = hub.connect(Role.EMSP, version="2.1.1")
+    cpo_221 = hub.connect(Role.CPO)
+    token_221 = {**TOKEN_221, "uid": "UID-221", "party_id": emsp_221.party.party_id}
+    emsp_221.call(
+        "PUT", "tokens", "receiver", f"/NL/{emsp_221.party.party_id}/UID-221", to=HUB,
+        body=token_221,
+    )  # fmt: skip
+    token_211 = {**TOKEN_211, "uid": "UID-211", "auth_id": "NL-EMB-C1"}
+    emsp_211.call(
+        "PUT", "tokens", "receiver", f"/NL/{emsp_211.party.party_id}/UID-211", body=token_211
+    )
+    cpo_211.platform.wait_for(2)
+    cpo_221.platform.wait_for(2)
+    emsp_221.platform.on(
+        "POST", "/", Reply(200, envelope({"allowed": "ALLOWED", "token": token_221,
+                                          "authorization_reference": "AR-9"}))
+    )  # fmt: skip
+    emsp_211.platform.on("POST", "/", Reply(200, envelope({"allowed": "ALLOWED"})))
+    where = {"location_id": "LOC-1", "evse_uids": ["EVSE-1"], "connector_ids": ["1"]}
+
+    from_211 = cpo_211.call(
+        "POST", "tokens", "sender", "/UID-221/authorize", body=where, request_id="auth-1"
+    )
+
+    assert from_211.json()["data"] == {"allowed": "ALLOWED"}
+    asked = emsp_221.platform.wait_for(1)[0]
+    assert json.loads(asked.body) == {"location_id": "LOC-1", "evse_uids": ["EVSE-1"]}
+    assert asked.headers["ocpi-from-party-id"] == cpo_211.party.party_id
+    answered = _event(hub, cpo_211, "auth-1", "Answered")
+    assert _losses(answered.translation)["token"] == "dropped"
+
+    from_221 = cpo_221.call(
+        "POST", "tokens", "sender", "/UID-211/authorize", body=where, request_id="auth-2"
+    )
+
+    authorised = from_221.json()["data"]
+    assert authorised["allowed"] == "ALLOWED"
+    assert authorised["token"]["uid"] == "UID-211"
+    assert authorised["token"]["party_id"] == emsp_211.party.party_id
+    assert authorised["token"]["contract_id"] == "NL-EMB-C1"
+    asked = emsp_211.platform.wait_for(1)[0]
+    assert not any(name.startswith("ocpi-") for name in asked.headers)
+    answered = _event(hub, cpo_221, "auth-2", "Answered")
+    assert _losses(answered.translation)["token"] == "defaulted"
+
+
 def test_a_translation_policy_refuses_a_command_that_would_lose_a_listed_field(
     hub: HubUnderTest,
 ) -> None:
@@ -239,6 +296,12 @@ def test_a_translation_policy_refuses_a_command_that_would_lose_a_listed_field(
     )
     assert policy.status_code == 200
     assert policy.json()["refuse_losing"] == ["commands.authorization_reference"]
+    nonsense = httpx.put(
+        f"{hub.url}/admin/connections/{emsp.connection_id}/translation-policy",
+        json={"refuse_losing": ["Not a field"]},
+        headers=ADMIN,
+    )
+    assert nonsense.status_code == 422
     command = _start_session(emsp, f"{emsp.platform.url}/cb", authorization_reference="AR-1")
 
     refused = emsp.call(
