@@ -22,6 +22,12 @@ LOCATION = "location"
 SESSION = "session"
 CONTRACT = "contract"
 """A token's contract id (2.1.1 `auth_id`): what a 2.1.1 session or CDR names its token by."""
+SESSION_RECEIVER = "session_receiver"
+"""`{cpo}/{session_id}` -> the eMSP a 2.1.1 session went to: its PATCHes carry no `auth_id`."""
+
+
+def session_receiver_key(cpo: PartyRef, session_id: str) -> str:
+    return f"{cpo}/{session_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,3 +115,6 @@ class InMemoryOwnerIndex:
 
     def contract_owner(self, contract_id: str) -> PartyRef | None:
         return self._only(CONTRACT, contract_id)
+
+    def session_receiver(self, cpo: PartyRef, session_id: str) -> PartyRef | None:
+        return self._only(SESSION_RECEIVER, session_receiver_key(cpo, session_id))

@@ -10,8 +10,13 @@ from typing import Any
 
 from application.bodies import json_object
 from application.delivery import Delivered, Target
-from application.hub_store import HubObjectStore, ObjectKey
-from application.owner_index import InMemoryOwnerIndex
+from application.hub_store import HubObjectStore, ObjectKey, Page
+from application.owner_index import (
+    SESSION_RECEIVER,
+    InMemoryOwnerIndex,
+    OwnerFact,
+    session_receiver_key,
+)
 from application.routing.exchange import Exchange
 from application.routing.versions import (
     MODULES_OF,
@@ -19,6 +24,7 @@ from application.routing.versions import (
     V2_2_1,
     TranslationRefused,
     answer_kind,
+    dump_json,
     loss_record,
     policy_matches,
     request_kind,
@@ -83,16 +89,29 @@ class VersionBridge:
         spoken = ", ".join(sorted(versions))
         return f"{party} speaks OCPI {spoken}, which has no {module} module: not routed"
 
-    def contract_owner(self, body: bytes) -> tuple[PartyRef | None, str]:
+    def contract_owner(
+        self, operation: Operation, body: bytes
+    ) -> tuple[PartyRef | None, str, OwnerFact | None]:
         """A 2.1.1 session or CDR names its token only by `auth_id`: the eMSP that pushed a
-        token with that contract id owns it (and nobody else claimed it)."""
+        token with that contract id owns it (and nobody else claimed it). A session PATCH
+        without `auth_id` goes where its session went. Also returns what to remember: which
+        eMSP this session goes to."""
         auth_id = (json_object(body) or {}).get("auth_id")
+        cpo, session_id = operation.owner, operation.session_id
+        if (not isinstance(auth_id, str) or not auth_id) and cpo and session_id:
+            owner = self.owners.session_receiver(cpo, session_id)
+            if owner is None:
+                return None, f"session {session_id!r} of {cpo} went to no eMSP yet", None
+            return owner, f"session {session_id!r} of {cpo} goes to {owner}", None
         if not isinstance(auth_id, str) or not auth_id:
-            return None, "the body has no auth_id"
+            return None, "the body has no auth_id", None
         owner = self.owners.contract_owner(auth_id)
         if owner is None:
-            return None, f"no single eMSP is known to own auth_id {auth_id!r}"
-        return owner, f"auth_id {auth_id!r} is a token of {owner}"
+            return None, f"no single eMSP is known to own auth_id {auth_id!r}", None
+        fact = None
+        if cpo is not None and session_id:
+            fact = OwnerFact(SESSION_RECEIVER, session_receiver_key(cpo, session_id), owner)
+        return owner, f"auth_id {auth_id!r} is a token of {owner}", fact
 
     async def leg(
         self, exchange: Exchange, operation: Operation, target: Target, body: bytes
@@ -161,6 +180,51 @@ class VersionBridge:
         if translated is None:
             return outcome, loss_record(source, destination, ())
         return replace(outcome, body=translated.body), translated.record
+
+    def stored(
+        self, exchange: Exchange, operation: Operation, page: Page
+    ) -> tuple[list[bytes], str | None]:
+        """The hub store's documents (each as its owner pushed it, in the owner's version) in
+        the requester's version; a document that cannot be translated is left out. The note
+        says what that changed, for the Responded record (no leg carries these bodies)."""
+        wanted = exchange.request.version
+        kind = answer_kind(operation)
+        documents: list[bytes] = []
+        translated = losses = left_out = 0
+        owners: list[PartyRef | None] = list(page.owners) or [None] * len(page.documents)
+        for document, owner in zip(page.documents, owners, strict=True):
+            source = self._version_of_party(owner)
+            if kind is None or source == wanted or owner is None:
+                documents.append(document)
+                continue
+            try:
+                one = translate(
+                    kind,
+                    json_object(document) or {},
+                    source,
+                    wanted,
+                    TranslationContext(owner=owner),
+                )
+            except UntranslatableError:
+                left_out += 1
+                continue
+            translated += 1
+            losses += len(one.losses)
+            documents.append(dump_json(one.body))
+        if not translated and not left_out:
+            return documents, None
+        note = f"{translated} stored object(s) translated to OCPI {wanted} ({losses} loss(es))"
+        if left_out:
+            note += f"; {left_out} left out: OCPI {wanted} cannot express them"
+        return documents, note
+
+    def _version_of_party(self, party: PartyRef | None) -> str:
+        """The version of the connection a party pushes through (hosted parties: 2.2.1)."""
+        for route in self.table.routes_to(party) if party is not None else ():
+            connection = self.table.connection(route.route_key)
+            if connection is not None:
+                return version_of(connection.version)
+        return version_of(None)
 
     async def _authorised_token(
         self, operation: Operation, target: Target, source: str

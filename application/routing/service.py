@@ -158,7 +158,14 @@ class RoutingService:
         self.callbacks = CallbackLinks(config, links, self._store, now)
         self.bridge = VersionBridge(table, objects, owners, self._store)
         self.hub_reads = HubStoreReads(
-            config, objects, self.answers, self.ledger, self.routes, self._store, self._refuse
+            config,
+            objects,
+            self.answers,
+            self.ledger,
+            self.routes,
+            self._store,
+            self._refuse,
+            self.bridge.stored,
         )
 
     @property
@@ -249,6 +256,9 @@ class RoutingService:
                     f"body is not valid JSON: {problem}",
                     http_status=400,
                 )
+        if request.version == V2_1_1 and operation.kind is OperationKind.PULL_LIST:
+            # 2.1.1 cannot address anyone: its list GETs are answered from the hub's store.
+            exchange.to_party = self.config.hub
         sender_parties = (
             list(request.sender_parties)
             if request.sender_parties is not None
@@ -298,7 +308,8 @@ class RoutingService:
         to_party = route_class.to_party
         found_by = ""
         if kind is RouteClassKind.OPEN_ROUTING and _routed_by_contract(exchange, operation):
-            to_party, found_by = self.bridge.contract_owner(exchange.request.body)
+            to_party, found_by, fact = self.bridge.contract_owner(operation, exchange.request.body)
+            await self._learn(fact)
             if to_party is None:
                 return await self._refuse(
                     exchange,

@@ -131,7 +131,7 @@ def loss_record(
     }
 
 
-def _dump(document: Any) -> bytes:
+def dump_json(document: Any) -> bytes:
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
@@ -147,7 +147,9 @@ def translate_request(
     """A leg's body in the receiver's version. Raises `UntranslatableError`."""
     document = json.loads(body)
     translation = translate(kind, document, source, target, context, partial=partial)
-    return TranslatedBody(_dump(translation.body), loss_record(source, target, translation.losses))
+    return TranslatedBody(
+        dump_json(translation.body), loss_record(source, target, translation.losses)
+    )
 
 
 def translate_answer(
@@ -163,7 +165,7 @@ def translate_answer(
     if isinstance(data, dict):
         translation = translate(kind, data, source, target, context)
         envelope["data"] = translation.body
-        return TranslatedBody(_dump(envelope), loss_record(source, target, translation.losses))
+        return TranslatedBody(dump_json(envelope), loss_record(source, target, translation.losses))
     if isinstance(data, list):
         record = loss_record(source, target, ())
         items = []
@@ -172,7 +174,7 @@ def translate_answer(
             items.append(one.body)
             record["losses"] += loss_record(source, target, one.losses, f"[{index}].")["losses"]
         envelope["data"] = items
-        return TranslatedBody(_dump(envelope), record)
+        return TranslatedBody(dump_json(envelope), record)
     return None
 
 

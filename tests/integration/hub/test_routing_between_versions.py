@@ -18,7 +18,9 @@ from tests.support.hub import HUB, HubUnderTest, Peer
 from tests.unit.translation.examples import (
     CDR_211,
     LOCATION_211,
+    LOCATION_221,
     SESSION_211,
+    TARIFF_221,
     TOKEN_211,
     TOKEN_221,
 )
@@ -216,10 +218,20 @@ def test_2_1_1_session_and_cdr_pushes_go_to_the_owner_of_their_token(hub: HubUnd
     forwarded = _event(hub, cpo, "ses-1", "Forwarded")
     assert _losses(forwarded.translation)["auth_id"] == "approximated"
 
+    # a PATCH names no token: it goes where its session went
+    patched = cpo.call(
+        "PATCH", "sessions", "receiver", f"/NL/{cpo.party.party_id}/S-1",
+        body={"kwh": 20.5, "last_updated": "2025-03-01T10:05:00Z"}, request_id="ses-1p",
+    )  # fmt: skip
+    assert patched.json()["status_code"] == 1000
+    patch = emsp.platform.wait_for(2)[1]
+    assert patch.method == "PATCH" and json.loads(patch.body)["kwh"] == 20.5
+    assert "session 'S-1'" in _event(hub, cpo, "ses-1p", "Routed").reason
+
     cdr = cpo.call("POST", "cdrs", "receiver", body=CDR_211, request_id="cdr-1")
 
     assert cdr.json()["status_code"] == 1000
-    received = json.loads(emsp.platform.wait_for(2)[1].body)
+    received = json.loads(emsp.platform.wait_for(3)[2].body)
     assert received["cdr_location"]["evse_id"] == "NL*CPO*E1"
     assert received["cdr_token"]["party_id"] == emsp.party.party_id
     assert bystander.platform.requests == []
@@ -282,6 +294,66 @@ def test_real_time_authorisation_between_a_2_1_1_and_a_2_2_1_party_both_ways(
     assert not any(name.startswith("ocpi-") for name in asked.headers)
     answered = _event(hub, cpo_221, "auth-2", "Answered")
     assert _losses(answered.translation)["token"] == "defaulted"
+
+
+def test_a_broadcast_reaches_each_version_in_its_shape_and_skips_a_refusing_policy_on_record(
+    hub: HubUnderTest,
+) -> None:
+    cpo = hub.connect(Role.CPO)
+    emsp_211 = hub.connect(Role.EMSP, version="2.1.1")
+    emsp_230 = hub.connect(Role.EMSP, version="2.3.0")
+    hub.node.wait_for_registry(
+        hub.node.registry.set_translation_policy(
+            emsp_211.connection_id, ["tariffs.min_price"], "test"
+        )
+    )
+    tariff = {**TARIFF_221, "party_id": cpo.party.party_id, "min_price": {"excl_vat": 1.5}}
+
+    answer = cpo.call(
+        "PUT", "tariffs", "receiver", f"/NL/{cpo.party.party_id}/T1", to=HUB, body=tariff,
+        request_id="tariff-1",
+    )  # fmt: skip
+
+    assert answer.json()["status_code"] == 1000
+    delivered = json.loads(emsp_230.platform.wait_for(1)[0].body)
+    assert delivered["min_price"] == {"before_taxes": 1.5}
+    assert delivered["tax_included"] == "NO"
+    routed = _event(hub, cpo, "tariff-1", "Routed")
+    assert routed.targets == [str(emsp_230.party)]
+    assert "not sent to 1" in routed.reason and "tariffs.min_price" in routed.reason
+    forwarded = _event(hub, cpo, "tariff-1", "Forwarded")
+    assert forwarded.translation["target_version"] == "2.3.0"
+    assert _losses(forwarded.translation)["tax_included"] == "defaulted"
+    assert emsp_211.platform.requests == []
+
+
+def test_get_all_from_the_hub_answers_each_party_in_its_own_version(hub: HubUnderTest) -> None:
+    cpo_211 = hub.connect(Role.CPO, version="2.1.1")
+    cpo_221 = hub.connect(Role.CPO)
+    emsp_211 = hub.connect(Role.EMSP, version="2.1.1")
+    emsp_221 = hub.connect(Role.EMSP)
+    cpo_211.call(
+        "PUT", "locations", "receiver", f"/NL/{cpo_211.party.party_id}/LOC-1", body=LOCATION_211
+    )
+    location_221 = {**LOCATION_221, "id": "LOC-2", "party_id": cpo_221.party.party_id}
+    cpo_221.call(
+        "PUT", "locations", "receiver", f"/NL/{cpo_221.party.party_id}/LOC-2", to=HUB,
+        body=location_221,
+    )  # fmt: skip
+
+    newer = emsp_221.call("GET", "locations", "sender", to=HUB).json()["data"]
+    older = emsp_211.call("GET", "locations", "sender", request_id="all-211").json()["data"]
+
+    by_id = {location["id"]: location for location in newer}
+    assert by_id["LOC-1"]["party_id"] == cpo_211.party.party_id
+    assert by_id["LOC-1"]["evses"][0]["connectors"][0]["max_voltage"] == 230
+    assert by_id["LOC-2"] == location_221
+    by_id = {location["id"]: location for location in older}
+    assert by_id["LOC-1"] == LOCATION_211
+    assert "party_id" not in by_id["LOC-2"]
+    assert by_id["LOC-2"]["evses"][0]["connectors"][0]["voltage"] == 230
+    responded = _event(hub, emsp_211, "all-211", "Responded")
+    assert "1 stored object(s) translated to OCPI 2.1.1" in responded.note
 
 
 def test_a_translation_policy_refuses_a_command_that_would_lose_a_listed_field(
