@@ -138,8 +138,6 @@ class RoutedMessage(Aggregate):
         translated body's. None for a leg sent as received."""
         if leg in self.legs:
             raise MessageStateError(f"leg {leg} was already forwarded")
-        # Records without a translation stay as they were before the field existed.
-        extra = {} if translation is None else {"translation": translation}
         self._forwarded(
             leg=leg,
             target_party=target_party,
@@ -149,7 +147,7 @@ class RoutedMessage(Aggregate):
             headers=headers,
             body_sha256=body_sha256,
             body_size=body_size,
-            **extra,
+            translation=translation,
         )
 
     class Forwarded(Aggregate.Event):
@@ -195,8 +193,6 @@ class RoutedMessage(Aggregate):
         back toward the requester's OCPI version (as on `forward`); the hash is the receiver's
         body, as received."""
         self._check_open_leg(leg)
-        # Records without a translation stay as they were before the field existed.
-        extra = {} if translation is None else {"translation": translation}
         self._answered(
             leg=leg,
             http_status=http_status,
@@ -206,7 +202,7 @@ class RoutedMessage(Aggregate):
             body_sha256=body_sha256,
             body_size=body_size,
             note=note,
-            **extra,
+            translation=translation,
         )
 
     class Answered(Aggregate.Event):
