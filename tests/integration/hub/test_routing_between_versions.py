@@ -173,6 +173,46 @@ def test_a_2_2_1_start_session_reaches_a_2_1_1_cpo_and_its_result_comes_back_in_
     assert _losses(callback_leg.translation)["result"] == "approximated"
 
 
+def test_a_2_1_1_emsp_start_session_goes_to_the_location_owner_and_its_result_comes_back(
+    hub: HubUnderTest,
+) -> None:
+    emsp = hub.connect(Role.EMSP, version="2.1.1")
+    cpo = hub.connect(Role.CPO)
+    location = {**LOCATION_221, "party_id": cpo.party.party_id}
+    cpo.call(
+        "PUT", "locations", "receiver", f"/NL/{cpo.party.party_id}/LOC-1", to=HUB, body=location
+    )
+    emsp.platform.wait_for(1)
+    cpo.platform.on("POST", "/", Reply(200, envelope({"result": "ACCEPTED", "timeout": 30})))
+    original = f"{emsp.platform.url}/ocpi/emsp/commands/START_SESSION/7"
+    command = {"response_url": original, "token": TOKEN_211, "location_id": "LOC-1"}
+
+    answer = emsp.call(
+        "POST", "commands", "receiver", "/START_SESSION", body=command, request_id="cmd-211"
+    )
+
+    assert answer.json()["data"] == {"result": "ACCEPTED"}
+    sent = cpo.platform.wait_for(1)[0]
+    start = json.loads(sent.body)
+    assert start["token"]["contract_id"] == TOKEN_211["auth_id"]
+    assert start["token"]["party_id"] == emsp.party.party_id
+    assert sent.headers["ocpi-from-party-id"] == emsp.party.party_id
+    assert sent.headers["ocpi-to-party-id"] == cpo.party.party_id
+    callback = start["response_url"]
+    assert callback.startswith(f"{hub.url}/ocpi/2.2.1/commands/sender/callbacks/")
+    routed = _event(hub, emsp, "cmd-211", "Routed")
+    assert routed.classification == "OPEN_ROUTING" and routed.targets == [str(cpo.party)]
+
+    cpo.call(
+        "POST", "commands", "sender", to=emsp.party, body={"result": "EVSE_OCCUPIED"}, url=callback
+    )
+
+    result = emsp.platform.wait_for(2)[1]
+    assert f"{emsp.platform.url}{result.path}" == original
+    assert json.loads(result.body) == {"result": "REJECTED"}
+    assert not any(name.startswith("ocpi-") for name in result.headers)
+
+
 def test_a_2_2_1_emsp_reads_a_2_1_1_location_in_2_2_1(hub: HubUnderTest) -> None:
     emsp = hub.connect(Role.EMSP)
     cpo = hub.connect(Role.CPO, version="2.1.1")
