@@ -17,7 +17,7 @@ from application.owner_index import (
     OwnerFact,
     session_receiver_key,
 )
-from application.routing.exchange import Exchange
+from application.routing.exchange import Exchange, Leg
 from application.routing.versions import (
     MODULES_OF,
     V2_1_1,
@@ -25,6 +25,7 @@ from application.routing.versions import (
     TranslationRefused,
     answer_kind,
     dump_json,
+    headers_toward,
     loss_record,
     policy_matches,
     request_kind,
@@ -46,6 +47,13 @@ class TranslatedLeg:
     body: bytes
     record: dict[str, Any] | None
     """None: the leg goes as received (same version, or nothing to translate)."""
+
+    def onto(self, leg: Leg) -> Leg:
+        """`leg` (built with this body) with its loss report and its receiver's headers."""
+        if self.record is None:
+            return leg
+        headers = headers_toward(self.record["target_version"], leg.headers)
+        return replace(leg, headers=headers, translation=self.record)
 
 
 class VersionBridge:

@@ -91,7 +91,6 @@ from application.routing.versions import (
     V2_1_1,
     V2_3_0,
     TranslationRefused,
-    headers_toward,
     version_of,
 )
 from application.routing_table import InMemoryRoutingTable
@@ -392,11 +391,7 @@ class RoutingService:
         body = translated.body
         url = url or target.url(operation.path, query)
         leg = build_leg(exchange, 0, target, url, body, route_class, open_to=target.party)
-        if translated.record is not None:
-            version = translated.record["target_version"]
-            leg = replace(
-                leg, headers=headers_toward(version, leg.headers), translation=translated.record
-            )
+        leg = translated.onto(leg)
         if body is not request.body and body:
             exchange.bodies.append(Body.of(body, exchange.headers.get(h.CONTENT_TYPE) or h.JSON))
         kind = str(route_class.kind)
@@ -406,10 +401,10 @@ class RoutingService:
         if link is not None:
             await self._store(self.links.put, link)
         await self.ledger.admit(exchange)
-        fact = fact_of(operation)
-        if fact is not None and self.owners.learn(fact):
-            # Known at once for open routing; kept in the store behind, off the answer's path.
-            self._spawn(self._keep_fact(fact))
+        for fact in (fact_of(operation), contract_fact(operation, request.body)):
+            if fact is not None and self.owners.learn(fact):
+                # Known at once for open routing; kept in the store behind, off the answer's path.
+                self._spawn(self._keep_fact(fact))
         outcome = await deliver_safely(
             self.deliverer, Delivery(leg.target, request.method, leg.url, leg.headers, leg.body)
         )
@@ -443,7 +438,8 @@ class RoutingService:
             relayed, translation = await self.bridge.answer(exchange, operation, target, outcome)
         except Exception as error:
             log.exception("translating the answer to %s failed", exchange.request_id)
-            relayed, translation = outcome, {"refused": describe(error)}
+            relayed, translation = outcome, None
+            notes.append(f"answer relayed untranslated: {describe(error)}")
         if translation is not None and "refused" in translation:
             notes.append(f"answer relayed untranslated: {translation['refused']}")
         try:
@@ -587,15 +583,9 @@ class RoutingService:
                 broadcast=True,
                 hub=self.config.hub,
             )
-            if translated.record is not None:
-                version = translated.record["target_version"]
-                leg = replace(
-                    leg,
-                    headers=headers_toward(version, leg.headers),
-                    translation=translated.record,
-                )
-                if translated.body:
-                    exchange.bodies.append(Body.of(translated.body))
+            leg = translated.onto(leg)
+            if leg.translation is not None and translated.body:
+                exchange.bodies.append(Body.of(translated.body))
             legs.append(leg)
         parties = [str(leg.target.party) for leg in legs]
         reason = f"broadcast from {from_party} as {role} to {len(legs)} receiver(s)"

@@ -268,10 +268,18 @@ def test_2_1_1_session_and_cdr_pushes_go_to_the_owner_of_their_token(hub: HubUnd
     assert patch.method == "PATCH" and json.loads(patch.body)["kwh"] == 20.5
     assert "session 'S-1'" in _event(hub, cpo, "ses-1p", "Routed").reason
 
-    cdr = cpo.call("POST", "cdrs", "receiver", body=CDR_211, request_id="cdr-1")
+    # a token pushed to the CPO directly (OCPI-to) names its contract id just as well
+    direct = {**token, "uid": "UID-2", "contract_id": "NL-MSP-C2"}
+    emsp.call(
+        "PUT", "tokens", "receiver", f"/NL/{emsp.party.party_id}/UID-2", to=cpo.party, body=direct
+    )
+    cdr = cpo.call(
+        "POST", "cdrs", "receiver", body={**CDR_211, "auth_id": "NL-MSP-C2"}, request_id="cdr-1"
+    )
 
     assert cdr.json()["status_code"] == 1000
     received = json.loads(emsp.platform.wait_for(3)[2].body)
+    assert received["cdr_token"]["contract_id"] == "NL-MSP-C2"
     assert received["cdr_location"]["evse_id"] == "NL*CPO*E1"
     assert received["cdr_token"]["party_id"] == emsp.party.party_id
     assert bystander.platform.requests == []
