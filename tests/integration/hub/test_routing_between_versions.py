@@ -8,7 +8,9 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 
+from api.cli import main
 from domain.connections import Leniency
 from domain.messages import message_id
 from domain.values import PartyRef, Role
@@ -507,3 +509,24 @@ def test_a_party_ref_names_the_token_owner_only_when_it_is_unambiguous() -> None
     assert index.contract_owner("C1") == PartyRef("NL", "AAA")
     index.learn(OwnerFact(CONTRACT, "C1", PartyRef("NL", "BBB")))
     assert index.contract_owner("C1") is None
+
+
+def test_the_cli_sets_a_connections_translation_policy(
+    hub: HubUnderTest, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emsp = hub.connect(Role.EMSP, version="2.1.1")
+    monkeypatch.setenv("OCPI_LEDGER_URL", hub.url)
+    monkeypatch.setenv("OCPI_LEDGER_ADMIN_TOKEN", ADMIN_TOKEN)
+    connection = str(emsp.connection_id)
+
+    assert main(["translation-policy", connection, "tariffs.min_price", "tariffs.max_price"]) == 0
+
+    printed = capsys.readouterr().out
+    assert f"connection {connection} (OCPI 2.1.1) refuses losing" in printed
+    assert "tariffs.max_price, tariffs.min_price" in printed
+    assert hub.node.routing_table.connection(connection).refuse_losing == (  # type: ignore[union-attr]
+        "tariffs.max_price",
+        "tariffs.min_price",
+    )
+    assert main(["translation-policy", connection]) == 0
+    assert "(none: every translation is made)" in capsys.readouterr().out
