@@ -86,8 +86,8 @@ class VersionBridge:
     def module_missing(self, party: PartyRef, module: str) -> str | None:
         """Why `party` cannot be sent `module`: every connection it is reached through speaks a
         version without it (payments is 2.3.0 only); None if one can take it."""
-        if not any(module in modules for modules in MODULES_OF.values()):
-            return None  # a custom module: whoever publishes it takes it
+        if module in MODULES_OF[V2_1_1] or not any(module in m for m in MODULES_OF.values()):
+            return None  # in every version, or a custom module: whoever publishes it takes it
         versions = set()
         for route in self.table.routes_to(party):
             connection = self.table.connection(route.route_key)
@@ -170,9 +170,9 @@ class VersionBridge:
         that cannot be translated keeps its body and says so in the record (the receiver has
         acted: the requester must still hear of it)."""
         source, destination = self.version_of_target(target), exchange.request.version
-        kind = answer_kind(operation)
         if source == destination:
             return outcome, None
+        kind = answer_kind(operation)
         if kind is None or not outcome.body:
             return outcome, loss_record(source, destination, ())
         context = TranslationContext(
