@@ -186,3 +186,49 @@ def test_a_2_2_1_object_routed_through_a_2_1_1_party_comes_back_with_every_chang
     original.update(country_code="NL", party_id=CPO_221.party_id)
     original["id"] = data.draw(st.text("ABCDEFGH0123456789", min_size=1, max_size=12))
     _round_trip(kind, original)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+_FIELDS = st.sampled_from(
+    ["id", "type", "evses", "connectors", "standard", "token", "uid", "auth_id", "location",
+     "time_zone", "coordinates", "elements", "price_components", "last_updated", "response_url"]
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    body=st.dictionaries(_FIELDS, _JSON, max_size=6),
+    route=st.sampled_from(
+        [
+            ("locations", "RECEIVER", "PUT", "/NL/CPA/L1", CPO_221, EMSP_211),
+            ("tariffs", "RECEIVER", "PUT", "/NL/CPA/T1", CPO_221, EMSP_211),
+            ("locations", "RECEIVER", "PUT", "/NL/CPD/L1/E1", CPO_211, EMSP_221),
+        ]
+    ),
+)
+def test_whatever_a_peer_sends_across_versions_is_forwarded_or_refused_never_a_hub_fault(
+    body: dict[str, Any], route: tuple[str, str, str, str, PartyKey, PartyKey]
+) -> None:
+    module, interface, method, path, sender, receiver = route
+    table = _network()
+    service, deliverer, recorder = service_with_fakes(
+        RoutingConfig(hub=HUB, base_url="https://hub.example.com"), table
+    )
+    service.owner_facts = OwnerFacts()
+    request = _request(
+        table, sender, receiver, method, module, interface, path, json.dumps(body).encode()
+    )
+
+    answer = asyncio.run(service.handle(request))
+
+    status = json.loads(answer.body)["status_code"]
+    assert (answer.http_status, status) in ((200, 1000), (400, 2001)), answer.body
+    names = [type(e).__name__ for e in recorder.events]
+    assert ("Refused" in names) == (status == 2001) and names[-1] == "Responded"
+    assert len(deliverer.deliveries) == (1 if status == 1000 else 0)
