@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain import headers as h
+from domain.errors import UntranslatableError
 from domain.operations import CommandType, Operation, OperationKind
 from domain.translation import Loss, ObjectKind, Translation, TranslationContext, translate
 from domain.values import OCPI_VERSION, ModuleId
@@ -135,6 +136,22 @@ def dump_json(document: Any) -> bytes:
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
+def _translate(
+    kind: ObjectKind,
+    document: Any,
+    source: str,
+    target: str,
+    context: TranslationContext,
+    partial: bool = False,
+) -> Translation:
+    """`translate`, refusing what is not a JSON object at all (a peer's list or scalar)."""
+    if not isinstance(document, dict):
+        raise UntranslatableError(
+            "not_an_object", f"a {kind} must be a JSON object, got {type(document).__name__}"
+        )
+    return translate(kind, document, source, target, context, partial=partial)
+
+
 def translate_request(
     kind: ObjectKind,
     body: bytes,
@@ -146,7 +163,7 @@ def translate_request(
 ) -> TranslatedBody:
     """A leg's body in the receiver's version. Raises `UntranslatableError`."""
     document = json.loads(body)
-    translation = translate(kind, document, source, target, context, partial=partial)
+    translation = _translate(kind, document, source, target, context, partial)
     return TranslatedBody(
         dump_json(translation.body), loss_record(source, target, translation.losses)
     )
@@ -163,14 +180,14 @@ def translate_answer(
         return None
     data = envelope.get("data") if isinstance(envelope, dict) else None
     if isinstance(data, dict):
-        translation = translate(kind, data, source, target, context)
+        translation = _translate(kind, data, source, target, context)
         envelope["data"] = translation.body
         return TranslatedBody(dump_json(envelope), loss_record(source, target, translation.losses))
     if isinstance(data, list):
         record = loss_record(source, target, ())
         items = []
         for index, item in enumerate(data):
-            one: Translation = translate(kind, item, source, target, context)
+            one = _translate(kind, item, source, target, context)
             items.append(one.body)
             record["losses"] += loss_record(source, target, one.losses, f"[{index}].")["losses"]
         envelope["data"] = items

@@ -203,7 +203,7 @@ _FIELDS = st.sampled_from(
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    body=st.dictionaries(_FIELDS, _JSON, max_size=6),
+    body=st.dictionaries(_FIELDS, _JSON, max_size=6) | _JSON,
     route=st.sampled_from(
         [
             ("locations", "RECEIVER", "PUT", "/NL/CPA/L1", CPO_221, EMSP_211),
@@ -213,7 +213,7 @@ _FIELDS = st.sampled_from(
     ),
 )
 def test_whatever_a_peer_sends_across_versions_is_forwarded_or_refused_never_a_hub_fault(
-    body: dict[str, Any], route: tuple[str, str, str, str, PartyKey, PartyKey]
+    body: Any, route: tuple[str, str, str, str, PartyKey, PartyKey]
 ) -> None:
     module, interface, method, path, sender, receiver = route
     table = _network()
@@ -232,3 +232,24 @@ def test_whatever_a_peer_sends_across_versions_is_forwarded_or_refused_never_a_h
     names = [type(e).__name__ for e in recorder.events]
     assert ("Refused" in names) == (status == 2001) and names[-1] == "Responded"
     assert len(deliverer.deliveries) == (1 if status == 1000 else 0)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=_JSON)
+def test_whatever_a_2_1_1_receiver_answers_reaches_the_requester_never_a_hub_fault(
+    data: Any,
+) -> None:
+    table = _network()
+    service, _, recorder = service_with_fakes(
+        RoutingConfig(hub=HUB, base_url="https://hub.example.com"), table
+    )
+    mirror = MirrorPlatform()
+    mirror.held = json.dumps(data).encode()
+    service.deliverer = mirror
+    request = _request(table, EMSP_221, CPO_211, "GET", "locations", "SENDER", "/L1")
+
+    answer = asyncio.run(service.handle(request))
+
+    assert answer.http_status == 200 and json.loads(answer.body)["status_code"] == 1000
+    (answered,) = [e for e in recorder.events if isinstance(e, RoutedMessage.Answered)]
+    assert answered.translation["source_version"] == "2.1.1"
