@@ -659,7 +659,9 @@ class RoutingService:
         answer = self.answers.error(
             exchange, int(status_code), str(reason), http_status, extra_headers
         )
-        exchange.steps.append(lambda m: m.refuse(answer.http_status, int(status_code), str(reason)))
+        # the code the requester got (a 2.1.1 party has no hub codes), with the hub's reason
+        spoken = self.answers.code_for(exchange, int(status_code))
+        exchange.steps.append(lambda m: m.refuse(answer.http_status, spoken, str(reason)))
         self.ledger.respond_step(exchange, answer)
         await self.ledger.admit(exchange)
         return answer

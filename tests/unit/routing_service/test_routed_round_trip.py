@@ -6,6 +6,7 @@ loss report the ledger holds for the push; nothing the report names came back un
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -14,11 +15,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from application.delivery import Delivered, Delivery, DeliveryOutcome
+from application.delivery import Delivered, Delivery, DeliveryFailed, DeliveryOutcome
 from application.owner_index import OwnerFact
 from application.routing import InboundRequest, RoutingConfig
 from application.routing_table import ConnectionEntry, InMemoryRoutingTable
 from domain.messages import RoutedMessage
+from domain.status_codes import HubError
 from domain.translation import Loss, LossKind, Translation
 from domain.values import ConnectionStatus, PartyKey, PartyRef, Role
 from tests.unit.routing_service.test_route_choice import FakeRecorder, service_with_fakes
@@ -253,3 +255,30 @@ def test_whatever_a_2_1_1_receiver_answers_reaches_the_requester_never_a_hub_fau
     assert answer.http_status == 200 and json.loads(answer.body)["status_code"] == 1000
     (answered,) = [e for e in recorder.events if isinstance(e, RoutedMessage.Answered)]
     assert answered.translation["source_version"] == "2.1.1"
+
+
+class Unreachable:
+    async def deliver(self, delivery: Delivery) -> DeliveryOutcome:
+        return DeliveryFailed(HubError.CONNECTION_PROBLEM, "connection refused", 1.0)
+
+    async def aclose(self) -> None:
+        pass
+
+
+def test_a_2_1_1_requester_gets_a_status_code_its_version_has_for_a_hub_error() -> None:
+    table = _network()
+    service, _, recorder = service_with_fakes(
+        RoutingConfig(hub=HUB, base_url="https://hub.example.com"), table
+    )
+    service.deliverer = Unreachable()
+    request = _request(table, EMSP_211, CPO_221, "GET", "locations", "SENDER", "/L1")
+    request = dataclasses.replace(request, version="2.1.1")
+
+    answer = json.loads(asyncio.run(service.handle(request)).body)
+
+    assert answer["status_code"] == 3000
+    assert "(hub error 4003; OCPI 2.1.1 has no hub status codes)" in answer["status_message"]
+    (failed,) = [e for e in recorder.events if isinstance(e, RoutedMessage.Failed)]
+    assert failed.status_code == 4003  # the leg's own record keeps the hub's code
+    (responded,) = [e for e in recorder.events if isinstance(e, RoutedMessage.Responded)]
+    assert responded.ocpi_status == 3000
