@@ -86,7 +86,7 @@ class VersionBridge:
     def module_missing(self, party: PartyRef, module: str) -> str | None:
         """Why `party` cannot be sent `module`: every connection it is reached through speaks a
         version without it (payments is 2.3.0 only); None if one can take it."""
-        if module in MODULES_OF[V2_1_1] or not any(module in m for m in MODULES_OF.values()):
+        if module in MODULES_OF[V2_1_1] or not _versioned(module):
             return None  # in every version, or a custom module: whoever publishes it takes it
         versions = set()
         for route in self.table.routes_to(party):
@@ -129,7 +129,7 @@ class VersionBridge:
         if source == destination:
             return TranslatedLeg(body, None)
         module = str(operation.module)
-        if module not in MODULES_OF[destination]:
+        if module not in MODULES_OF[destination] and _versioned(module):
             raise TranslationRefused(
                 f"{target.party} speaks OCPI {destination}, which has no {module} module"
             )
@@ -285,6 +285,11 @@ class VersionBridge:
             return None
         key = ObjectKey(str(ModuleId.LOCATIONS), owner, location_id)
         return json_object(await self._store(self.objects.get, key))
+
+
+def _versioned(module: str) -> bool:
+    """An OCPI module of some version (a custom module is opaque: sent as it is)."""
+    return any(module in modules for modules in MODULES_OF.values())
 
 
 def _location_id(body: bytes) -> str | None:
