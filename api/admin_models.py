@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
@@ -47,6 +47,21 @@ class ReasonRequest(_Strict):
 class LeniencyRequest(_Strict):
     leniency: Leniency
     reason: str = Field(default="by the operator", min_length=1, max_length=500)
+
+
+class TranslationPolicyRequest(_Strict):
+    refuse_losing: list[
+        Annotated[str, Field(pattern=r"^[a-z]+(\.[a-z_0-9]+)+$", max_length=200)]
+    ] = Field(max_length=200)
+    """`module.field.path` (list indices left out), e.g. `tariffs.min_price`: a translation
+    between OCPI versions that would lose it (or anything inside it) is refused."""
+    reason: str = Field(default="by the operator", min_length=1, max_length=500)
+
+
+class TranslationPolicyView(BaseModel):
+    connection_id: str
+    version: str | None
+    refuse_losing: list[str]
 
 
 class PartyOnConnection(BaseModel):

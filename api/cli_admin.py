@@ -85,6 +85,20 @@ def _leniency(args: argparse.Namespace) -> None:
     show(args, call("PUT", f"/connections/{args.id}/leniency", body), CONNECTION_COLUMNS)
 
 
+def _translation_policy(args: argparse.Namespace) -> None:
+    body: dict[str, Any] = {"refuse_losing": list(args.refuse_losing)}
+    if args.reason:
+        body["reason"] = args.reason
+    answer = call("PUT", f"/connections/{args.id}/translation-policy", body)
+    if args.json:
+        print(json.dumps(answer, indent=2))
+        return
+    fields = ", ".join(answer["refuse_losing"]) or "(none: every translation is made)"
+    print(
+        f"connection {answer['connection_id']} (OCPI {answer['version']}) refuses losing: {fields}"
+    )
+
+
 def _by_id(method: str, suffix: str) -> Callable[[argparse.Namespace], None]:
     def run(args: argparse.Namespace) -> None:
         body = {"reason": args.reason} if getattr(args, "reason", None) else None
@@ -123,6 +137,11 @@ SUBCOMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], None], tuple[st
         _leniency,
         ("id", "--leniency", "--reason"),
     ),
+    "translation-policy": (
+        "set the fields whose loss in a version translation refuses a connection's messages",
+        _translation_policy,
+        ("id", "--refuse-losing", "--reason"),
+    ),
 }
 
 
@@ -156,6 +175,13 @@ def _configure(name: str) -> Callable[[argparse.ArgumentParser], None]:
                     "--role",
                     choices=("CPO", "EMSP"),
                     help="OCPI 2.1.1 only, and required there: the peer's role",
+                )
+            elif argument == "--refuse-losing":
+                parser.add_argument(
+                    "refuse_losing",
+                    nargs="*",
+                    metavar="MODULE.FIELD",
+                    help="e.g. tariffs.min_price commands.token.group_id; none clears the policy",
                 )
             elif argument == "--reason":
                 parser.add_argument("--reason")

@@ -32,6 +32,7 @@ from api.hosted_backends import backend_of_header
 from api.node import Node
 from api.routers.routing import METHODS, answer_routed
 from application.routing import InboundRequest, RoutingService
+from application.routing.versions import MODULES_OF
 from domain.values import (
     CUSTOM_MODULE_PATTERN,
     FUNCTIONAL_MODULES,
@@ -55,15 +56,29 @@ class RoutedVersion:
     service: Callable[[Node], RoutingService]
     custom_modules: bool = True
     """Whether custom module ids (outside OCPI, agreed between two platforms) are routed."""
+    opaque_modules: frozenset[str] = frozenset()
+    """Modules of this version that OCPI's ModuleID table lacks (2.3.0's payments), routed
+    as custom modules are: their bodies are relayed, never translated."""
 
 
 def _routing_service(node: Node) -> RoutingService:
     return node.services.routing
 
 
-ROUTED_VERSIONS: dict[str, RoutedVersion] = {
-    OCPI_VERSION: RoutedVersion(FUNCTIONAL_MODULES, _routing_service),
-}
+def _routed(version: str) -> RoutedVersion:
+    """Every version's module endpoints go to the same routing service, the version carried
+    as data (it must be the calling connection's; legs are translated between versions).
+    Custom modules are agreed between 2.2.1 platforms only."""
+    modules = frozenset(m for m in FUNCTIONAL_MODULES if str(m) in MODULES_OF[version])
+    return RoutedVersion(
+        modules,
+        _routing_service,
+        custom_modules=version == OCPI_VERSION,
+        opaque_modules=MODULES_OF[version] - RESERVED_MODULE_IDS,
+    )
+
+
+ROUTED_VERSIONS: dict[str, RoutedVersion] = {version: _routed(version) for version in MODULES_OF}
 
 _ROLES = {"sender": InterfaceRole.SENDER, "receiver": InterfaceRole.RECEIVER}
 _CUSTOM_MODULE = re.compile(CUSTOM_MODULE_PATTERN)
@@ -107,7 +122,7 @@ def parse_routed_path(
         if not after.startswith(name):
             return None
         module_id, decoded_rest = ModuleId(module), after[len(name) :]
-    elif (
+    elif module in served.opaque_modules or (
         served.custom_modules
         and module not in RESERVED_MODULE_IDS
         and _CUSTOM_MODULE.fullmatch(module)
@@ -187,6 +202,7 @@ def _inbound(node: Node, scope: Scope, headers: Headers, routed: RoutedPath) -> 
         query=scope["query_string"].decode("latin-1"),
         headers=headers,
         sender_parties=parties,
+        version=routed.version,
     )
 
 

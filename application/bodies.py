@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,3 +24,14 @@ class Body:
 
     def as_row(self) -> tuple[str, str, bytes]:
         return (self.sha256, self.content_type, self.data)
+
+
+def json_object(body: bytes | None) -> dict[str, Any] | None:
+    """The JSON object a body holds; None for anything else (no body, not JSON, a list)."""
+    if not body:
+        return None
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return document if isinstance(document, dict) else None

@@ -68,12 +68,13 @@ def new_link_id() -> str:
     return secrets.token_urlsafe(18)
 
 
-def callback_url(base_url: str, module: ModuleId, link_id: str) -> str:
-    return f"{base_url}/ocpi/{OCPI_VERSION}/{module}/sender/{CALLBACK_PREFIX}{link_id}"
+def callback_url(base_url: str, module: ModuleId, link_id: str, version: str = OCPI_VERSION) -> str:
+    """Under the version of the party that will call it (a 2.1.1 CPO posts to /ocpi/2.1.1/)."""
+    return f"{base_url}/ocpi/{version}/{module}/sender/{CALLBACK_PREFIX}{link_id}"
 
 
-def cdr_location_url(base_url: str, link_id: str) -> str:
-    return f"{base_url}/ocpi/{OCPI_VERSION}/cdrs/receiver/{link_id}"
+def cdr_location_url(base_url: str, link_id: str, version: str = OCPI_VERSION) -> str:
+    return f"{base_url}/ocpi/{version}/cdrs/receiver/{link_id}"
 
 
 def callback_id(callback_path: str | None) -> str | None:

@@ -6,7 +6,7 @@ it, and only the projection writes it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from domain.operations import Operation
@@ -26,6 +26,8 @@ class ObjectKey:
 class Page:
     documents: list[bytes]
     total: int
+    owners: list[PartyRef] = field(default_factory=list)
+    """The owner of each document (in order): whose version a document is in."""
 
 
 class HubObjectStore(Protocol):

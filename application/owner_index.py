@@ -13,12 +13,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from application.bodies import json_object
 from domain.operations import Operation, OperationKind
 from domain.values import ModuleId, PartyRef
 
 TOKEN = "token"
 LOCATION = "location"
 SESSION = "session"
+CONTRACT = "contract"
+"""A token's contract id (2.1.1 `auth_id`): what a 2.1.1 session or CDR names its token by."""
+SESSION_RECEIVER = "session_receiver"
+"""`{cpo}/{session_id}` -> the eMSP a 2.1.1 session went to: its PATCHes carry no `auth_id`."""
+
+
+def session_receiver_key(cpo: PartyRef, session_id: str) -> str:
+    return f"{cpo}/{session_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +65,21 @@ def fact_of(operation: Operation) -> OwnerFact | None:
     return None
 
 
+def contract_fact(operation: Operation, body: bytes) -> OwnerFact | None:
+    """The eMSP owning a pushed token's contract id (`contract_id`, 2.1.1 `auth_id`): 2.1.1
+    sessions and CDRs carry no owner, only that id, and are routed by it."""
+    owner = operation.owner
+    if (
+        operation.kind is not OperationKind.PUSH
+        or operation.module is not ModuleId.TOKENS
+        or owner is None
+    ):
+        return None
+    document = json_object(body) or {}
+    contract = document.get("contract_id") or document.get("auth_id")
+    return OwnerFact(CONTRACT, contract, owner) if isinstance(contract, str) and contract else None
+
+
 class InMemoryOwnerIndex:
     def __init__(self) -> None:
         self._owners: dict[tuple[str, str], frozenset[PartyRef]] = {}
@@ -88,3 +112,9 @@ class InMemoryOwnerIndex:
 
     def session_owner(self, session_id: str) -> PartyRef | None:
         return self._only(SESSION, session_id)
+
+    def contract_owner(self, contract_id: str) -> PartyRef | None:
+        return self._only(CONTRACT, contract_id)
+
+    def session_receiver(self, cpo: PartyRef, session_id: str) -> PartyRef | None:
+        return self._only(SESSION_RECEIVER, session_receiver_key(cpo, session_id))

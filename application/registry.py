@@ -56,6 +56,16 @@ class Registry(NotifyingApplication):
         connection.set_leniency(leniency, reason or f"set to {leniency} by the operator")
         return last_position(self.save(connection))
 
+    def set_translation_policy(
+        self, connection_id: UUID, refuse_losing: list[str], reason: str
+    ) -> int:
+        """Fields whose loss in a version translation makes the hub refuse the message."""
+        connection = self.get_connection(connection_id)
+        connection.set_translation_policy(
+            refuse_losing, reason or "translation policy set by the operator"
+        )
+        return last_position(self.save(connection))
+
     def open_outbound(
         self, label: str, versions_url: str, version: str | None = None, role: str | None = None
     ) -> tuple[UUID, int]:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from application.endpoints import ROLE_INTERFACES
 from application.projection import Projection, TrackedView
 from domain.connections import Connection, Leniency
 from domain.parties import Party
@@ -40,16 +41,32 @@ class ConnectionEntry:
     leniency: Leniency = Leniency.LENIENT
     proposed_version: str | None = None  # what the invitation (or connect request) proposed
     proposed_role: str | None = None  # 2.1.1: the peer's role, which its credentials lack
+    refuse_losing: tuple[str, ...] = ()
+    """Translation policy: fields whose loss in a version translation refuses the message."""
 
     @property
     def is_registered(self) -> bool:
         return self.version is not None and not self.unregistered
 
     def endpoint_url(self, module: str, interface_role: str) -> str | None:
-        for identifier, role, url in self.endpoints:
+        for identifier, role, url in self.interfaces():
             if identifier == module and role == interface_role:
                 return url
         return None
+
+    def interfaces(self) -> list[tuple[str, str, str]]:
+        """(module, interface role, url) of each endpoint. A 2.1.1 endpoint names no role: it
+        is the interface its connection's only party implements for that module."""
+        implied: dict[str, str] = {}
+        if len(self.roles) == 1:
+            implied = {
+                str(module): str(interface)
+                for module, interface in ROLE_INTERFACES.get(self.roles[0].role, ())
+            }
+        return [
+            (identifier, role or implied.get(identifier, ""), url)
+            for identifier, role, url in self.endpoints
+        ]
 
 
 @dataclass(frozen=True)
@@ -214,6 +231,8 @@ class RoutingTableProjection(Projection[RoutingTableWriter]):
             )
         if isinstance(event, Connection.LeniencySet):
             return replace(entry, leniency=Leniency(event.leniency), updated_at=at)
+        if isinstance(event, Connection.TranslationPolicySet):
+            return replace(entry, refuse_losing=tuple(event.refuse_losing), updated_at=at)
         if isinstance(event, Connection.Unregistered):
             return replace(
                 entry,

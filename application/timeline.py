@@ -67,6 +67,8 @@ def message_timeline(
         elif name == "Forwarded":
             legs[fields["leg"]] = {
                 **fields,
+                # the loss report of a leg translated between OCPI versions (None: sent as is)
+                "translation": fields.get("translation"),
                 "forwarded_at": at,
                 "body": body(fields.get("body_sha256")),
                 "outcome": "pending",
@@ -74,6 +76,8 @@ def message_timeline(
         elif name in ("Answered", "Failed"):
             leg = legs.setdefault(fields["leg"], {"leg": fields["leg"]})
             result = {k: v for k, v in fields.items() if k != "leg"}
+            if name == "Answered":
+                result["translation"] = fields.get("translation")
             if name == "Answered":
                 result["body"] = body(fields.get("body_sha256"))
             leg.update(outcome=name.lower(), result=result, completed_at=at)

@@ -97,12 +97,49 @@ class Observation:
     latency_ms: float | None
 
 
+@dataclass(frozen=True)
+class TranslationObservation:
+    """One body translated between OCPI versions on its way from `party` to `counterpart`: a
+    forwarded leg (the requester to the receiver) or an answer (the receiver back)."""
+
+    party: str
+    counterpart: str
+    module: str
+    source_version: str
+    target_version: str
+    losses: int
+    received_us: int
+
+
+def translation_of(
+    record: Mapping[str, Any] | None,
+    party: str,
+    counterpart: str,
+    module: str,
+    received_us: int,
+) -> TranslationObservation | None:
+    if not record or "source_version" not in record:
+        return None
+    return TranslationObservation(
+        party=party,
+        counterpart=counterpart,
+        module=module,
+        source_version=str(record["source_version"]),
+        target_version=str(record.get("target_version", "")),
+        losses=len(record.get("losses") or []),
+        received_us=received_us,
+    )
+
+
 class TrafficWriter(Protocol):
     def pending(self, message_id: str) -> dict[str, Any] | None: ...
     def put_pending(self, message_id: str, state: dict[str, Any]) -> None: ...
     def drop_pending(self, message_id: str) -> None: ...
     def observe(self, observation: Observation) -> None:
         """Count one observation in its hour and day buckets and move the party's last seen."""
+
+    def translated(self, observation: TranslationObservation) -> None:
+        """Count one translation and its losses in its hour and day buckets."""
 
 
 class TrafficProjection(Projection[TrafficWriter]):
@@ -141,6 +178,7 @@ class TrafficProjection(Projection[TrafficWriter]):
             return
         if isinstance(event, RoutedMessage.Forwarded):
             state["legs"][str(event.leg)] = [event.target_party or "unknown", event.body_size]
+            self._translated(writer, event, state["from"], event.target_party or "unknown", state)
         elif isinstance(event, RoutedMessage.Answered | RoutedMessage.Failed):
             leg = state["legs"].pop(str(event.leg), None)
             if leg is None:
@@ -148,6 +186,7 @@ class TrafficProjection(Projection[TrafficWriter]):
             if isinstance(event, RoutedMessage.Answered):
                 ok = is_success(event.http_status, event.ocpi_status)
                 outcome, answer_bytes = ("success" if ok else "error"), event.body_size
+                self._translated(writer, event, leg[0], state["from"], state)
             else:
                 outcome, answer_bytes = "failed", 0
             writer.observe(
@@ -191,6 +230,21 @@ class TrafficProjection(Projection[TrafficWriter]):
             writer.drop_pending(message_id)
         else:
             writer.put_pending(message_id, state)
+
+    @staticmethod
+    def _translated(
+        writer: TrafficWriter, event: Any, party: str, counterpart: str, state: dict[str, Any]
+    ) -> None:
+        # Records made before translation existed read as None: nothing to count.
+        observation = translation_of(
+            getattr(event, "translation", None),
+            party,
+            counterpart,
+            state["module"],
+            state["received_us"],
+        )
+        if observation is not None:
+            writer.translated(observation)
 
 
 # ---- queries ---------------------------------------------------------------------------------

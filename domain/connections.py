@@ -337,6 +337,23 @@ class Connection(Aggregate):
         self.proposed_version = version
         self.proposed_role = role
 
+    def set_translation_policy(self, refuse_losing: list[str], reason: str) -> None:
+        """The fields (`module.field.path`, e.g. `tariffs.min_price`) whose loss in a translation
+        between OCPI versions makes the hub refuse to forward that message to or from this peer."""
+        if self.unregistered:
+            raise ConnectionStateError("the connection was unregistered")
+        fields = sorted(set(refuse_losing))
+        if fields != getattr(self, "refuse_losing", []):
+            self._translation_policy_set(refuse_losing=fields, reason=reason)
+
+    class TranslationPolicySet(Aggregate.Event):
+        refuse_losing: list[str]
+        reason: str
+
+    @event(TranslationPolicySet)
+    def _translation_policy_set(self, refuse_losing: list[str], reason: str) -> None:
+        self.refuse_losing = list(refuse_losing)
+
     def refuse_party(self, country_code: str, party_id: str, role: str, reason: str) -> None:
         """Record that a role this peer claimed was not registered, and why."""
         self._party_refused(country_code=country_code, party_id=party_id, role=role, reason=reason)

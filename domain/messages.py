@@ -156,13 +156,19 @@ class RoutedMessage(Aggregate):
         body_sha256: str | None,
         body_size: int,
         note: str | None = None,
+        translation: dict[str, Any] | None = None,
     ) -> None:
         """The receiver's answer on one leg; `note` says how it was reached when that was not
-        plain (e.g. a followed trailing-slash redirect). Recorded in the next Concluded."""
+        plain (e.g. a followed trailing-slash redirect). `translation`: the answer was translated
+        back toward the requester's OCPI version (`{"source_version", "target_version",
+        "losses": [...]}`); the hash is the receiver's body, as received. Recorded in the next
+        Concluded."""
         self._check_open_leg(leg)
         answer = response_of(
             http_status, ocpi_status, latency_ms, headers, body_sha256, body_size, note
         )
+        if translation is not None:
+            answer["translation"] = translation
         self._conclude_leg({"leg": leg, "outcome": "answered", **answer})
 
     def record_failure(self, leg: int, status_code: int, reason: str, latency_ms: float) -> None:
@@ -263,6 +269,9 @@ class RoutedMessage(Aggregate):
         headers: dict[str, str]
         body_sha256: str | None
         body_size: int
+        translation: dict[str, Any] | None = None
+        """The leg's body was translated toward the receiver's OCPI version: source and target
+        version and the losses; the body hash is then the translated body's."""
 
         def apply(self, aggregate: Any) -> None:
             aggregate._forward(vars(self))
@@ -276,6 +285,7 @@ class RoutedMessage(Aggregate):
         body_sha256: str | None
         body_size: int
         note: str | None = None
+        translation: dict[str, Any] | None = None
 
         def apply(self, aggregate: Any) -> None:
             aggregate.legs[self.leg]["outcome"] = "answered"

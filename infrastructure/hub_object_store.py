@@ -237,7 +237,7 @@ class SqlHubObjectsView(SqlTrackedView[HubObjectsWriter]):
                 f"SELECT COUNT(*) AS n FROM hub_objects WHERE {condition}", params
             ).fetchone()
             rows = cursor.execute(
-                f"SELECT document FROM hub_objects WHERE {condition} "
+                f"SELECT document, country_code, party_id FROM hub_objects WHERE {condition} "
                 "ORDER BY last_updated, country_code, party_id, object_id, token_type "
                 "LIMIT %s OFFSET %s",
                 [*params, limit, offset],
@@ -245,6 +245,7 @@ class SqlHubObjectsView(SqlTrackedView[HubObjectsWriter]):
         return Page(
             documents=[str(row["document"]).encode("utf-8") for row in rows],
             total=int(total["n"]) if total else 0,
+            owners=[PartyRef(row["country_code"], row["party_id"]) for row in rows],
         )
 
 

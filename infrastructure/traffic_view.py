@@ -13,6 +13,7 @@ from application.traffic import (
     TrafficProjection,
     TrafficQuery,
     TrafficWriter,
+    TranslationObservation,
     bucket_start,
     decode_histogram,
     encode_histogram,
@@ -26,6 +27,9 @@ BucketKey = tuple[str, str, int, str, str, str, str]
 _KEY_COLUMNS = ("granularity", "party", "bucket_start", "counterpart", "module", "direction")
 _KEY = (*_KEY_COLUMNS, "outcome")
 _VALUES = ("count", "bytes_in", "bytes_out", "latency_count", "latency_sum", "histogram")
+_TRANSLATION_KEY = (*_KEY_COLUMNS[:5], "source_version", "target_version")
+_TRANSLATION_COUNTS = ("translations", "lossy", "losses")
+_TRANSLATION_COLUMNS = (*_TRANSLATION_KEY, *_TRANSLATION_COUNTS)
 
 
 class SqlTrafficWriter:
@@ -36,6 +40,24 @@ class SqlTrafficWriter:
         self._buckets: dict[BucketKey, dict[str, Any]] = {}
         self._pending: dict[str, dict[str, Any] | None] = {}
         self._seen: dict[str, list[int]] = {}
+        self._translations: dict[tuple[Any, ...], list[int]] = {}
+
+    def translated(self, observation: TranslationObservation) -> None:
+        o = observation
+        for granularity in GRANULARITIES:
+            key = (
+                granularity,
+                o.party,
+                bucket_start(o.received_us, granularity),
+                o.counterpart,
+                o.module,
+                o.source_version,
+                o.target_version,
+            )
+            counts = self._translations.setdefault(key, [0, 0, 0])
+            counts[0] += 1
+            counts[1] += 1 if o.losses else 0
+            counts[2] += o.losses
 
     def pending(self, message_id: str) -> dict[str, Any] | None:
         if message_id not in self._pending:
@@ -123,14 +145,24 @@ class SqlTrafficWriter:
             "ELSE traffic_last_seen.last_received_us END",
             [(party, sent, received) for party, (sent, received) in sorted(self._seen.items())],
         )
+        self.cursor.executemany(
+            f"INSERT INTO traffic_translations ({', '.join(_TRANSLATION_COLUMNS)}) "
+            f"VALUES ({', '.join(['%s'] * len(_TRANSLATION_COLUMNS))}) "
+            f"ON CONFLICT ({', '.join(_TRANSLATION_KEY)}) DO UPDATE SET "
+            + ", ".join(
+                f"{c} = traffic_translations.{c} + excluded.{c}" for c in _TRANSLATION_COUNTS
+            ),
+            [(*key, *counts) for key, counts in sorted(self._translations.items())],
+        )
         self._buckets.clear()
         self._pending.clear()
         self._seen.clear()
+        self._translations.clear()
 
 
 class SqlTrafficView(SqlTrackedView[TrafficWriter]):
     name = TrafficProjection.name
-    tables = ("traffic_buckets", "traffic_pending", "traffic_last_seen")
+    tables = ("traffic_buckets", "traffic_pending", "traffic_last_seen", "traffic_translations")
     ddl = (
         "CREATE TABLE IF NOT EXISTS traffic_buckets (granularity TEXT NOT NULL, "
         "party TEXT NOT NULL, bucket_start BIGINT NOT NULL, counterpart TEXT NOT NULL, "
@@ -144,6 +176,14 @@ class SqlTrafficView(SqlTrackedView[TrafficWriter]):
         "CREATE TABLE IF NOT EXISTS traffic_pending (id TEXT PRIMARY KEY, state TEXT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS traffic_last_seen (party TEXT PRIMARY KEY, "
         "last_sent_us BIGINT NOT NULL, last_received_us BIGINT NOT NULL)",
+        # Bodies translated between OCPI versions from party to counterpart: how many, how
+        # many lost something, how many fields were lost in all.
+        "CREATE TABLE IF NOT EXISTS traffic_translations (granularity TEXT NOT NULL, "
+        "party TEXT NOT NULL, bucket_start BIGINT NOT NULL, counterpart TEXT NOT NULL, "
+        "module TEXT NOT NULL, source_version TEXT NOT NULL, target_version TEXT NOT NULL, "
+        "translations BIGINT NOT NULL, lossy BIGINT NOT NULL, losses BIGINT NOT NULL, "
+        "PRIMARY KEY (granularity, party, bucket_start, counterpart, module, source_version, "
+        "target_version))",
     )
 
     def writer(self, cursor: Cursor) -> TrafficWriter:
@@ -152,18 +192,7 @@ class SqlTrafficView(SqlTrackedView[TrafficWriter]):
     # ---- queries -----------------------------------------------------------------------------
 
     def rows(self, query: TrafficQuery) -> list[dict[str, Any]]:
-        where = ["granularity = %s"]
-        params: list[Any] = [query.granularity]
-        if query.party:
-            where.append("party = %s")
-            params.append(query.party)
-        if query.since is not None:
-            # A bucket counts if it starts in the range: since is rounded down to its bucket.
-            where.append("bucket_start >= %s")
-            params.append(bucket_start(epoch_us(query.since), query.granularity))
-        if query.until is not None:
-            where.append("bucket_start < %s")
-            params.append(epoch_us(query.until))
+        where, params = _range(query, "party = %s")
         return self.database.query(
             f"SELECT * FROM traffic_buckets WHERE {' AND '.join(where)} "
             "ORDER BY bucket_start, party, counterpart, module, direction, outcome",
@@ -182,7 +211,21 @@ class SqlTrafficView(SqlTrackedView[TrafficWriter]):
             "totals": summarise(rows, ("party", "counterpart", "module", "direction")),
             "top_talkers": self._top_talkers(rows),
             "last_seen": self.last_seen(query.party),
+            "translations": self.translations(query),
         }
+
+    def translations(self, query: TrafficQuery) -> list[dict[str, Any]]:
+        """Per party pair, module and version pair: bodies translated, how many lost something,
+        fields lost in all (a party filter matches either side)."""
+        where, params = _range(query, "(party = %s OR counterpart = %s)")
+        group = ", ".join(_TRANSLATION_KEY[1:2] + _TRANSLATION_KEY[3:])
+        rows = self.database.query(
+            f"SELECT {group}, SUM(translations) AS translations, SUM(lossy) AS lossy, "
+            f"SUM(losses) AS losses FROM traffic_translations WHERE {' AND '.join(where)} "
+            f"GROUP BY {group} ORDER BY {group}",
+            params,
+        )
+        return [{**row, **{c: int(row[c]) for c in _TRANSLATION_COUNTS}} for row in rows]
 
     @staticmethod
     def _top_talkers(rows: list[dict[str, Any]], limit: int = 10) -> list[dict[str, Any]]:
@@ -212,3 +255,21 @@ class SqlTrafficView(SqlTrackedView[TrafficWriter]):
             }
             for r in rows
         ]
+
+
+def _range(query: TrafficQuery, party_condition: str) -> tuple[list[str], list[Any]]:
+    """The WHERE terms of a query's granularity, party (each %s of the condition is the party)
+    and time range."""
+    where = ["granularity = %s"]
+    params: list[Any] = [query.granularity]
+    if query.party:
+        where.append(party_condition)
+        params += [query.party] * party_condition.count("%s")
+    if query.since is not None:
+        # A bucket counts if it starts in the range: since is rounded down to its bucket.
+        where.append("bucket_start >= %s")
+        params.append(bucket_start(epoch_us(query.since), query.granularity))
+    if query.until is not None:
+        where.append("bucket_start < %s")
+        params.append(epoch_us(query.until))
+    return where, params

@@ -400,6 +400,61 @@ class MessagePage:
     related: list[Mapping[str, Any]] = field(default_factory=list)
     retry_of: str | None = None
     evidence_link: str = ""
+    translations: list[TranslationReport] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TranslationReport:
+    """One leg or answer translated between OCPI versions, and what that changed."""
+
+    label: str
+    source_version: str
+    target_version: str
+    losses: list[dict[str, str]]
+    refused: str = ""
+
+
+def translation_reports(legs: Sequence[Mapping[str, Any]]) -> list[TranslationReport]:
+    reports = []
+    for leg in legs:
+        target = leg.get("target_party") or "?"
+        result = leg.get("result") or {}
+        for label, record in (
+            (f"leg {leg.get('leg')} to {target}", leg.get("translation")),
+            (f"answer on leg {leg.get('leg')} from {target}", result.get("translation")),
+        ):
+            if not record:
+                continue
+            losses = [
+                {
+                    "path": str(loss.get("path")),
+                    "kind": str(loss.get("kind")),
+                    "source_value": json.dumps(loss.get("source_value")),
+                    "target_value": json.dumps(loss.get("target_value")),
+                }
+                for loss in record.get("losses") or []
+            ]
+            reports.append(
+                TranslationReport(
+                    label,
+                    str(record.get("source_version", "?")),
+                    str(record.get("target_version", "?")),
+                    losses,
+                    str(record.get("refused") or ""),
+                )
+            )
+    return reports
+
+
+def _translated(data: Mapping[str, Any]) -> str:
+    record = data.get("translation")
+    if not record:
+        return ""
+    losses = len(record.get("losses") or [])
+    return (
+        f"; translated OCPI {record.get('source_version')} → {record.get('target_version')},"
+        f" {losses} loss(es)"
+    )
 
 
 def _shown(value: Any) -> str:
@@ -447,8 +502,9 @@ def message_page(
         detail = {
             "Received": _hop_detail(data, ("method", "path", "from_party", "to_party")),
             "Routed": _hop_detail(data, ("classification", "reason", "targets")),
-            "Forwarded": _hop_detail(data, ("leg", "target_party", "url")),
-            "Answered": _hop_detail(data, ("leg", "http_status", "ocpi_status", "latency_ms")),
+            "Forwarded": _hop_detail(data, ("leg", "target_party", "url")) + _translated(data),
+            "Answered": _hop_detail(data, ("leg", "http_status", "ocpi_status", "latency_ms"))
+            + _translated(data),
             "Failed": _hop_detail(data, ("leg", "status_code", "reason")),
             "Responded": _hop_detail(data, ("http_status", "ocpi_status", "latency_ms")),
             "Refused": _hop_detail(data, ("http_status", "ocpi_status", "reason")),
@@ -481,6 +537,7 @@ def message_page(
         evidence_link=(
             "/console/evidence?" + urlencode({"correlation_id": correlation}) if correlation else ""
         ),
+        translations=translation_reports(timeline["legs"]),
     )
 
 

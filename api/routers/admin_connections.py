@@ -24,6 +24,8 @@ from api.admin_models import (
     PartyOnConnection,
     PartyRow,
     ReasonRequest,
+    TranslationPolicyRequest,
+    TranslationPolicyView,
 )
 from api.admin_router import admin_router
 from api.dependencies import AdminNode
@@ -179,6 +181,36 @@ async def set_leniency(connection_id: str, body: LeniencyRequest, node: AdminNod
     position = await off_loop(node.registry.set_leniency, uuid, body.leniency, body.reason)
     await off_loop(node.wait_for_registry, position)
     return JSONResponse(connection_view(node, str(uuid)))
+
+
+def translation_policy_view(node: Node, connection_id: str) -> dict[str, Any]:
+    # The routing table in memory holds the policy the hot path applies.
+    entry = node.routing_table.connection(connection_id)
+    if entry is None:
+        raise ConnectionNotFoundError(f"no connection {connection_id}")
+    return TranslationPolicyView(
+        connection_id=connection_id, version=entry.version, refuse_losing=list(entry.refuse_losing)
+    ).model_dump()
+
+
+@router.get("/connections/{connection_id}/translation-policy", response_model=TranslationPolicyView)
+async def get_translation_policy(connection_id: str, node: AdminNode) -> JSONResponse:
+    return JSONResponse(translation_policy_view(node, str(connection_id_of(connection_id))))
+
+
+@router.put("/connections/{connection_id}/translation-policy", response_model=TranslationPolicyView)
+async def set_translation_policy(
+    connection_id: str, body: TranslationPolicyRequest, node: AdminNode
+) -> JSONResponse:
+    """Fields whose loss in a translation between OCPI versions makes the hub refuse a message
+    to or from this connection (answered 2001, recorded as Refused or in the broadcast's
+    reason). An empty list translates whatever can be translated, reporting the losses."""
+    uuid = connection_id_of(connection_id)
+    position = await off_loop(
+        node.registry.set_translation_policy, uuid, body.refuse_losing, body.reason
+    )
+    await off_loop(node.wait_for_registry, position)
+    return JSONResponse(translation_policy_view(node, str(uuid)))
 
 
 @router.post("/connections/{connection_id}/rotate-token", response_model=ConnectionView)

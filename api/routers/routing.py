@@ -1,8 +1,8 @@
-"""The routed module endpoints: `/ocpi/2.2.1/{module}/{sender|receiver}{/path...}`.
+"""The routed module endpoints: `/ocpi/{version}/{module}/{sender|receiver}{/path...}`.
 
 The requests themselves are taken by the raw ASGI front (api/routed_front.py) before FastAPI
 sees them; this module builds the routing service, reads a body within its limit, hands one
-request to the service, refuses on record whatever else comes under `/ocpi/2.2.1/` (a FastAPI
+request to the service, refuses on record whatever else comes under `/ocpi/{version}/` (a FastAPI
 route, as the front lets it through) and describes the routed endpoints in the OpenAPI
 document. Credentials, versions and hubclientinfo are served elsewhere and never routed.
 """
@@ -27,6 +27,7 @@ from api.node import Node
 from application.owner_index import InMemoryOwnerIndex
 from application.rate_limits import RateLimiter
 from application.routing import Answer, InboundRequest, RoutingConfig, RoutingService
+from application.routing.versions import MODULES_OF
 from application.routing_table import ConnectionEntry
 from domain.status_codes import ClientError
 from domain.values import (
@@ -139,16 +140,20 @@ async def answer_routed(
     return await service.handle(replace(request, body=body))
 
 
-async def _no_such_endpoint(request: Request) -> Response:
-    """Anything else under /ocpi/2.2.1/ from a known caller: refused with 404 on record, so
-    "I pushed and you refused" can be looked up like any routed message."""
-    node = node_of(request)
+def _caller(node: Node, request: Request) -> tuple[ConnectionEntry, tuple[PartyKey, ...] | None]:
+    # A hosted backend posts async results here too (the callback URLs the node hands out).
     local = backend_caller(node, request)
     if local is not None:
-        connection, parties = local[0], local[1].parties
-    else:
-        connection, parties = authenticate(request, node.routing_table).connection, None
-    rest = request.url.path.removeprefix(_PREFIX)
+        return local[0], local[1].parties
+    return authenticate(request, node.routing_table).connection, None
+
+
+async def _no_such_endpoint(request: Request) -> Response:
+    """Anything else under /ocpi/{version}/ from a known caller: refused with 404 on record, so
+    "I pushed and you refused" can be looked up like any routed message."""
+    node = node_of(request)
+    connection, parties = _caller(node, request)
+    _, _, version, rest = [*request.url.path.split("/", 3), "", "", "", ""][:4]
     module, _, remainder = rest.partition("/")
     interface, _, path = remainder.partition("/")
     try:
@@ -157,7 +162,16 @@ async def _no_such_endpoint(request: Request) -> Response:
         body = b""  # the refusal is about the endpoint; an oversized body is not kept
     service: RoutingService = node.services.routing
     answer = await service.refuse(
-        _inbound(request, connection, parties, module[:64], interface[:16], "/" + path, body),
+        _inbound(
+            request,
+            connection,
+            parties,
+            module[:64],
+            interface[:16],
+            "/" + path,
+            body,
+            version if version in MODULES_OF else OCPI_VERSION,
+        ),
         ClientError.GENERIC,
         f"no such endpoint: {request.method} {request.url.path}",
         http_status=404,
@@ -173,6 +187,7 @@ def _inbound(
     interface: str,
     path: str,
     body: bytes,
+    version: str = OCPI_VERSION,
 ) -> InboundRequest:
     return InboundRequest(
         connection=connection,
@@ -185,6 +200,7 @@ def _inbound(
         headers=request.headers,
         body=body,
         sender_parties=sender_parties,
+        version=version,
     )
 
 
@@ -196,30 +212,32 @@ async def serve_routed(
     module: AnyModuleId,
     interface: InterfaceRole,
     path: str,
+    version: str = OCPI_VERSION,
 ) -> Answer:
     """One functional-module request into the routing service from a FastAPI route (a hosted
-    backend's egress, api/platform.py)."""
+    backend's egress, api/platform.py); `version` is the OCPI version of its path prefix."""
+    inbound = _inbound(
+        request, connection, sender_parties, str(module), str(interface), path, b"", version
+    )
     return await answer_routed(
         node.services.routing,
-        _inbound(request, connection, sender_parties, str(module), str(interface), path, b""),
+        inbound,
         request.stream(),
         request.headers.get("content-length", ""),
         node.settings.max_body_bytes,
     )
 
 
-_PREFIX = f"/ocpi/{OCPI_VERSION}/"
-
-
 # Last of all (this router is included after the configuration modules' routers): whatever
-# else comes under /ocpi/2.2.1/, any method, is refused on record. The routed endpoints never
+# else comes under /ocpi/{version}/, any method, is refused on record. The routed endpoints never
 # get here: the raw ASGI front (api/routed_front.py) takes them first.
-router.add_route(
-    f"{_PREFIX}{{rest:path}}",
-    _no_such_endpoint,
-    methods=[*METHODS, "HEAD", "OPTIONS", "TRACE", "CONNECT"],
-    include_in_schema=False,
-)
+for _version in MODULES_OF:
+    router.add_route(
+        f"/ocpi/{_version}/{{rest:path}}",
+        _no_such_endpoint,
+        methods=[*METHODS, "HEAD", "OPTIONS", "TRACE", "CONNECT"],
+        include_in_schema=False,
+    )
 
 
 async def close_routing(node: Node) -> None:

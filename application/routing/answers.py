@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from application.delivery import Delivered, Target
 from application.routing.exchange import Answer, Exchange, RoutingConfig
 from domain import headers as h
+from domain.versions import V2_1_1
 
 _STATUS_CODE = re.compile(rb'"status_code"\s*:\s*(\d{4})')
 
@@ -37,6 +38,15 @@ class HubAnswers:
         )
         return Answer(200, headers, b"".join(envelope))
 
+    @staticmethod
+    def code_for(exchange: Exchange, status_code: int) -> int:
+        """The status code the requester's version has: OCPI 2.1.1 has no hub codes (4xxx), so
+        a 2.1.1 party gets 2001 for an unknown receiver (what it sent names nobody the hub
+        knows) and 3000 for the others (the failure is on the server side)."""
+        if exchange.request.version != V2_1_1 or not 4000 <= status_code < 5000:
+            return status_code
+        return 2001 if status_code == 4001 else 3000
+
     def error(
         self,
         exchange: Exchange,
@@ -47,6 +57,10 @@ class HubAnswers:
     ) -> Answer:
         if http_status is None:
             http_status = self.config.hub_error_http_status if 4000 <= status_code < 5000 else 200
+        spoken = self.code_for(exchange, status_code)
+        if spoken != status_code:
+            message = f"{message} (hub error {status_code}; OCPI 2.1.1 has no hub status codes)"
+            status_code = spoken
         body = json.dumps(
             {"status_code": status_code, "status_message": message, "timestamp": timestamp()},
             separators=(",", ":"),

@@ -13,7 +13,7 @@ from application.delivery import Target
 from application.routing_table import ConnectionEntry
 from domain.messages import Admission, RoutedMessage
 from domain.route_choice import PolicyRule
-from domain.values import PartyKey, PartyRef
+from domain.values import OCPI_VERSION, PartyKey, PartyRef
 
 
 class MessageRecorder(Protocol):
@@ -56,6 +56,8 @@ class InboundRequest:
     """The parties the caller may speak for when it is not a connection (a local backend)."""
     repeats: str | None = None
     """The recorded message an operator sends again (a re-drive); recorded as `retry_of`."""
+    version: str = OCPI_VERSION
+    """The OCPI version of the path prefix the request came on (`/ocpi/{version}/...`)."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,8 @@ class Answer:
     http_status: int
     headers: dict[str, str]
     body: bytes
+    translation: dict[str, Any] | None = None
+    """The body was translated toward the receiver's version: what the ledger keeps of it."""
     via: str | None = None
     """local | direct | hub when the request was forwarded to one target; with `reason`."""
     reason: str = ""
@@ -105,3 +109,5 @@ class Leg:
     url: str
     headers: dict[str, str]
     body: bytes
+    translation: dict[str, Any] | None = None
+    """The body was translated toward the receiver's version: what the ledger keeps of it."""

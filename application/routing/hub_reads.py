@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode
 
-from application.hub_store import HubObjectStore, object_key
+from application.hub_store import HubObjectStore, Page, object_key
 from application.routing.answers import HubAnswers
 from application.routing.exchange import Answer, Exchange, RoutingConfig
 from application.routing.recording import ExchangeRecorder
@@ -25,6 +25,7 @@ from domain.values import ModuleId
 _STORED_MODULES = frozenset({ModuleId.LOCATIONS, ModuleId.TARIFFS, ModuleId.TOKENS})
 
 Store = Callable[..., Awaitable[Any]]
+InVersion = Callable[[Exchange, Operation, Page], tuple[list[bytes], str | None]]
 
 
 class Refuse(Protocol):
@@ -49,7 +50,10 @@ class HubStoreReads:
         routes: RouteFinder,
         store: Store,
         refuse: Refuse,
+        in_version: InVersion | None = None,
     ) -> None:
+        """`in_version`: the store's documents in the requester's OCPI version, and a note of
+        what that changed (application.routing.bridging)."""
         self.config = config
         self.objects = objects
         self.answers = answers
@@ -57,6 +61,7 @@ class HubStoreReads:
         self.routes = routes
         self._store = store
         self._refuse = refuse
+        self.in_version = in_version
 
     async def get_all(
         self, exchange: Exchange, operation: Operation, route_class: RouteClass
@@ -82,17 +87,24 @@ class HubStoreReads:
         page = await self._store(
             self.objects.page, str(operation.module), date_from, date_to, offset, limit
         )
-        answer = self.answers.ok(exchange, b"[" + b",".join(page.documents) + b"]")
+        documents, note = (
+            self.in_version(exchange, operation, page)
+            if self.in_version
+            else (page.documents, None)
+        )
+        answer = self.answers.ok(exchange, b"[" + b",".join(documents) + b"]")
         answer.headers[h.X_TOTAL_COUNT] = str(page.total)
         answer.headers[h.X_LIMIT] = str(maximum)
         following = offset + len(page.documents)
         if page.documents and following < page.total:
             query = urlencode({**params, "offset": str(following), "limit": str(limit)})
-            endpoint = self.routes.hub_endpoint(operation.module, operation.interface)
+            endpoint = self.routes.hub_endpoint(
+                operation.module, operation.interface, exchange.request.version
+            )
             answer.headers[h.LINK] = f'<{endpoint}?{query}>; rel="next"'
         reason = f"GET All answered from the hub's store: {len(page.documents)} of {page.total}"
         exchange.steps.append(lambda m: m.route(str(RouteClassKind.GET_ALL), [], reason))
-        self.ledger.respond_step(exchange, answer)
+        self.ledger.respond_step(exchange, answer, note)
         await self.ledger.admit(exchange)
         return answer
 

@@ -50,11 +50,12 @@ class CallbackLinks:
         self._now = now
 
     def replace_response_url(
-        self, exchange: Exchange, operation: Operation, target: Target
+        self, exchange: Exchange, operation: Operation, target: Target, version: str
     ) -> tuple[bytes, str, HubLink]:
+        """`version`: the target's, under whose prefix it will post the result."""
         request = exchange.request
         link_id = new_link_id()
-        hub_url = callback_url(self.config.base_url, ModuleId(operation.module), link_id)
+        hub_url = callback_url(self.config.base_url, ModuleId(operation.module), link_id, version)
         body, query = request.body, request.query
         if operation.kind is OperationKind.CHARGING_PROFILE and request.method != "PUT":
             query, original = replace_query_param(query, "response_url", hub_url)
@@ -92,7 +93,7 @@ class CallbackLinks:
 
         def make_url(upstream: str) -> str:
             original.append(upstream)
-            return cdr_location_url(self.config.base_url, link_id)
+            return cdr_location_url(self.config.base_url, link_id, exchange.request.version)
 
         try:
             rewritten = rewrite_location_header(value, make_url)

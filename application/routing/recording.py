@@ -106,6 +106,7 @@ class ExchangeRecorder:
             h.sanitize_for_ledger(leg.headers),
             body.sha256 if body else None,
             len(leg.body),
+            translation=leg.translation,
         )
 
     def respond_step(self, exchange: Exchange, answer: Answer, note: str | None = None) -> None:
@@ -214,8 +215,14 @@ class ExchangeRecorder:
             return answer
 
 
-def record_delivered(message: RoutedMessage, leg: int, outcome: Delivered) -> Body:
-    """The receiver's answer on one leg, on the message; returns its body for the store."""
+def record_delivered(
+    message: RoutedMessage,
+    leg: int,
+    outcome: Delivered,
+    translation: dict[str, Any] | None = None,
+) -> Body:
+    """The receiver's answer on one leg, on the message; returns its body for the store.
+    `translation`: what translating it back to the requester's version changed."""
     body = Body.of(outcome.body, outcome.headers.get(h.CONTENT_TYPE) or h.JSON)
     message.record_answer(
         leg,
@@ -226,6 +233,7 @@ def record_delivered(message: RoutedMessage, leg: int, outcome: Delivered) -> Bo
         body.sha256 if outcome.body else None,
         len(outcome.body),
         redirect_note(outcome),
+        translation,
     )
     return body
 

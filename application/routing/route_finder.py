@@ -225,8 +225,11 @@ class RouteFinder:
                 return replace(found, kind=Way.HUB), reason
         return None
 
-    def hub_endpoint(self, module: AnyModuleId, interface: InterfaceRole) -> str:
-        return f"{self.config.base_url}/ocpi/{OCPI_VERSION}/{module}/{str(interface).lower()}"
+    def hub_endpoint(
+        self, module: AnyModuleId, interface: InterfaceRole, version: str = OCPI_VERSION
+    ) -> str:
+        """The hub's own endpoint, under the version of the party that will follow it."""
+        return f"{self.config.base_url}/ocpi/{version}/{module}/{str(interface).lower()}"
 
     def broadcast_targets(
         self, role: Role, module: ModuleId, sender: PartyRef, sender_connection: str
@@ -258,7 +261,7 @@ class RouteFinder:
                     continue
                 modules = frozenset(
                     ModuleId(m)
-                    for m, i, _ in connection.endpoints
+                    for m, i, _ in connection.interfaces()
                     if i == InterfaceRole.RECEIVER and m in _MODULE_IDS
                 )
                 status = (

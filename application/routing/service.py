@@ -58,9 +58,15 @@ from application.delivery import (
 from application.errors import LedgerUnavailableError
 from application.hub_store import HubObjectStore
 from application.local_backends import LocalBackends
-from application.owner_index import InMemoryOwnerIndex, OwnerFactStore, fact_of
+from application.owner_index import (
+    InMemoryOwnerIndex,
+    OwnerFactStore,
+    contract_fact,
+    fact_of,
+)
 from application.rate_limits import RateLimiter
 from application.routing.answers import HubAnswers, describe, json_problem
+from application.routing.bridging import VersionBridge
 from application.routing.broadcast import fan_out
 from application.routing.exchange import (
     Answer,
@@ -82,8 +88,13 @@ from application.routing.route_finder import (
     RouteFinder,
     Unroutable,
 )
+from application.routing.versions import (
+    TranslationRefused,
+    version_of,
+)
 from application.routing_table import InMemoryRoutingTable
 from domain import headers as h
+from domain.connections import Leniency
 from domain.errors import InvalidHeaderError, InvalidOperationError, RewriteError
 from domain.operations import Operation, OperationKind, parse_operation
 from domain.routing import (
@@ -101,6 +112,7 @@ from domain.values import (
     PartyKey,
     PartyRef,
 )
+from domain.versions import PAYMENTS, V2_1_1, V2_3_0
 
 log = logging.getLogger(__name__)
 
@@ -143,8 +155,16 @@ class RoutingService:
         self.ledger = ExchangeRecorder(recorder, self.answers, config.outcome_before_answer)
         self.routes = RouteFinder(config, table, self.backends)
         self.callbacks = CallbackLinks(config, links, self._store, now)
+        self.bridge = VersionBridge(table, objects, owners, self._store)
         self.hub_reads = HubStoreReads(
-            config, objects, self.answers, self.ledger, self.routes, self._store, self._refuse
+            config,
+            objects,
+            self.answers,
+            self.ledger,
+            self.routes,
+            self._store,
+            self._refuse,
+            self.bridge.stored,
         )
 
     @property
@@ -187,6 +207,15 @@ class RoutingService:
         request, headers = exchange.request, exchange.headers
         if problem is not None:
             return await self._refuse(exchange, ClientError.INVALID_OR_MISSING_PARAMETERS, problem)
+        spoken = version_of(request.connection.version)
+        if request.sender_parties is None and request.version != spoken:
+            return await self._refuse(
+                exchange,
+                ClientError.INVALID_OR_MISSING_PARAMETERS,
+                f"this connection speaks OCPI {spoken}, not {request.version}: use the"
+                f" /ocpi/{spoken}/ endpoints its version details list",
+                http_status=400,
+            )
         try:
             exchange.from_party, exchange.to_party = h.routing_headers(headers)
         except InvalidHeaderError as error:
@@ -205,7 +234,11 @@ class RoutingService:
             )
         except (InvalidOperationError, ValueError) as error:
             return await self._refuse(exchange, ClientError.INVALID_OR_MISSING_PARAMETERS, error)
-        if operation.kind is OperationKind.CUSTOM and self.config.hub is not None:
+        if (
+            operation.kind is OperationKind.CUSTOM
+            and self.config.hub is not None
+            and not (request.version == V2_3_0 and operation.module == PAYMENTS)
+        ):
             return await self._refuse(
                 exchange,
                 ClientError.INVALID_OR_MISSING_PARAMETERS,
@@ -222,6 +255,9 @@ class RoutingService:
                     f"body is not valid JSON: {problem}",
                     http_status=400,
                 )
+        if request.version == V2_1_1 and operation.kind is OperationKind.PULL_LIST:
+            # 2.1.1 cannot address anyone: its list GETs are answered from the hub's store.
+            exchange.to_party = self.config.hub
         sender_parties = (
             list(request.sender_parties)
             if request.sender_parties is not None
@@ -233,7 +269,8 @@ class RoutingService:
             exchange.to_party,
             self.config.hub,
             sender_parties,
-            request.connection.leniency,
+            # 2.1.1 has no routing headers: its pushes are broadcast, however strict the peer
+            Leniency.LENIENT if request.version == V2_1_1 else request.connection.leniency,
         )
         if exchange.from_party is None and route_class.from_party is not None:
             # Every later step (relay, response_url, Link, Location, the ledger) speaks of the
@@ -268,7 +305,19 @@ class RoutingService:
         if kind is RouteClassKind.HUB_RECEIVER_GET:
             return await self.hub_reads.receiver_get(exchange, operation, route_class)
         to_party = route_class.to_party
-        if kind is RouteClassKind.OPEN_ROUTING:
+        found_by = ""
+        if kind is RouteClassKind.OPEN_ROUTING and _routed_by_contract(exchange, operation):
+            to_party, found_by, fact = self.bridge.contract_owner(operation, exchange.request.body)
+            await self._learn(fact)
+            if to_party is None:
+                return await self._refuse(
+                    exchange,
+                    HubError.UNKNOWN_RECEIVER,
+                    f"OCPI 2.1.1 {operation.module} name no receiver and {found_by}",
+                    route_class=route_class,
+                )
+            found_by = f"OCPI 2.1.1 has no routing headers: routed by token, {found_by}; "
+        elif kind is RouteClassKind.OPEN_ROUTING:
             to_party = resolve_open_routing(operation, exchange.request.body, self.owners)
             relay = self.routes.broadcast_via_hub(operation) if to_party is None else None
             if relay is not None:
@@ -282,13 +331,24 @@ class RoutingService:
                     route_class=route_class,
                 )
         assert to_party is not None
+        missing = self.bridge.module_missing(to_party, str(operation.module))
+        if missing is not None:
+            return await self._refuse(
+                exchange,
+                ClientError.INVALID_OR_MISSING_PARAMETERS,
+                missing,
+                http_status=400,
+                route_class=route_class,
+            )
         chosen = self.routes.choose(to_party, operation.module, operation.interface)
         if isinstance(chosen, Unroutable):
             return await self._refuse(
                 exchange, chosen.status_code, chosen.reason, route_class=route_class
             )
         target, reason = chosen
-        if kind is RouteClassKind.OPEN_ROUTING:
+        if found_by:
+            reason = found_by + reason
+        elif kind is RouteClassKind.OPEN_ROUTING:
             reason = f"open routing resolved {to_party} from the request; {reason}"
         return await self._forward(exchange, operation, route_class, target, reason)
 
@@ -308,7 +368,9 @@ class RoutingService:
         link: HubLink | None = None
         if operation.kind in (OperationKind.COMMAND, OperationKind.CHARGING_PROFILE):
             try:
-                body, query, link = self.callbacks.replace_response_url(exchange, operation, target)
+                body, query, link = self.callbacks.replace_response_url(
+                    exchange, operation, target, self.bridge.version_of_target(target)
+                )
             except RewriteError as error:
                 return await self._refuse(
                     exchange,
@@ -316,8 +378,20 @@ class RoutingService:
                     f"response_url cannot be replaced: {error}",
                     route_class=route_class,
                 )
+        try:
+            translated = await self.bridge.leg(exchange, operation, target, body)
+        except TranslationRefused as error:
+            return await self._refuse(
+                exchange,
+                ClientError.INVALID_OR_MISSING_PARAMETERS,
+                error,
+                http_status=400,
+                route_class=route_class,
+            )
+        body = translated.body
         url = url or target.url(operation.path, query)
         leg = build_leg(exchange, 0, target, url, body, route_class, open_to=target.party)
+        leg = translated.onto(leg)
         if body is not request.body and body:
             exchange.bodies.append(Body.of(body, exchange.headers.get(h.CONTENT_TYPE) or h.JSON))
         kind = str(route_class.kind)
@@ -327,10 +401,10 @@ class RoutingService:
         if link is not None:
             await self._store(self.links.put, link)
         await self.ledger.admit(exchange)
-        fact = fact_of(operation)
-        if fact is not None and self.owners.learn(fact):
-            # Known at once for open routing; kept in the store behind, off the answer's path.
-            self._spawn(self._keep_fact(fact))
+        for fact in (fact_of(operation), contract_fact(operation, request.body)):
+            if fact is not None and self.owners.learn(fact):
+                # Known at once for open routing; kept in the store behind, off the answer's path.
+                self._spawn(self._keep_fact(fact))
         outcome = await deliver_safely(
             self.deliverer, Delivery(leg.target, request.method, leg.url, leg.headers, leg.body)
         )
@@ -361,20 +435,33 @@ class RoutingService:
             return await self.ledger.finish(exchange, answer, [])
         notes = []
         try:
+            relayed, translation = await self.bridge.answer(exchange, operation, target, outcome)
+        except Exception as error:
+            log.exception("translating the answer to %s failed", exchange.request_id)
+            relayed, translation = outcome, None
+            notes.append(f"answer relayed untranslated: {describe(error)}")
+        if translation is not None and "refused" in translation:
+            notes.append(f"answer relayed untranslated: {translation['refused']}")
+        try:
             answer = await self.callbacks.relay(
-                exchange, operation, target, outcome, self.routes.hub_endpoint
+                exchange,
+                operation,
+                target,
+                relayed,
+                partial(self.routes.hub_endpoint, version=exchange.request.version),
             )
         except Exception as error:
             log.exception("relaying the answer to %s failed", exchange.request_id)
             notes.append(f"answer relayed without rewritten Link/Location: {describe(error)}")
-            answer = self.answers.plain_relay(exchange, target, outcome)
+            answer = self.answers.plain_relay(exchange, target, relayed)
         if link is not None:
             try:
                 await self.callbacks.extend(link, outcome)
             except Exception as error:
                 notes.append(f"callback link {link.id} kept its first expiry: {describe(error)}")
         try:
-            bodies = [record_delivered(message, 0, outcome)] if outcome.body else []
+            delivered = record_delivered(message, 0, outcome, translation)
+            bodies = [delivered] if outcome.body else []
         except Exception:
             log.exception("recording the answer to %s failed", exchange.request_id)
             bodies = []
@@ -478,23 +565,36 @@ class RoutingService:
             )
         targets = self.routes.broadcast_targets(role, module, from_party, request.connection.id)
         legs: list[Leg] = []
+        skipped: list[str] = []
         for target in targets:
+            try:
+                translated = await self.bridge.leg(exchange, operation, target, request.body)
+            except TranslationRefused as error:
+                skipped.append(str(error))
+                continue
             url = target.url(operation.path, request.query)
             leg = build_leg(
                 exchange,
                 len(legs),
                 target,
                 url,
-                request.body,
+                translated.body,
                 route_class,
                 broadcast=True,
                 hub=self.config.hub,
             )
+            leg = translated.onto(leg)
+            if leg.translation is not None and translated.body:
+                exchange.bodies.append(Body.of(translated.body))
             legs.append(leg)
         parties = [str(leg.target.party) for leg in legs]
         reason = f"broadcast from {from_party} as {role} to {len(legs)} receiver(s)"
-        if route_class.note:
+        if request.version == V2_1_1:
+            reason = f"OCPI 2.1.1 has no routing headers: {reason}"
+        elif route_class.note:
             reason = f"{route_class.note}; {reason}"
+        if skipped:
+            reason += f"; not sent to {len(skipped)}: " + "; ".join(skipped)
         exchange.steps.append(lambda m: m.route(str(RouteClassKind.BROADCAST), parties, reason))
         for leg in legs:
             exchange.steps.append(partial(self.ledger.forward_step, leg=leg))
@@ -505,6 +605,7 @@ class RoutingService:
         # this push is in it once the projection passes its position, and reads wait for that.
         self.objects.pushed(exchange.position)
         await self._learn(fact_of(operation))
+        await self._learn(contract_fact(operation, request.body))
         if legs:
             self._spawn(fan_out(self.deliverer, self.ledger.recorder, exchange, legs))
         return answer
@@ -558,7 +659,9 @@ class RoutingService:
         answer = self.answers.error(
             exchange, int(status_code), str(reason), http_status, extra_headers
         )
-        exchange.steps.append(lambda m: m.refuse(answer.http_status, int(status_code), str(reason)))
+        # the code the requester got (a 2.1.1 party has no hub codes), with the hub's reason
+        spoken = self.answers.code_for(exchange, int(status_code))
+        exchange.steps.append(lambda m: m.refuse(answer.http_status, spoken, str(reason)))
         self.ledger.respond_step(exchange, answer)
         await self.ledger.admit(exchange)
         return answer
@@ -600,3 +703,12 @@ class RoutingService:
         """Wait for the background fan-outs running now (tests, shutdown)."""
         while self._background:
             await asyncio.wait(set(self._background))
+
+
+def _routed_by_contract(exchange: Exchange, operation: Operation) -> bool:
+    """A 2.1.1 session or CDR push: no routing headers and no owner ids in the token, only
+    `auth_id`; the receiver is the eMSP that owns that contract id."""
+    return exchange.request.version == V2_1_1 and (
+        operation.kind is OperationKind.CDR_POST
+        or (operation.kind is OperationKind.PUSH and operation.module is ModuleId.SESSIONS)
+    )

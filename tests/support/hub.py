@@ -47,6 +47,7 @@ class Peer:
     token: str
     outbound_token: str
     parties: list[PartyRef]
+    version: str = OCPI_VERSION
 
     @property
     def party(self) -> PartyRef:
@@ -81,8 +82,11 @@ class Peer:
         content = json.dumps(body).encode() if isinstance(body, dict) else body
         if content is not None:
             sent["content-type"] = "application/json"
+        if self.version == "2.1.1":
+            # OCPI 2.1.1 has no routing headers (X-Request-ID stays: the tests' handle)
+            sent = {k: v for k, v in sent.items() if k == "authorization" or k == "x-request-id"}
         sent.update(headers or {})
-        target = url or f"{self.hub.url}/ocpi/{OCPI_VERSION}/{module}/{interface}{path}"
+        target = url or f"{self.hub.url}/ocpi/{self.version}/{module}/{interface}{path}"
         return self.hub.client.request(method, target, headers=sent, content=content)
 
     def expected_authorization(self) -> str:
@@ -134,8 +138,10 @@ class HubUnderTest:
         party_ids: list[str] | None = None,
         endpoints: list[dict[str, str]] | None = None,
         encoding: str = "base64",
+        version: str = OCPI_VERSION,
     ) -> Peer:
-        """Register a platform hosting one party per role (fresh party ids unless given)."""
+        """Register a platform hosting one party per role (fresh party ids unless given), on a
+        connection of OCPI `version` (2.1.1: one party, endpoints without interface roles)."""
         if platform is None:
             platform = FakePlatform().start()
             self.platforms.append(platform)
@@ -152,11 +158,15 @@ class HubUnderTest:
             }
             for role, party_id in zip(roles, ids, strict=True)
         ]
+        if endpoints is None:
+            endpoints = platform.endpoints_for(*roles)
+            if version == "2.1.1":
+                endpoints = [{k: v for k, v in e.items() if k != "role"} for e in endpoints]
         refused, position = registry.register_connection(
             connection_id,
-            OCPI_VERSION,
+            version,
             f"{platform.url}/ocpi/versions",
-            endpoints if endpoints is not None else platform.endpoints_for(*roles),
+            endpoints,
             role_dicts,
             hash_token(token),
             outbound,
@@ -165,7 +175,7 @@ class HubUnderTest:
         assert not refused, refused
         self.node.wait_for_registry(position)
         parties = [PartyRef("NL", party_id) for party_id in ids]
-        return Peer(self, platform, connection_id, token, outbound, parties)
+        return Peer(self, platform, connection_id, token, outbound, parties, version)
 
     def suspend(self, peer: Peer) -> None:
         position = self.node.registry.suspend_connection(peer.connection_id, "test")

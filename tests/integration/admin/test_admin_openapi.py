@@ -127,6 +127,10 @@ def test_every_admin_body_is_declared_and_refuses_unknown_fields(openapi: dict[s
         ("post", "/admin/connections/{connection_id}/suspend"): {"reason"},
         ("post", "/admin/connections/{connection_id}/reactivate"): {"reason"},
         ("put", "/admin/connections/{connection_id}/leniency"): {"leniency", "reason"},
+        ("put", "/admin/connections/{connection_id}/translation-policy"): {
+            "refuse_losing",
+            "reason",
+        },
     }.items()
     invite = openapi["paths"]["/admin/invitations"]["post"]
     assert invite["requestBody"]["required"] is True

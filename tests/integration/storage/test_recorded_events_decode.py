@@ -56,6 +56,13 @@ DECLARED: dict[str, type] = {
 }
 
 
+# Optional fields added after the fixture was recorded: its records lack them and read None.
+ADDED_SINCE: dict[str, set[str]] = {
+    "domain.messages:RoutedMessage.Forwarded": {"translation"},  # issue 17: the loss report
+    "domain.messages:RoutedMessage.Answered": {"translation"},
+}
+
+
 def insert_recorded(app: Application[UUID], rows: list[dict[str, Any]]) -> None:
     app.recorder.insert_events(
         [
@@ -88,7 +95,9 @@ def test_every_recorded_topic_decodes_to_its_declared_class_with_the_stored_fiel
     for row, event in zip(rows, events, strict=True):
         assert isinstance(event, DECLARED[row["topic"]])
         declared_fields = {f.name for f in dataclasses.fields(DECLARED[row["topic"]])}
-        assert declared_fields == {"originator_id", "originator_version", *row["state"]}
+        added = ADDED_SINCE.get(row["topic"], set())
+        assert declared_fields == {"originator_id", "originator_version", *row["state"], *added}
+        assert all(getattr(event, name) is None for name in added)
 
 
 def test_routed_messages_recorded_before_rebuild_with_their_legs_and_outcomes(

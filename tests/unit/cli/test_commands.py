@@ -12,7 +12,7 @@ from api.cli import commands, main
 COMMANDS = {
     "serve", "views", "invite", "connect", "connections", "parties", "suspend", "reactivate",
     "rotate", "disconnect", "leniency", "audit", "audience", "route", "redrive", "evidence",
-    "traffic", "routing-table", "verify", "rebuild", "demo",
+    "traffic", "routing-table", "verify", "rebuild", "demo", "translation-policy",
 }  # fmt: skip
 
 

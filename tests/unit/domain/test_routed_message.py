@@ -1,3 +1,4 @@
+
 import pytest
 
 from domain.errors import MessageStateError
@@ -120,3 +121,27 @@ def test_a_leg_has_one_outcome() -> None:
     message.collect_events()
     with pytest.raises(MessageStateError, match="already has an outcome"):
         message.record_answer(0, 200, 1000, 1.0, {}, None, 0)
+
+
+def test_a_translated_leg_and_answer_carry_their_loss_report_and_others_do_not_store_one() -> None:
+    report = {
+        "source_version": "2.1.1",
+        "target_version": "2.2.1",
+        "losses": [{"path": "publish", "kind": "defaulted", "source_value": None,
+                    "target_value": True}],
+    }  # fmt: skip
+    admission = received()
+    admission.route("BROADCAST", ["NL*EMS", "NL*EMT"], "2.1.1 push")
+    admission.forward(0, "NL*EMS", "conn-2", "http://emsp/loc", "id-0", {}, None, 0,
+                      translation=report)  # fmt: skip
+    admission.forward(1, "NL*EMT", "conn-3", "http://emsp2/loc", "id-1", {}, None, 0)
+    message = RoutedMessage.admit(admission)
+    message.record_answer(0, 200, 1000, 1.0, {}, None, 0, translation=report)
+    message.record_answer(1, 200, 1000, 1.0, {}, None, 0)
+    steps = [step for event in message.collect_events() for step in step_events(event)]
+    _, _, translated, plain, answered, answered_plain = steps
+
+    assert translated.translation == report and answered.translation == report
+    assert plain.translation is None and answered_plain.translation is None
+    # a step stored before the field existed (one event per step) reads None
+    assert "translation" not in vars(plain) and "translation" not in vars(answered_plain)

@@ -4,6 +4,8 @@ by a hub, delivered to a hosted party's backend only where it publishes the modu
 from __future__ import annotations
 
 import asyncio
+import json
+from dataclasses import replace
 
 from application.local_backends import LocalBackend, LocalBackends
 from application.routing import Answer, InboundRequest, RoutingConfig
@@ -91,6 +93,24 @@ def test_a_custom_module_goes_over_the_direct_connection_that_offers_it_path_rel
     routed = recorder.events[1]
     assert routed.via == "direct" and answer.via == "direct"
     assert f"custom module {MODULE} goes direct only" in routed.reason
+
+
+def test_a_custom_module_goes_as_it_is_between_platforms_of_different_ocpi_versions():
+    table = network((MODULE,))
+    direct = table.connection("direct")
+    assert direct is not None
+    table.put_connection(replace(direct, version="2.3.0"))
+
+    answer, deliverer, recorder = send(table)
+
+    (delivery,) = deliverer.deliveries
+    assert delivery.body == b'{"evse":"E1"}' and json.loads(answer.body)["status_code"] == 1000
+    (forwarded,) = [e for e in recorder.events if type(e).__name__ == "Forwarded"]
+    assert forwarded.translation == {
+        "source_version": "2.2.1",
+        "target_version": "2.3.0",
+        "losses": [],
+    }
 
 
 def test_a_custom_module_is_never_sent_via_a_hub_even_when_the_hub_offers_it():
