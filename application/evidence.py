@@ -1,7 +1,8 @@
 """Dispute evidence: every record, body and chain link behind a correlation id or an object id,
 in one self-contained JSON bundle, and `verify_bundle`, which checks such a bundle on its own.
 
-Format 2 (`ocpi-ledger-evidence/2`, described for partners in the README) adds a **proof**
+Format 3 (`ocpi-ledger-evidence/3`, described for partners in the README; format 2 was the same
+with every message recorded one event per step, and is still verified) has a **proof**
 signed with the node's Ed25519 key: for each message, how many records it has, the hash of its
 last link and whether it was complete; plus a signed checkpoint that covers every record. So a
 bundle proves not only that its records are genuine but that none is missing: a record, the
@@ -33,10 +34,15 @@ from domain.chain import (
     linked_body_hashes,
     referenced_body_hashes,
 )
-from domain.message_steps import steps_of
+from domain.message_steps import STORED_EVENTS, steps_of
 from domain.signed import covers
 
-BUNDLE_FORMAT = "ocpi-ledger-evidence/2"
+BUNDLE_FORMAT = "ocpi-ledger-evidence/3"
+STEP_RECORDS_FORMAT = "ocpi-ledger-evidence/2"
+"""Bundles written before issue 15: every message recorded one event per step. Still verified
+(a bundle handed over in a dispute must stay checkable); a record of the two-event kind in one
+is a contradiction and reported. Format 3 may hold both kinds, as a ledger does."""
+_TWO_EVENT_RECORDS = frozenset(STORED_EVENTS)
 PROOF_FORMAT = "ocpi-ledger-evidence-proof/1"
 MAX_MESSAGES = 2000
 
@@ -215,9 +221,12 @@ def verify_bundle(bundle: dict[str, Any], public_key: Any = None) -> dict[str, A
             }
         problems.append({"kind": kind, "detail": detail, **where})
 
-    if not isinstance(bundle, dict) or bundle.get("format") != BUNDLE_FORMAT:
-        found = bundle.get("format") if isinstance(bundle, dict) else None
-        detail = f"not an evidence bundle of format {BUNDLE_FORMAT} (found {found!r})"
+    found = bundle.get("format") if isinstance(bundle, dict) else None
+    if found not in (BUNDLE_FORMAT, STEP_RECORDS_FORMAT):
+        detail = (
+            f"not an evidence bundle of format {BUNDLE_FORMAT} or {STEP_RECORDS_FORMAT} "
+            f"(found {found!r})"
+        )
         return _result(False, 0, 0, 0, [{"kind": "format", "detail": detail}])
     key, key_note = _signing_key(bundle, public_key, problem)
     proof = bundle.get("proof")
@@ -246,6 +255,13 @@ def verify_bundle(bundle: dict[str, Any], public_key: Any = None) -> dict[str, A
         for entry in entries:
             if entry.get("originator_id") != message_id:
                 problem("record_foreign", "record belongs to another message", entry)
+            if found == STEP_RECORDS_FORMAT and entry.get("event") in _TWO_EVENT_RECORDS:
+                problem(
+                    "format",
+                    f"a {entry.get('event')} record in a bundle of format {found}, which "
+                    "predates records of that kind",
+                    entry,
+                )
             state = _check_record(entry, problem)
             if state is None:
                 continue

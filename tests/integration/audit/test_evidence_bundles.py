@@ -147,6 +147,26 @@ def test_a_bundle_without_proof_or_of_format_1_does_not_verify(command_and_callb
     assert kinds(verify_bundle(old, key)) == ["format"]
 
 
+def test_a_bundle_of_format_2_made_before_two_event_records_still_verifies(store: Store) -> None:
+    command = routed("cmd-2", correlation_id="c-2", legs=[Leg("NL*CPO", "conn-cpo")])
+    record_before_issue_15(store, command)
+    bundle = evidence_bundle(store, [command.id], {"correlation_id": "c-2"})
+    assert bundle["format"] == "ocpi-ledger-evidence/3"
+    bundle["format"] = "ocpi-ledger-evidence/2"  # as a node before issue 15 wrote it
+    result = verify_bundle(bundle, load_signer(None, store.registry_db).public_key)
+    assert result["ok"], result["problems"]
+    assert result["records"] == 5
+
+
+def test_a_format_2_bundle_holding_two_event_records_is_a_contradiction(
+    command_and_callback,
+) -> None:
+    bundle, key = command_and_callback
+    relabelled = copy.deepcopy(bundle)
+    relabelled["format"] = "ocpi-ledger-evidence/2"
+    assert kinds(verify_bundle(relabelled, key)) == ["format", "format"]  # Admitted, Concluded
+
+
 def test_a_message_still_in_flight_is_signed_as_incomplete_and_verifies(store: Store) -> None:
     in_flight = routed("slow", legs=[Leg("NL*CPO", "conn-cpo")])
     events = in_flight.message.collect_events()
