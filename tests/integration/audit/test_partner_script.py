@@ -30,7 +30,8 @@ def partner_verifies(bundle: dict, public_key_pem: str) -> bool:
 
     proof = bundle["proof"]
     checkpoint = proof["checkpoint"]
-    if bundle["format"] not in ("ocpi-ledger-evidence/2", "ocpi-ledger-evidence/3") or not (signed(proof) and signed(checkpoint)):
+    formats = ("ocpi-ledger-evidence/2", "ocpi-ledger-evidence/3")
+    if bundle["format"] not in formats or not (signed(proof) and signed(checkpoint)):
         return False
     signed_messages = {m["id"]: m for m in proof["messages"]}
     if set(signed_messages) != {m["id"] for m in bundle["messages"]}:
