@@ -35,7 +35,8 @@ class ConnectRequest(_Strict):
     token_a: str = Field(min_length=1, max_length=64, pattern=r"^[!-~]+$")
     label: str | None = Field(default=None, max_length=200)
     ocpi_version: str | None = None
-    """The OCPI version to speak; by default the highest both sides offer."""
+    """The OCPI version to speak; by default 2.2.1 when the peer offers it, else the highest both
+    sides offer."""
     role: str | None = None
     """2.1.1 only, and required there: the peer's role (CPO or EMSP)."""
 

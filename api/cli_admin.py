@@ -169,7 +169,8 @@ def _configure(name: str) -> Callable[[argparse.ArgumentParser], None]:
                 parser.add_argument(
                     "--ocpi-version",
                     choices=VERSIONS,
-                    help="the OCPI version the peer is to speak (default: the highest both do)",
+                    help="the OCPI version the peer is to speak (default: 2.2.1 if it offers "
+                    "it, else the highest both do)",
                 )
                 parser.add_argument(
                     "--role",

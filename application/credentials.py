@@ -393,7 +393,8 @@ class Handshakes:
         role: str | None = None,
     ) -> UUID:
         """Register on a peer that gave us its versions URL and Token A (digest §4.3), in
-        `version` (else the highest both speak); a 2.1.1 peer needs its `role`. Raises
+        `version` (else 2.2.1 when the peer offers it, else the highest both speak); a 2.1.1 peer
+        needs its `role`. Raises
         VersionProposalError before anything is recorded when the two do not go together."""
         connection_id, position = self.registry.open_outbound(label, versions_url, version, role)
         self.wait(position)
