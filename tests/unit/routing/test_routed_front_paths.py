@@ -50,7 +50,9 @@ def test_a_custom_module_is_routed_when_its_interface_is_a_whole_segment() -> No
         "/ocpi/2.2.1/X-Upper/sender",
         "/ocpi/2.2.1/tokens",
         "/ocpi/versions",
-        "/ocpi/2.1.1/tokens/receiver/NL/EMA/1",
+        "/ocpi/1.0/tokens/receiver/NL/EMA/1",
+        "/ocpi/2.1.1/chargingprofiles/receiver/S1",
+        "/ocpi/2.1.1/x-reservations/sender/R1",
         "/admin/messages",
         "/ocpi/2.2.1/tokens/receiver/%0A",
     ],
@@ -66,6 +68,18 @@ def test_an_encoded_module_name_is_read_decoded() -> None:
 
 
 def test_another_version_is_routed_once_the_mapping_names_it() -> None:
-    versions = {**ROUTED_VERSIONS, "2.1.1": ROUTED_VERSIONS["2.2.1"]}
-    routed = parse("/ocpi/2.1.1/tokens/receiver/NL/EMA/1", versions)
-    assert routed == RoutedPath("2.1.1", ModuleId.TOKENS, InterfaceRole.RECEIVER, "/NL/EMA/1")
+    versions = {**ROUTED_VERSIONS, "9.9": ROUTED_VERSIONS["2.2.1"]}
+    routed = parse("/ocpi/9.9/tokens/receiver/NL/EMA/1", versions)
+    assert routed == RoutedPath("9.9", ModuleId.TOKENS, InterfaceRole.RECEIVER, "/NL/EMA/1")
+
+
+def test_each_version_routes_the_modules_it_has_and_230_its_payments() -> None:
+    assert parse("/ocpi/2.1.1/tokens/receiver/NL/EMA/1") == RoutedPath(
+        "2.1.1", ModuleId.TOKENS, InterfaceRole.RECEIVER, "/NL/EMA/1"
+    )
+    assert parse("/ocpi/2.3.0/chargingprofiles/receiver/S1") == RoutedPath(
+        "2.3.0", ModuleId.CHARGING_PROFILES, InterfaceRole.RECEIVER, "/S1"
+    )
+    assert parse("/ocpi/2.3.0/payments/sender/P1") == RoutedPath(
+        "2.3.0", CustomModuleId("payments"), InterfaceRole.SENDER, "/P1"
+    )
