@@ -7,6 +7,7 @@ import sys
 from fastapi import FastAPI
 
 from api.app import create_app
+from api.serving import quiet_collector
 from infrastructure.settings import Settings, load_settings
 
 GIL_SWITCH_INTERVAL = 0.001
@@ -21,7 +22,9 @@ saturation 215 -> 270 requests/s."""
 def build_app(settings: Settings) -> FastAPI:
     """The app as `ocpi-ledger serve` runs it (one process or each uvicorn worker)."""
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)
-    return create_app(settings)
+    app = create_app(settings)
+    quiet_collector()
+    return app
 
 
 def __getattr__(name: str) -> FastAPI:

@@ -23,6 +23,7 @@ import threading
 from api.audit_setup import LEDGER_VIEW_INTERVAL, ledger_view_runner, ledger_views
 from api.cli_commands import Command, CommandError, Commands
 from api.cli_settings import add_setting_flags, settings_from_args
+from api.serving import quiet_collector
 from infrastructure.projection_runner import PostgresChangeListener, ProjectionRunner
 from infrastructure.settings import Settings, SettingsError
 from infrastructure.sql import startup_lock
@@ -107,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
     stopping = threading.Event()
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda *_: stopping.set())
+    quiet_collector()  # this process only: tests call follow_ledger in theirs
     follow_ledger(settings, stopping, args.parent_pid)
     return 0
 

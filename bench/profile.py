@@ -2,7 +2,7 @@
 1 worker) while wrk saturates it, and the samples are summed per thread, per package of the
 innermost frame (self) and per package anywhere on the stack (inclusive).
 
-    python -m bench.profile --seconds 15 [--views process]     # needs `pip install py-spy`
+    python -m bench.profile --seconds 15 [--views process] [--gil]   # needs `pip install py-spy`
 """
 
 from __future__ import annotations
@@ -82,6 +82,12 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--views", choices=["inline", "process"], default="inline")
     parser.add_argument("--raw", type=Path, help="keep py-spy's raw samples here")
+    parser.add_argument(
+        "--gil",
+        action="store_true",
+        help="only samples of the thread holding the GIL: Python CPU, not waits that py-spy"
+        " cannot tell from work (a thread blocked in psycopg's wait counts as busy otherwise)",
+    )
     args = parser.parse_args()
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     settings = {"OCPI_LEDGER_LEDGER_VIEWS": "process"} if args.views == "process" else {}
@@ -97,6 +103,7 @@ def main() -> int:
             loader.start()
             command = [spy, "record", "-p", str(node.process.pid), "-d", f"{args.seconds:g}"]
             command += ["-r", "200", "--threads", "-f", "raw", "-o", str(out), "--nonblocking"]
+            command += ["--gil"] if args.gil else []
             subprocess.run(command, check=True, capture_output=True)
             loader.join()
             print("\n".join(summarise(out.read_text())))
