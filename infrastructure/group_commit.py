@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, wait
+from contextlib import suppress
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -39,6 +40,8 @@ class _Pending:
     events: Sequence[CanMutateAggregate[UUID]]
     bodies: Sequence[Body]
     future: Future[int] = field(default_factory=Future)
+    waiter: asyncio.Future[int] | None = None
+    """The event loop's side of `future`, settled by `_wake_waiters` (see `record`)."""
 
 
 class GroupCommitter:
@@ -71,9 +74,17 @@ class GroupCommitter:
         return time.monotonic() >= self._open_until
 
     def submit(self, messages: Sequence[RoutedMessage], bodies: Sequence[Body] = ()) -> Future[int]:
+        return self._submit(messages, bodies)
+
+    def _submit(
+        self,
+        messages: Sequence[RoutedMessage],
+        bodies: Sequence[Body],
+        waiter: asyncio.Future[int] | None = None,
+    ) -> Future[int]:
         # Collect now: a failed batch must be able to save the same events again one by one.
         events = [event for message in messages for event in message.collect_events()]
-        pending = _Pending(events, bodies)
+        pending = _Pending(events, bodies, waiter=waiter)
         if not self.store_available:
             pending.future.set_exception(self._unavailable())
             return pending.future
@@ -88,11 +99,21 @@ class GroupCommitter:
         offers `when_committed`, so the caller can record what really happened instead of
         leaving the ledger to claim a forward that never took place.
         """
-        submitted = self.submit(messages, bodies)
+        # The writer settles every waiter of a commit with one call into their loop
+        # (`_wake_waiters`), where `asyncio.wrap_future` scheduled a callback and woke the loop
+        # for each (bench/README.md entry 31).
+        waiter: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        submitted = self._submit(messages, bodies, waiter)
+        if submitted.done():  # refused at once: the breaker is open
+            return submitted.result()
         try:
-            return await asyncio.wait_for(asyncio.wrap_future(submitted), self.commit_timeout)
+            async with asyncio.timeout(self.commit_timeout):
+                return await waiter
         except TimeoutError:
             pass
+        except asyncio.CancelledError:
+            submitted.cancel()  # the caller is gone: withdraw it unless already taken
+            raise
         submitted.cancel()  # succeeds only while the writer has not taken it
         if submitted.done() and not submitted.cancelled() and submitted.exception() is None:
             return submitted.result()  # it landed just as the wait ended
@@ -192,8 +213,22 @@ class GroupCommitter:
             taken = [pending for pending in batch if pending.future.set_running_or_notify_cancel()]
             if taken:
                 self._commit(taken)
+                self._wake_waiters(taken)
             if stop:
                 return
+
+    def _wake_waiters(self, batch: list[_Pending]) -> None:
+        """Hand a settled batch's outcomes to the callers waiting on event loops: one call into
+        each loop for the whole batch."""
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[Future[int], asyncio.Future[int]]]]
+        by_loop = {}
+        for pending in batch:
+            waiter = pending.waiter
+            if waiter is not None:
+                by_loop.setdefault(waiter.get_loop(), []).append((pending.future, waiter))
+        for loop, waiters in by_loop.items():
+            with suppress(RuntimeError):  # the loop closed: nobody is waiting any more
+                loop.call_soon_threadsafe(_settle_waiters, waiters)
 
     def _commit(self, batch: list[_Pending]) -> None:
         try:
@@ -236,6 +271,18 @@ def _settle(future: Future[int], position: int = 0, error: BaseException | None 
         future.set_exception(error)
     else:
         future.set_result(position)
+
+
+def _settle_waiters(waiters: list[tuple[Future[int], asyncio.Future[int]]]) -> None:
+    """On the waiters' loop: each waiter gets its submission's outcome (unless it gave up)."""
+    for future, waiter in waiters:
+        if waiter.done():
+            continue
+        error = future.exception()
+        if error is not None:
+            waiter.set_exception(error)
+        else:
+            waiter.set_result(future.result())
 
 
 def _call_if_committed(future: Future[int], then: Callable[[], None]) -> None:

@@ -233,3 +233,69 @@ def test_a_commit_under_way_when_the_wait_ends_reports_that_it_landed(store: Sto
     finally:
         gated.gate.set()
         committer.close()
+
+
+def test_callers_waiting_on_one_commit_are_woken_with_one_call_into_their_loop(
+    store: Store,
+) -> None:
+    import asyncio
+
+    gated = GatedLedger(store)
+    committer = GroupCommitter(gated)  # type: ignore[arg-type]
+    loop = asyncio.new_event_loop()
+    calls_from_other_threads: list[object] = []
+    call_soon_threadsafe = loop.call_soon_threadsafe
+
+    def counted(callback, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls_from_other_threads.append(callback)
+        return call_soon_threadsafe(callback, *args, **kwargs)
+
+    loop.call_soon_threadsafe = counted  # type: ignore[method-assign]
+
+    async def twenty_callers() -> list[int]:
+        committer.record_behind(received("ahead"))  # the writer waits at the gate meanwhile
+        assert await asyncio.to_thread(gated.entered.wait, 5)
+        waiting = [
+            asyncio.ensure_future(committer.record(received(f"waiting-{n}"))) for n in range(20)
+        ]
+        await asyncio.sleep(0.05)  # all twenty queued behind the gate: the next commit takes them
+        calls_from_other_threads.clear()
+        gated.gate.set()
+        return await asyncio.gather(*waiting)
+
+    try:
+        positions = loop.run_until_complete(twenty_callers())
+        assert len(set(positions)) == 1  # one commit
+        assert len(calls_from_other_threads) == 1
+    finally:
+        gated.gate.set()
+        committer.close()
+        loop.close()
+
+
+def test_a_caller_cancelled_while_waiting_withdraws_what_the_writer_has_not_taken(
+    store: Store,
+) -> None:
+    import asyncio
+
+    gated = GatedLedger(store)
+    committer = GroupCommitter(gated)  # type: ignore[arg-type]
+    gone = received("gone")
+
+    async def caller_goes_away() -> None:
+        committer.record_behind(received("ahead"))  # the writer waits at the gate meanwhile
+        assert await asyncio.to_thread(gated.entered.wait, 5)
+        waiting = asyncio.ensure_future(committer.record(gone))
+        await asyncio.sleep(0.05)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+
+    try:
+        asyncio.run(caller_goes_away())
+        gated.gate.set()
+        committer.flush()
+        assert store.ledger.get_message(gone.id) is None
+    finally:
+        gated.gate.set()
+        committer.close()
