@@ -195,7 +195,7 @@ def _split_path(path: str, *, opaque: bool = False) -> tuple[tuple[str, ...], bo
 
 def _segment(raw: str, opaque: bool) -> str:
     """One path segment, percent-decoded once and checked (see the module's decisions)."""
-    if not all("!" <= char <= "~" for char in raw):
+    if not _printable_ascii(raw):
         raise InvalidOperationError(
             f"path segment {raw!r} must be printable ASCII without spaces (percent-encode it)"
         )
@@ -211,8 +211,7 @@ def _segment(raw: str, opaque: bool) -> str:
         raise InvalidOperationError(
             f"path segment {raw[:40]!r}... is longer than {_MAX_SEGMENT_LENGTH} characters"
         )
-    allowed = _opaque_char if opaque else _id_char
-    if not all(allowed(char) for char in value):
+    if not (_opaque_text(value) if opaque else _printable_ascii(value)):
         rule = "free of control characters" if opaque else "printable ASCII without spaces"
         raise InvalidOperationError(f"path segment {raw!r} must be {rule} once decoded")
     misplaced = sorted(_SEPARATORS.intersection(value))
@@ -224,12 +223,17 @@ def _segment(raw: str, opaque: bool) -> str:
     return value
 
 
-def _id_char(char: str) -> bool:
-    return "!" <= char <= "~"
+def _printable_ascii(text: str) -> bool:
+    """Every character in '!'..'~' (printable ASCII, no space). The string methods run in C:
+    a generator over the characters was 4 % of a saturated node's event loop (py-spy)."""
+    return text.isascii() and text.isprintable() and " " not in text
 
 
-def _opaque_char(char: str) -> bool:
-    return char >= " " and char != "\x7f"
+def _opaque_text(text: str) -> bool:
+    """No control character (C0 or DEL); any other character, also beyond ASCII."""
+    if text.isascii():
+        return text.isprintable()  # in ASCII exactly ' '..'~'
+    return all(char >= " " and char != "\x7f" for char in text)
 
 
 def _check_query(query: str) -> None:
