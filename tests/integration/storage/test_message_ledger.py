@@ -235,6 +235,14 @@ def test_a_commit_under_way_when_the_wait_ends_reports_that_it_landed(store: Sto
         committer.close()
 
 
+async def writer_held_at_the_gate(committer: GroupCommitter, gated: GatedLedger) -> None:
+    """Queue one commit the writer takes and holds at the gate: what follows queues behind."""
+    import asyncio
+
+    committer.record_behind(received("ahead"))
+    assert await asyncio.to_thread(gated.entered.wait, 5)
+
+
 def test_callers_waiting_on_one_commit_are_woken_with_one_call_into_their_loop(
     store: Store,
 ) -> None:
@@ -253,8 +261,7 @@ def test_callers_waiting_on_one_commit_are_woken_with_one_call_into_their_loop(
     loop.call_soon_threadsafe = counted  # type: ignore[method-assign]
 
     async def twenty_callers() -> list[int]:
-        committer.record_behind(received("ahead"))  # the writer waits at the gate meanwhile
-        assert await asyncio.to_thread(gated.entered.wait, 5)
+        await writer_held_at_the_gate(committer, gated)
         waiting = [
             asyncio.ensure_future(committer.record(received(f"waiting-{n}"))) for n in range(20)
         ]
@@ -283,8 +290,7 @@ def test_a_caller_cancelled_while_waiting_withdraws_what_the_writer_has_not_take
     gone = received("gone")
 
     async def caller_goes_away() -> None:
-        committer.record_behind(received("ahead"))  # the writer waits at the gate meanwhile
-        assert await asyncio.to_thread(gated.entered.wait, 5)
+        await writer_held_at_the_gate(committer, gated)
         waiting = asyncio.ensure_future(committer.record(gone))
         await asyncio.sleep(0.05)
         waiting.cancel()
