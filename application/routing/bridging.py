@@ -25,6 +25,7 @@ from application.routing.versions import (
     dump_json,
     headers_toward,
     loss_record,
+    not_supported_answer,
     policy_matches,
     request_kind,
     translate_answer,
@@ -82,15 +83,27 @@ class VersionBridge:
                 entries.extend(connection.refuse_losing)
         return entries
 
+    def versions_of(self, party: PartyRef) -> set[str]:
+        """The versions of the connections `party` is reached through (hosted: 2.2.1)."""
+        versions = set()
+        for route in self.table.routes_to(party):
+            connection = self.table.connection(route.route_key)
+            versions.add(version_of(connection.version if connection is not None else None))
+        return versions
+
+    def not_supported(self, exchange: Exchange, operation: Operation, party: PartyRef) -> Any:
+        """What the hub answers itself for a request `party`'s versions have no form of
+        (`not_supported_answer`), or None."""
+        if operation.kind not in (OperationKind.COMMAND, OperationKind.CHARGING_PROFILE):
+            return None
+        return not_supported_answer(operation, exchange.request.version, self.versions_of(party))
+
     def module_missing(self, party: PartyRef, module: str) -> str | None:
         """Why `party` cannot be sent `module`: every connection it is reached through speaks a
         version without it (payments is 2.3.0 only); None if one can take it."""
         if module in MODULES_OF[V2_1_1] or not _versioned(module):
             return None  # in every version, or a custom module: whoever publishes it takes it
-        versions = set()
-        for route in self.table.routes_to(party):
-            connection = self.table.connection(route.route_key)
-            versions.add(version_of(connection.version if connection is not None else None))
+        versions = self.versions_of(party)
         if not versions or any(module in MODULES_OF[v] for v in versions if v in MODULES_OF):
             return None
         spoken = ", ".join(sorted(versions))

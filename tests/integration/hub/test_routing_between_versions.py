@@ -445,21 +445,58 @@ def test_a_translation_policy_refuses_a_command_that_would_lose_a_listed_field(
     assert accepted.json()["status_code"] == 1000 and len(cpo.platform.wait_for(1)) == 1
 
 
-def test_an_object_the_receivers_version_lacks_is_refused_clearly_not_a_500(
+def test_a_cancel_reservation_toward_a_2_1_1_cpo_is_answered_not_supported_by_the_hub(
+    hub: HubUnderTest,
+) -> None:
+    emsp = hub.connect(Role.EMSP)
+    emsp_230 = hub.connect(Role.EMSP, version="2.3.0")
+    cpo = hub.connect(Role.CPO, version="2.1.1")
+    cancel = {"response_url": f"{emsp.platform.url}/cb", "reservation_id": "R1"}
+
+    for requester, request_id in ((emsp, "cancel-1"), (emsp_230, "cancel-2")):
+        answer = requester.call(
+            "POST", "commands", "receiver", "/CANCEL_RESERVATION", to=cpo.party, body=cancel,
+            request_id=request_id,
+        )  # fmt: skip
+
+        # 2.2.1's own answer for a command the CPO cannot do: no result will follow
+        assert answer.status_code == 200 and answer.json()["status_code"] == 1000
+        data = answer.json()["data"]
+        assert data["result"] == "NOT_SUPPORTED" and data["timeout"] == 0
+        assert "2.1.1" in data["message"][0]["text"]
+        routed = _event(hub, requester, request_id, "Routed")
+        assert "answered by the hub" in routed.reason and "CANCEL_RESERVATION" in routed.reason
+        assert routed.targets == [str(cpo.party)]
+        names = hub.event_names(requester, request_id)
+        assert "Responded" in names and "Refused" not in names and "Forwarded" not in names
+    assert cpo.platform.requests == []
+
+
+def test_a_charging_profile_request_toward_a_2_1_1_cpo_is_answered_not_supported(
     hub: HubUnderTest,
 ) -> None:
     emsp = hub.connect(Role.EMSP)
     cpo = hub.connect(Role.CPO, version="2.1.1")
-    cancel = {"response_url": f"{emsp.platform.url}/cb", "reservation_id": "R1"}
+    profile = {
+        "charging_profile": {"charging_rate_unit": "A", "charging_profile_period": []},
+        "response_url": f"{emsp.platform.url}/cb",
+    }
+    query = f"?duration=900&response_url={emsp.platform.url}/cb"
 
-    refused = emsp.call(
-        "POST", "commands", "receiver", "/CANCEL_RESERVATION", to=cpo.party, body=cancel,
-        request_id="cancel-1",
-    )  # fmt: skip
+    for method, path, body in (
+        ("PUT", "/S1", profile),
+        ("GET", "/S1" + query, None),
+        ("DELETE", f"/S1?response_url={emsp.platform.url}/cb", None),
+    ):
+        answer = emsp.call(
+            method, "chargingprofiles", "receiver", path, to=cpo.party, body=body,
+            request_id=f"profile-{method}",
+        )  # fmt: skip
 
-    assert refused.status_code == 400 and refused.json()["status_code"] == 2001
-    assert "absent_in_version" in refused.json()["status_message"]
-    assert "Refused" in hub.event_names(emsp, "cancel-1")
+        assert answer.status_code == 200 and answer.json()["status_code"] == 1000, answer.text
+        assert answer.json()["data"] == {"result": "NOT_SUPPORTED", "timeout": 0}
+        routed = _event(hub, emsp, f"profile-{method}", "Routed")
+        assert "chargingprofiles module" in routed.reason
     assert cpo.platform.requests == []
 
 
