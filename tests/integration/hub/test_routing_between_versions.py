@@ -569,3 +569,26 @@ def test_the_cli_sets_a_connections_translation_policy(
     )
     assert main(["translation-policy", connection]) == 0
     assert "(none: every translation is made)" in capsys.readouterr().out
+
+
+def test_the_admin_api_and_the_cli_show_a_connections_translation_policy_from_the_sql_view(
+    hub: HubUnderTest, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emsp = hub.connect(Role.EMSP, version="2.1.1")
+    monkeypatch.setenv("OCPI_LEDGER_URL", hub.url)
+    monkeypatch.setenv("OCPI_LEDGER_ADMIN_TOKEN", ADMIN_TOKEN)
+    connection = str(emsp.connection_id)
+    policy = {"refuse_losing": ["tariffs.min_price", "locations.evses.connectors.standard"]}
+    put = httpx.put(
+        f"{hub.url}/admin/connections/{connection}/translation-policy", json=policy, headers=ADMIN
+    )
+    assert put.status_code == 200
+
+    shown = httpx.get(f"{hub.url}/admin/connections/{connection}", headers=ADMIN).json()
+    persisted = hub.node.routing_table_view.connection(connection)
+    assert main(["connections"]) == 0
+
+    expected = ["locations.evses.connectors.standard", "tariffs.min_price"]
+    assert shown["refuse_losing"] == expected  # read from the SQL view, not the memory table
+    assert persisted is not None and list(persisted.refuse_losing) == expected
+    assert ",".join(expected) in capsys.readouterr().out
