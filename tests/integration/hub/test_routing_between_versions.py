@@ -550,13 +550,17 @@ def test_a_party_ref_names_the_token_owner_only_when_it_is_unambiguous() -> None
     assert index.contract_owner("C1") is None
 
 
+def _cli_on_a_2_1_1_connection(hub: HubUnderTest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The id of a new 2.1.1 eMSP connection, the CLI pointed at the hub."""
+    monkeypatch.setenv("OCPI_LEDGER_URL", hub.url)
+    monkeypatch.setenv("OCPI_LEDGER_ADMIN_TOKEN", ADMIN_TOKEN)
+    return str(hub.connect(Role.EMSP, version="2.1.1").connection_id)
+
+
 def test_the_cli_sets_a_connections_translation_policy(
     hub: HubUnderTest, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    emsp = hub.connect(Role.EMSP, version="2.1.1")
-    monkeypatch.setenv("OCPI_LEDGER_URL", hub.url)
-    monkeypatch.setenv("OCPI_LEDGER_ADMIN_TOKEN", ADMIN_TOKEN)
-    connection = str(emsp.connection_id)
+    connection = _cli_on_a_2_1_1_connection(hub, monkeypatch)
 
     assert main(["translation-policy", connection, "tariffs.min_price", "tariffs.max_price"]) == 0
 
@@ -574,10 +578,7 @@ def test_the_cli_sets_a_connections_translation_policy(
 def test_the_admin_api_and_the_cli_show_a_connections_translation_policy_from_the_sql_view(
     hub: HubUnderTest, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    emsp = hub.connect(Role.EMSP, version="2.1.1")
-    monkeypatch.setenv("OCPI_LEDGER_URL", hub.url)
-    monkeypatch.setenv("OCPI_LEDGER_ADMIN_TOKEN", ADMIN_TOKEN)
-    connection = str(emsp.connection_id)
+    connection = _cli_on_a_2_1_1_connection(hub, monkeypatch)
     policy = {"refuse_losing": ["tariffs.min_price", "locations.evses.connectors.standard"]}
     put = httpx.put(
         f"{hub.url}/admin/connections/{connection}/translation-policy", json=policy, headers=ADMIN
