@@ -212,8 +212,10 @@ class VersionBridge:
         documents: list[bytes] = []
         translated = losses = left_out = 0
         owners: list[PartyRef | None] = list(page.owners) or [None] * len(page.documents)
-        for document, owner in zip(page.documents, owners, strict=True):
-            source = self._version_of_party(owner)
+        # each document in the version its owner pushed it in (a store that does not say: the
+        # version of the owner's connection)
+        versions = page.versions or [self._version_of_party(owner) for owner in owners]
+        for document, owner, source in zip(page.documents, owners, versions, strict=True):
             if kind is None or source == wanted or owner is None:
                 documents.append(document)
                 continue
@@ -237,6 +239,32 @@ class VersionBridge:
         if left_out:
             note += f"; {left_out} left out: OCPI {wanted} cannot express them"
         return documents, note
+
+    def stored_one(
+        self,
+        exchange: Exchange,
+        operation: Operation,
+        owner: PartyRef,
+        document: bytes,
+        source: str,
+    ) -> tuple[bytes, dict[str, Any] | None]:
+        """One object of the hub's store (as its owner pushed it, in OCPI `source`) in the
+        requester's version, and the loss record (None: same version, sent as stored). Raises
+        `TranslationRefused` when the requester's version cannot express it."""
+        wanted = exchange.request.version
+        kind = answer_kind(operation)
+        if kind is None or source == wanted:
+            return document, None
+        try:
+            one = translate(
+                kind, json_object(document) or {}, source, wanted, TranslationContext(owner=owner)
+            )
+        except UntranslatableError as error:
+            raise TranslationRefused(
+                f"the hub's copy (OCPI {source}) cannot be expressed in OCPI {wanted}"
+                f" ({error.reason}): {error}"
+            ) from error
+        return dump_json(one.body), loss_record(source, wanted, one.losses)
 
     def _version_of_party(self, party: PartyRef | None) -> str:
         """The version of the connection a party pushes through (hosted parties: 2.2.1)."""

@@ -166,6 +166,7 @@ class RoutingService:
             self._store,
             self._refuse,
             self.bridge.stored,
+            self.bridge.stored_one,
         )
 
     @property

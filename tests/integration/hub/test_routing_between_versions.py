@@ -5,14 +5,18 @@ of each translation in the ledger (issue 17)."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import httpx
 import pytest
 
 from api.cli import main
+from application.routing.versions import loss_record
+from application.tokens import hash_token
 from domain.connections import Leniency
 from domain.messages import message_id
+from domain.translation import ObjectKind, TranslationContext, translate
 from domain.values import PartyRef, Role
 from tests.integration.console.test_console_http import sign_in
 from tests.support.fake_platform import FakePlatform, Reply, envelope
@@ -230,6 +234,68 @@ def test_a_2_2_1_emsp_reads_a_2_1_1_location_in_2_2_1(hub: HubUnderTest) -> None
     assert _losses(answered.translation)["publish"] == "defaulted"
     responded = _event(hub, emsp, "get-1", "Responded")
     assert hub.body(responded.body_sha256) == answer.content
+
+
+def _upgrade(hub: HubUnderTest, peer: Peer, role: Role, version: str) -> Peer:
+    """`peer` after a credentials PUT moving its connection to OCPI `version` (§10.6)."""
+    details = {"name": f"{role} {peer.party.party_id}"}
+    roles = [{"role": str(role), "country_code": "NL", "party_id": peer.party.party_id,
+              "business_details": details}]  # fmt: skip
+    refused, position = hub.node.registry.update_credentials(
+        peer.connection_id,
+        version,
+        peer.platform.endpoints_for(role),
+        roles,
+        hash_token(peer.token),
+        peer.outbound_token,
+        "peer",
+    )
+    assert not refused, refused
+    hub.node.wait_for_registry(position)
+    return replace(peer, version=version)
+
+
+def test_an_owners_get_of_the_hubs_copy_after_an_upgrade_is_translated_from_its_push_version(
+    hub: HubUnderTest,
+) -> None:
+    cpo = hub.connect(Role.CPO, version="2.1.1")
+    emsp = hub.connect(Role.EMSP)
+    path = f"/NL/{cpo.party.party_id}/LOC-1"
+    cpo.call("PUT", "locations", "receiver", path, body=LOCATION_211)  # stored as pushed: 2.1.1
+    cpo = _upgrade(hub, cpo, Role.CPO, "2.2.1")
+    context = TranslationContext(owner=PartyRef("NL", cpo.party.party_id))
+
+    read = cpo.call("GET", "locations", "receiver", path, to=HUB, request_id="copy-1")
+    evse = cpo.call("GET", "locations", "receiver", path + "/EVSE-1", to=HUB, request_id="copy-2")
+    every = emsp.call("GET", "locations", "sender", to=HUB).json()["data"]
+
+    expected = translate(ObjectKind.LOCATION, LOCATION_211, "2.1.1", "2.2.1", context)
+    assert read.json().get("data") == expected.body, read.text  # 2.2.1, not the 2.1.1 push
+    responded = _event(hub, cpo, "copy-1", "Responded")
+    assert expected.losses
+    assert responded.translation == loss_record("2.1.1", "2.2.1", expected.losses)
+    assert hub.body(responded.body_sha256) == read.content
+    assert "translated from OCPI 2.1.1" in _event(hub, cpo, "copy-1", "Routed").reason
+    expected_evse = translate(ObjectKind.EVSE, LOCATION_211["evses"][0], "2.1.1", "2.2.1", context)
+    assert evse.json()["data"] == expected_evse.body
+    assert _event(hub, cpo, "copy-2", "Responded").translation == loss_record(
+        "2.1.1", "2.2.1", expected_evse.losses
+    )
+    assert every == [expected.body]  # GET All reads the push's version too, not the connection's
+
+
+def test_an_owners_get_of_its_copy_in_the_version_it_pushed_is_served_as_stored(
+    hub: HubUnderTest,
+) -> None:
+    cpo = hub.connect(Role.CPO, version="2.3.0")
+    location = {**LOCATION_221, "party_id": cpo.party.party_id}
+    path = f"/NL/{cpo.party.party_id}/{location['id']}"
+    cpo.call("PUT", "locations", "receiver", path, to=HUB, body=location)
+
+    read = cpo.call("GET", "locations", "receiver", path, to=HUB, request_id="copy-3")
+
+    assert read.json()["data"] == location
+    assert _event(hub, cpo, "copy-3", "Responded").translation is None
 
 
 def test_2_1_1_session_and_cdr_pushes_go_to_the_owner_of_their_token(hub: HubUnderTest) -> None:
