@@ -282,6 +282,17 @@ def test_an_owners_get_of_the_hubs_copy_after_an_upgrade_is_translated_from_its_
         "2.1.1", "2.2.1", expected_evse.losses
     )
     assert every == [expected.body]  # GET All reads the push's version too, not the connection's
+    head = hub.node.ledger.recorder.max_notification_id()
+    hub.node.runners["traffic"].wait(head, timeout=15)
+    traffic = hub.client.get(
+        f"{hub.url}/admin/traffic", params={"party": str(cpo.party)}, headers=ADMIN
+    ).json()["data"]["translations"]
+    pairs = {(t["party"], t["counterpart"]): t for t in traffic if t["module"] == "locations"}
+    copies = pairs[(str(HUB), str(cpo.party))]  # the hub's copy toward its owner
+    assert (copies["source_version"], copies["target_version"]) == ("2.1.1", "2.2.1")
+    assert copies["translations"] == 2 and copies["losses"] == len(expected.losses) + len(
+        expected_evse.losses
+    )
 
 
 def test_an_owners_get_of_its_copy_in_the_version_it_pushed_is_served_as_stored(
