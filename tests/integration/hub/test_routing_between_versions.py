@@ -293,6 +293,12 @@ def test_an_owners_get_of_the_hubs_copy_after_an_upgrade_is_translated_from_its_
     assert copies["translations"] == 2 and copies["losses"] == len(expected.losses) + len(
         expected_evse.losses
     )
+    hub.node.runners["audit"].wait(head, timeout=15)
+    with httpx.Client(base_url=hub.url) as browser:
+        sign_in(browser, ADMIN_TOKEN)  # type: ignore[arg-type]
+        read_id = message_id(str(cpo.connection_id), "copy-1")
+        page = browser.get(f"/console/messages/{read_id}").text
+    assert f"translated OCPI 2.1.1 → 2.2.1, {len(expected.losses)} loss(es)" in page
 
 
 def test_an_owners_get_of_its_copy_in_the_version_it_pushed_is_served_as_stored(
