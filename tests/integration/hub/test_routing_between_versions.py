@@ -252,7 +252,11 @@ def test_2_1_1_session_and_cdr_pushes_go_to_the_owner_of_their_token(hub: HubUnd
 
     assert answer.status_code == 200 and answer.json()["status_code"] == 1000
     session = json.loads(emsp.platform.wait_for(1)[0].body)
-    assert session["cdr_token"]["party_id"] == emsp.party.party_id
+    # the token the eMSP pushed with that contract id: its uid and type, not the auth_id again
+    assert session["cdr_token"] == {
+        "country_code": "NL", "party_id": emsp.party.party_id, "uid": token["uid"],
+        "type": "RFID", "contract_id": token["contract_id"],
+    }  # fmt: skip
     assert (session["party_id"], session["location_id"]) == (cpo.party.party_id, "LOC-1")
     routed = _event(hub, cpo, "ses-1", "Routed")
     assert routed.targets == [str(emsp.party)]
@@ -284,6 +288,7 @@ def test_2_1_1_session_and_cdr_pushes_go_to_the_owner_of_their_token(hub: HubUnd
     assert received["cdr_token"]["contract_id"] == "NL-MSP-C2"
     assert received["cdr_location"]["evse_id"] == "NL*CPO*E1"
     assert received["cdr_token"]["party_id"] == emsp.party.party_id
+    assert received["cdr_token"]["uid"] == "UID-2"
     assert bystander.platform.requests == []
 
     unknown = cpo.call(
