@@ -237,8 +237,12 @@ class Demo:
 
     # ---- stop --------------------------------------------------------------------------------
 
+    def children(self) -> list[subprocess.Popen[bytes] | None]:
+        """Every process the demo started (stopped by `close`)."""
+        return [n.process for n in self.nodes.values() if n.process] + [self.backends]
+
     def close(self) -> None:
-        children = [n.process for n in self.nodes.values() if n.process] + [self.backends]
+        children = self.children()
         for child in children:
             if child is not None and child.poll() is None:
                 child.send_signal(signal.SIGTERM)

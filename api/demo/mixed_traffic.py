@@ -1,0 +1,263 @@
+"""Every module through the mixed-version hub, each message sent by a simulated platform in its
+own version (`/_sim/parties/.../call`), in an order that lets the hub learn what it routes by:
+locations and tariffs first, then tokens (the hub learns each contract's eMSP), commands with
+their async results, sessions, charging profiles, CDRs.
+
+Payments (2.3.0) are not exchanged: the simulated platforms implement no payments module (the hub
+routes it as an opaque 2.3.0 module, tested in tests/integration/hub), see `NOT_EXCHANGED`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from api.demo.mixed_versions import MixedVersionsDemo, SimulatorProcess
+from api.demo.topologies import HUB_PARTY
+from simulator import samples
+
+RESULT_TIMEOUT_S = 10.0
+NOT_EXCHANGED = {
+    "payments": "the simulated platforms implement no payments module (OCPI 2.3.0); the hub "
+    "routes payments between 2.3.0 parties as an opaque module",
+}
+
+
+@dataclass
+class Sent:
+    """One message a simulated platform sent through the hub, and what came back."""
+
+    name: str
+    module: str
+    sender: str  # platform name
+    receivers: tuple[str, ...]  # the platforms it is meant to reach ("" = the hub answers)
+    object_id: str = ""
+    http_status: int = 0
+    ocpi_status: int | None = None
+    data: Any = None
+    error: str = ""
+    result: Any = None  # the async result the sender received (commands, charging profiles)
+    expects_result: bool = False
+
+    @property
+    def ok(self) -> bool:
+        answered = not self.error and self.http_status in (200, 201) and self.ocpi_status == 1000
+        return answered and (self.result is not None or not self.expects_result)
+
+
+@dataclass
+class MixedTraffic:
+    demo: MixedVersionsDemo
+    client: httpx.AsyncClient
+    on_done: Callable[[Sent], None] = lambda _: None
+    sent: list[Sent] = field(default_factory=list)
+
+    def _sim(self, name: str) -> SimulatorProcess:
+        return self.demo.simulator(name)
+
+    async def send(
+        self,
+        sent: Sent,
+        interface: str,
+        method: str,
+        path: str = "",
+        *,
+        to: str | None = None,
+        body: Any = None,
+        params: dict[str, str] | None = None,
+    ) -> Sent:
+        """`to`: a platform name, "hub" (addressed to the hub: a broadcast), or None (2.1.1)."""
+        sender = self._sim(sent.sender)
+        target = None
+        if to == "hub":
+            target = list(HUB_PARTY)
+        elif to is not None:
+            target = list(self._sim(to).party.ref)
+        spec = {
+            "module": sent.module,
+            "interface": interface,
+            "method": method,
+            "path": path,
+            "to": target,
+            "body": body,
+            "params": params,
+            "response_url": sent.expects_result,
+        }
+        party = sender.party
+        try:
+            answer = await self.client.post(
+                f"{sender.url}/_sim/parties/{party.country_code}/{party.party_id}/call",
+                json=spec,
+            )
+            answer.raise_for_status()
+            called = answer.json()
+            sent.http_status = called["http_status"]
+            envelope = called["body"] if isinstance(called["body"], dict) else {}
+            sent.ocpi_status = envelope.get("status_code")
+            sent.data = envelope.get("data")
+            if sent.http_status not in (200, 201) or sent.ocpi_status != 1000:
+                sent.error = str(called["body"])[:300]
+            elif sent.expects_result:
+                sent.result = await self._wait_result(sender, called["result_id"])
+                if sent.result is None:
+                    sent.error = f"no async result within {RESULT_TIMEOUT_S:.0f} s"
+        except (httpx.HTTPError, ValueError, KeyError) as error:
+            sent.error = repr(error)
+        self.sent.append(sent)
+        self.on_done(sent)
+        return sent
+
+    async def _wait_result(self, sim: SimulatorProcess, result_id: str) -> Any:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + RESULT_TIMEOUT_S
+        while loop.time() < deadline:
+            results = (await self.client.get(f"{sim.url}/_sim/results")).json()
+            found = next((r for r in results if r["id"] == result_id), None)
+            if found is not None:
+                return found["body"]
+            await asyncio.sleep(0.05)
+        return None
+
+    async def seed(self, name: str, module: str, obj: dict[str, Any]) -> None:
+        party = self._sim(name).party
+        seeded = await self.client.post(
+            f"{self._sim(name).url}/_sim/parties/{party.country_code}/{party.party_id}"
+            f"/objects/{module}",
+            json=obj,
+        )
+        seeded.raise_for_status()
+
+
+def _owner_path(demo: MixedVersionsDemo, name: str, object_id: str) -> str:
+    country_code, party_id = demo.simulator(name).party.ref
+    return f"{country_code}/{party_id}/{object_id}"
+
+
+EMSPS = ("eMSP2", "eMSP3")
+
+
+async def run_mixed_traffic(
+    demo: MixedVersionsDemo, on_done: Callable[[Sent], None] = lambda _: None
+) -> list[Sent]:
+    async with httpx.AsyncClient(timeout=30) as client:
+        traffic = MixedTraffic(demo, client, on_done)
+        await _locations_and_tariffs(traffic)
+        await _tokens(traffic)
+        await _commands(traffic)
+        await _sessions_profiles_and_cdrs(traffic)
+        return traffic.sent
+
+
+def token_of(demo: MixedVersionsDemo, emsp: str) -> dict[str, Any]:
+    """The token each eMSP pushes (and starts sessions with): TOK2 of eMSP2, ..."""
+    party = demo.simulator(emsp).party
+    return samples.token(*party.ref, f"TOK{party.name[-1]}")
+
+
+async def _locations_and_tariffs(traffic: MixedTraffic) -> None:
+    demo = traffic.demo
+    cp4 = demo.simulator("CPO4").party
+    location_211 = samples.location_211("LOC1")
+    location_230 = samples.location(*cp4.ref, "LOC4")
+    await traffic.seed("CPO1", "locations", location_211)
+    await traffic.seed("CPO4", "locations", location_230)
+    # 2.1.1 cannot address anyone: its pushes are broadcast; the 2.3.0 CPO addresses the hub
+    await traffic.send(
+        Sent("location push", "locations", "CPO1", EMSPS, "LOC1"),
+        "RECEIVER", "PUT", _owner_path(demo, "CPO1", "LOC1"), body=location_211,
+    )  # fmt: skip
+    await traffic.send(
+        Sent("location push", "locations", "CPO4", EMSPS, "LOC4"),
+        "RECEIVER", "PUT", _owner_path(demo, "CPO4", "LOC4"), to="hub", body=location_230,
+    )  # fmt: skip
+    await traffic.send(
+        Sent("tariff push", "tariffs", "CPO1", EMSPS, "TAR1"),
+        "RECEIVER", "PUT", _owner_path(demo, "CPO1", "TAR1"), body=samples.tariff_211("TAR1"),
+    )  # fmt: skip
+    tariff_230 = samples.tariff_230(*cp4.ref, "TAR4")
+    await traffic.send(
+        Sent("tariff push", "tariffs", "CPO4", EMSPS, "TAR4"),
+        "RECEIVER", "PUT", _owner_path(demo, "CPO4", "TAR4"), to="hub", body=tariff_230,
+    )  # fmt: skip
+    for emsp in EMSPS:
+        for cpo, location_id in (("CPO1", "LOC1"), ("CPO4", "LOC4")):
+            await traffic.send(
+                Sent("location GET", "locations", emsp, (cpo,), location_id),
+                "SENDER", "GET", location_id, to=cpo,
+            )  # fmt: skip
+
+
+async def _tokens(traffic: MixedTraffic) -> None:
+    for emsp in EMSPS:
+        token = token_of(traffic.demo, emsp)
+        for cpo in ("CPO1", "CPO4"):
+            await traffic.send(
+                Sent("token push", "tokens", emsp, (cpo,), token["uid"]),
+                "RECEIVER", "PUT", _owner_path(traffic.demo, emsp, token["uid"]),
+                to=cpo, body=token, params={"type": "RFID"},
+            )  # fmt: skip
+
+
+async def _commands(traffic: MixedTraffic) -> None:
+    for emsp, cpo, location_id in (
+        ("eMSP2", "CPO1", "LOC1"),
+        ("eMSP3", "CPO1", "LOC1"),
+        ("eMSP2", "CPO4", "LOC4"),
+    ):
+        command = samples.start_session("", token_of(traffic.demo, emsp), location_id)
+        command.pop("response_url")  # the sender puts one of its own in
+        await traffic.send(
+            Sent("START_SESSION", "commands", emsp, (cpo,), expects_result=True),
+            "RECEIVER", "POST", "START_SESSION", to=cpo, body=command,
+        )  # fmt: skip
+
+
+def session_id(cpo: str, emsp: str) -> str:
+    return f"S{cpo[-1]}{emsp[-1]}"
+
+
+def cdr_id(cpo: str, emsp: str) -> str:
+    return f"CDR{cpo[-1]}{emsp[-1]}"
+
+
+async def _sessions_profiles_and_cdrs(traffic: MixedTraffic) -> None:
+    demo = traffic.demo
+    cp4 = demo.simulator("CPO4").party
+    location_211 = samples.location_211("LOC1")
+    # 2.1.1 sessions and CDRs name the token by auth_id: the hub routes them to its eMSP
+    for emsp in EMSPS:
+        auth_id = token_of(demo, emsp)["contract_id"]
+        sid, cid = session_id("CPO1", emsp), cdr_id("CPO1", emsp)
+        session = samples.session_211(sid, auth_id=auth_id, location=location_211)
+        await traffic.send(
+            Sent("session push", "sessions", "CPO1", (emsp,), sid),
+            "RECEIVER", "PUT", _owner_path(demo, "CPO1", sid), body=session,
+        )  # fmt: skip
+        cdr = samples.cdr_211(cid, auth_id=auth_id, location=location_211)
+        await traffic.send(
+            Sent("CDR push", "cdrs", "CPO1", (emsp,), cid),
+            "RECEIVER", "POST", body=cdr,
+        )  # fmt: skip
+    emsp2 = demo.simulator("eMSP2").party
+    uid = token_of(demo, "eMSP2")["uid"]
+    sid, cid = session_id("CPO4", "eMSP2"), cdr_id("CPO4", "eMSP2")
+    session = samples.session(*cp4.ref, sid, emsp=emsp2.ref, token_uid=uid, location_id="LOC4")
+    await traffic.send(
+        Sent("session push", "sessions", "CPO4", ("eMSP2",), sid),
+        "RECEIVER", "PUT", _owner_path(demo, "CPO4", sid), to="eMSP2", body=session,
+    )  # fmt: skip
+    await traffic.send(
+        Sent("charging profile", "chargingprofiles", "eMSP2", ("CPO4",), sid,
+             expects_result=True),
+        "RECEIVER", "PUT", sid, to="CPO4",
+        body={"charging_profile": samples.charging_profile()},
+    )  # fmt: skip
+    cdr = samples.cdr_230(*cp4.ref, cid, emsp=emsp2.ref, token_uid=uid, location_id="LOC4")
+    await traffic.send(
+        Sent("CDR push", "cdrs", "CPO4", ("eMSP2",), cid),
+        "RECEIVER", "POST", to="eMSP2", body=cdr,
+    )  # fmt: skip
