@@ -21,6 +21,8 @@ from api.demo.topologies import HUB_PARTY
 from simulator import samples
 
 RESULT_TIMEOUT_S = 10.0
+MESSAGES = 22
+"""How many messages `run_mixed_traffic` sends (for its progress bar)."""
 NOT_EXCHANGED = {
     "payments": "the simulated platforms implement no payments module (OCPI 2.3.0); the hub "
     "routes payments between 2.3.0 parties as an opaque module",

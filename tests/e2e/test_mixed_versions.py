@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api.demo.mixed_traffic import Sent, run_mixed_traffic, token_of
+from api.demo.mixed_traffic import MESSAGES, Sent, run_mixed_traffic, token_of
 from api.demo.mixed_versions import ADMIN, MixedVersionsDemo
 from tests.conftest import DEFAULT_POSTGRES_URL, require_postgres
 
@@ -83,6 +83,7 @@ def versions(record: dict[str, Any]) -> tuple[str, str]:
 def test_every_module_is_exchanged_through_the_hub_and_answered(world: World) -> None:
     _, sent = world
     assert [s for s in sent if not s.ok] == []
+    assert len(sent) == MESSAGES  # what the demo's progress bar counts to
     assert {s.module for s in sent} == {
         "locations", "tariffs", "tokens", "commands", "sessions", "cdrs", "chargingprofiles",
     }  # fmt: skip
