@@ -272,7 +272,9 @@ class VersionBridge:
             zone = stored.get("time_zone") if stored else None
             time_zone = zone if isinstance(zone, str) else None
         if kind in (ObjectKind.SESSION, ObjectKind.CDR) and source != V2_1_1:
-            location = await self._stored_location(operation.owner, _location_id(body))
+            # a CDR is POSTed with no owner in its URL: the CPO is the one sending it
+            cpo = operation.owner or exchange.from_party
+            location = await self._stored_location(cpo, _location_id(body))
         return TranslationContext(
             owner=owner,
             token_owner=token_owner,
