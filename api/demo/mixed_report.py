@@ -13,12 +13,15 @@ import httpx
 from api.admin_client import render_table
 from api.demo.mixed_traffic import NOT_EXCHANGED, Sent
 from api.demo.mixed_versions import ADMIN, MixedVersionsDemo
+from api.demo.orchestrator import HUB_NAME
 
 LEDGER_WAIT_S = 15.0
 MAX_LOSSES_SHOWN = 4
 
 
 def _who(demo: MixedVersionsDemo, name: str) -> str:
+    if name == HUB_NAME:
+        return "hub (from its store)"
     return f"{name} ({demo.simulator(name).version})"
 
 

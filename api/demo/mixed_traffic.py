@@ -17,11 +17,12 @@ from typing import Any
 import httpx
 
 from api.demo.mixed_versions import MixedVersionsDemo, SimulatorProcess
+from api.demo.orchestrator import HUB_NAME
 from api.demo.topologies import HUB_PARTY
 from simulator import samples
 
 RESULT_TIMEOUT_S = 10.0
-MESSAGES = 22
+MESSAGES = 31
 """How many messages `run_mixed_traffic` sends (for its progress bar)."""
 NOT_EXCHANGED = {
     "payments": "the simulated platforms implement no payments module (OCPI 2.3.0); the hub "
@@ -36,7 +37,7 @@ class Sent:
     name: str
     module: str
     sender: str  # platform name
-    receivers: tuple[str, ...]  # the platforms it is meant to reach ("" = the hub answers)
+    receivers: tuple[str, ...]  # the platforms it is meant to reach (HUB_NAME: the hub answers)
     object_id: str = ""
     http_status: int = 0
     ocpi_status: int | None = None
@@ -140,6 +141,7 @@ def _owner_path(demo: MixedVersionsDemo, name: str, object_id: str) -> str:
 
 
 EMSPS = ("eMSP2", "eMSP3")
+ALL_EMSPS = (*EMSPS, "eMSP5")
 
 
 async def run_mixed_traffic(
@@ -151,13 +153,19 @@ async def run_mixed_traffic(
         await _tokens(traffic)
         await _commands(traffic)
         await _sessions_profiles_and_cdrs(traffic)
+        await _the_2_1_1_emsp(traffic)
+        await _authorisations_and_lists(traffic)
         return traffic.sent
 
 
 def token_of(demo: MixedVersionsDemo, emsp: str) -> dict[str, Any]:
-    """The token each eMSP pushes (and starts sessions with): TOK2 of eMSP2, ..."""
+    """The token each eMSP pushes (and starts sessions with): TOK2 of eMSP2, ..., in its
+    version's shape."""
     party = demo.simulator(emsp).party
-    return samples.token(*party.ref, f"TOK{party.name[-1]}")
+    uid = f"TOK{party.name[-1]}"
+    if demo.simulator(emsp).version == "2.1.1":
+        return samples.token_211(uid, auth_id=samples.contract_id(*party.ref, uid))
+    return samples.token(*party.ref, uid)
 
 
 async def _locations_and_tariffs(traffic: MixedTraffic) -> None:
@@ -169,20 +177,20 @@ async def _locations_and_tariffs(traffic: MixedTraffic) -> None:
     await traffic.seed("CPO4", "locations", location_230)
     # 2.1.1 cannot address anyone: its pushes are broadcast; the 2.3.0 CPO addresses the hub
     await traffic.send(
-        Sent("location push", "locations", "CPO1", EMSPS, "LOC1"),
+        Sent("location push", "locations", "CPO1", ALL_EMSPS, "LOC1"),
         "RECEIVER", "PUT", _owner_path(demo, "CPO1", "LOC1"), body=location_211,
     )  # fmt: skip
     await traffic.send(
-        Sent("location push", "locations", "CPO4", EMSPS, "LOC4"),
+        Sent("location push", "locations", "CPO4", ALL_EMSPS, "LOC4"),
         "RECEIVER", "PUT", _owner_path(demo, "CPO4", "LOC4"), to="hub", body=location_230,
     )  # fmt: skip
     await traffic.send(
-        Sent("tariff push", "tariffs", "CPO1", EMSPS, "TAR1"),
+        Sent("tariff push", "tariffs", "CPO1", ALL_EMSPS, "TAR1"),
         "RECEIVER", "PUT", _owner_path(demo, "CPO1", "TAR1"), body=samples.tariff_211("TAR1"),
     )  # fmt: skip
     tariff_230 = samples.tariff_230(*cp4.ref, "TAR4")
     await traffic.send(
-        Sent("tariff push", "tariffs", "CPO4", EMSPS, "TAR4"),
+        Sent("tariff push", "tariffs", "CPO4", ALL_EMSPS, "TAR4"),
         "RECEIVER", "PUT", _owner_path(demo, "CPO4", "TAR4"), to="hub", body=tariff_230,
     )  # fmt: skip
     for emsp in EMSPS:
@@ -194,14 +202,23 @@ async def _locations_and_tariffs(traffic: MixedTraffic) -> None:
 
 
 async def _tokens(traffic: MixedTraffic) -> None:
-    for emsp in EMSPS:
-        token = token_of(traffic.demo, emsp)
-        for cpo in ("CPO1", "CPO4"):
-            await traffic.send(
-                Sent("token push", "tokens", emsp, (cpo,), token["uid"]),
-                "RECEIVER", "PUT", _owner_path(traffic.demo, emsp, token["uid"]),
-                to=cpo, body=token, params={"type": "RFID"},
-            )  # fmt: skip
+    for emsp in (*EMSPS, "eMSP5"):  # each eMSP answers authorisations of its own token
+        await traffic.seed(emsp, "tokens", token_of(traffic.demo, emsp))
+    # the 2.2.1 eMSP addresses each CPO; the 2.3.0 one pushes to the hub, which broadcasts it
+    # and keeps it for list GETs (a 2.1.1 CPO's among them)
+    token = token_of(traffic.demo, "eMSP2")
+    for cpo in ("CPO1", "CPO4"):
+        await traffic.send(
+            Sent("token push", "tokens", "eMSP2", (cpo,), token["uid"]),
+            "RECEIVER", "PUT", _owner_path(traffic.demo, "eMSP2", token["uid"]),
+            to=cpo, body=token, params={"type": "RFID"},
+        )  # fmt: skip
+    token = token_of(traffic.demo, "eMSP3")
+    await traffic.send(
+        Sent("token push", "tokens", "eMSP3", ("CPO1", "CPO4"), token["uid"]),
+        "RECEIVER", "PUT", _owner_path(traffic.demo, "eMSP3", token["uid"]),
+        to="hub", body=token, params={"type": "RFID"},
+    )  # fmt: skip
 
 
 async def _commands(traffic: MixedTraffic) -> None:
@@ -263,3 +280,62 @@ async def _sessions_profiles_and_cdrs(traffic: MixedTraffic) -> None:
         Sent("CDR push", "cdrs", "CPO4", ("eMSP2",), cid),
         "RECEIVER", "POST", to="eMSP2", body=cdr,
     )  # fmt: skip
+
+
+async def _the_2_1_1_emsp(traffic: MixedTraffic) -> None:
+    """A 2.1.1 eMSP names no receiver: its token push is broadcast to the CPOs, its GET and
+    command go to the location's owner; the 2.3.0 CPO's session and CDR reach it in 2.1.1."""
+    demo = traffic.demo
+    token = token_of(demo, "eMSP5")
+    await traffic.send(
+        Sent("token push", "tokens", "eMSP5", ("CPO1", "CPO4"), token["uid"]),
+        "RECEIVER", "PUT", _owner_path(demo, "eMSP5", token["uid"]), body=token,
+    )  # fmt: skip
+    await traffic.send(
+        Sent("location GET", "locations", "eMSP5", ("CPO4",), "LOC4"), "SENDER", "GET", "LOC4"
+    )
+    command = samples.start_session("", token, "LOC4")
+    command.pop("response_url")
+    await traffic.send(
+        Sent("START_SESSION", "commands", "eMSP5", ("CPO4",), expects_result=True),
+        "RECEIVER", "POST", "START_SESSION", body=command,
+    )  # fmt: skip
+    cp4, em5 = demo.simulator("CPO4").party, demo.simulator("eMSP5").party
+    sid, cid = session_id("CPO4", "eMSP5"), cdr_id("CPO4", "eMSP5")
+    session = samples.session(
+        *cp4.ref, sid, emsp=em5.ref, token_uid=token["uid"], location_id="LOC4"
+    )
+    await traffic.send(
+        Sent("session push", "sessions", "CPO4", ("eMSP5",), sid),
+        "RECEIVER", "PUT", _owner_path(demo, "CPO4", sid), to="eMSP5", body=session,
+    )  # fmt: skip
+    cdr = samples.cdr_230(*cp4.ref, cid, emsp=em5.ref, token_uid=token["uid"], location_id="LOC4")
+    await traffic.send(
+        Sent("CDR push", "cdrs", "CPO4", ("eMSP5",), cid),
+        "RECEIVER", "POST", to="eMSP5", body=cdr,
+    )  # fmt: skip
+
+
+async def _authorisations_and_lists(traffic: MixedTraffic) -> None:
+    """Real-time authorisation across versions both ways, a 2.1.1 session update (it names no
+    token: it goes where its session went), and list GETs answered from the hub's store."""
+    demo = traffic.demo
+    uid2, uid5 = token_of(demo, "eMSP2")["uid"], token_of(demo, "eMSP5")["uid"]
+    await traffic.send(
+        Sent("authorisation", "tokens", "CPO1", ("eMSP2",), uid2),
+        "SENDER", "POST", f"{uid2}/authorize",
+    )  # fmt: skip
+    await traffic.send(
+        Sent("authorisation", "tokens", "CPO4", ("eMSP5",), uid5),
+        "SENDER", "POST", f"{uid5}/authorize", to="eMSP5", params={"type": "RFID"},
+    )  # fmt: skip
+    sid = session_id("CPO1", "eMSP2")
+    await traffic.send(
+        Sent("session update", "sessions", "CPO1", ("eMSP2",), sid),
+        "RECEIVER", "PATCH", _owner_path(demo, "CPO1", sid),
+        body={"kwh": 5.5, "last_updated": "2024-01-01T10:30:00Z"},
+    )  # fmt: skip
+    await traffic.send(Sent("token list GET", "tokens", "CPO1", (HUB_NAME,)), "SENDER", "GET")
+    await traffic.send(
+        Sent("location list GET", "locations", "eMSP3", (HUB_NAME,)), "SENDER", "GET", to="hub"
+    )

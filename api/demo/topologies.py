@@ -188,9 +188,10 @@ MIXED_VERSIONS = Topology(
         PlatformSpec("eMSP2", _parties("eMSP2"), "2.2.1"),
         PlatformSpec("eMSP3", _parties("eMSP3"), "2.3.0"),
         PlatformSpec("CPO4", _parties("CPO4"), "2.3.0"),
+        PlatformSpec("eMSP5", _parties("eMSP5"), "2.1.1"),
     ),
     (),
-    ("CPO1", "eMSP2", "eMSP3", "CPO4"),
+    ("CPO1", "eMSP2", "eMSP3", "CPO4", "eMSP5"),
 )
 """Simulated platforms (one party each, each its own process) connected straight to the hub;
 not in TOPOLOGIES, whose platforms are ocpi-ledger nodes with party backends."""

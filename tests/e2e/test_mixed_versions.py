@@ -19,6 +19,7 @@ import pytest
 
 from api.demo.mixed_traffic import MESSAGES, Sent, run_mixed_traffic, token_of
 from api.demo.mixed_versions import ADMIN, MixedVersionsDemo
+from api.demo.orchestrator import HUB_NAME
 from tests.conftest import DEFAULT_POSTGRES_URL, require_postgres
 
 World = tuple[MixedVersionsDemo, list[Sent]]
@@ -125,8 +126,15 @@ def test_the_emsps_tokens_reach_the_2_1_1_cpo_in_its_shape(world: World) -> None
         token = tokens[pushed["uid"]]
         assert token["auth_id"] == pushed["contract_id"]
         assert not {"contract_id", "country_code", "party_id"} & set(token)
-    for push in hub_messages(demo, 2, party="NL*CP1", module="tokens", direction="received"):
-        (leg,) = timeline(demo, push["id"])["legs"]
+    # eMSP2's push to it, eMSP3's and eMSP5's broadcasts
+    pushes = hub_messages(demo, 3, party="NL*CP1", module="tokens", direction="received")
+    for push in pushes:
+        (leg,) = [
+            leg for leg in timeline(demo, push["id"])["legs"] if leg["target_party"] == "NL*CP1"
+        ]
+        if push["from_party"] == "NL*EM5":
+            assert leg["translation"] is None  # 2.1.1 to 2.1.1: sent as received
+            continue
         assert leg["translation"]["target_version"] == "2.1.1"
         # 2.1.1 tokens carry no owner: the connection says whose they are
         assert losses(leg["translation"])["party_id"] == "dropped"
@@ -179,7 +187,8 @@ def test_the_2_1_1_sessions_and_cdrs_reach_the_tokens_emsp_in_its_version(world:
         assert total == ({"excl_vat": 2.5} if version == "2.2.1" else {"before_taxes": 2.5})
 
     for module in ("sessions", "cdrs"):
-        for message in hub_messages(demo, 2, party="NL*CP1", module=module, direction="sent"):
+        found = hub_messages(demo, 3 - (module == "cdrs"), party="NL*CP1", module=module)
+        for message in [m for m in found if m["method"] != "PATCH"]:
             entry = timeline(demo, message["id"])
             assert "routed by token" in entry["routing"]["reason"]
             (leg,) = entry["legs"]
@@ -208,9 +217,60 @@ def test_the_traffic_view_counts_translations_and_losses_per_party_pair(world: W
 
     sessions = pairs[("NL*CP1", "NL*EM2", "sessions")]
     assert versions(sessions) == ("2.1.1", "2.2.1")
-    assert sessions["translations"] == sessions["lossy"] == 1 and sessions["losses"] >= 1
+    # the PUT and the PATCH (kwh and last_updated: nothing lost)
+    assert sessions["translations"] == 2 and sessions["lossy"] == 1 and sessions["losses"] >= 1
     commands = pairs[("NL*EM2", "NL*CP1", "commands")]
     assert versions(commands) == ("2.2.1", "2.1.1") and commands["translations"] == 2
     assert pairs[("NL*EM3", "NL*CP1", "tokens")]["target_version"] == "2.1.1"
     # same version, no translation: the 2.3.0 eMSP and CPO
     assert ("NL*EM3", "NL*CP4", "tokens") not in pairs
+
+
+def test_a_2_1_1_emsp_names_no_receiver_yet_its_messages_arrive_and_answers_come_back(
+    world: World,
+) -> None:
+    demo, sent = world
+    token = received(demo, "CPO4", "tokens")["TOK5"]  # broadcast, in 2.3.0 shape
+    assert (token["party_id"], token["contract_id"]) == ("EM5", "NL-EM5-CTOK5")
+
+    location = sent_by(sent, "eMSP5", "location GET", "CPO4").data  # open-routed by its id
+    assert location["type"] == "ON_STREET" and "country_code" not in location
+    assert location["evses"][0]["connectors"][0]["voltage"] == 230
+    command = sent_by(sent, "eMSP5", "START_SESSION", "CPO4")
+    assert command.data == {"result": "ACCEPTED"} and command.result == {"result": "ACCEPTED"}
+
+    # the 2.3.0 CPO's session and CDR, in 2.1.1 shape, embedding the location it pushed
+    for document in (received(demo, "eMSP5", "sessions")["S45"],
+                     received(demo, "eMSP5", "cdrs")["CDR45"]):  # fmt: skip
+        assert document["auth_id"] == "NL-EM5-CTOK5" and "cdr_token" not in document
+        assert document["location"]["type"] == "ON_STREET"
+        assert document["location"]["evses"][0]["connectors"][0]["voltage"] == 230
+
+
+def test_authorisations_cross_versions_both_ways_and_a_2_1_1_session_update_follows_its_put(
+    world: World,
+) -> None:
+    demo, sent = world
+
+    assert sent_by(sent, "CPO1", "authorisation", "eMSP2").data == {"allowed": "ALLOWED"}
+    from_230 = sent_by(sent, "CPO4", "authorisation", "eMSP5").data
+    # 2.3.0 AuthorizationInfo needs the token a 2.1.1 eMSP's answer lacks: the one it pushed
+    assert from_230["allowed"] == "ALLOWED" and from_230["token"]["uid"] == "TOK5"
+    assert from_230["token"]["party_id"] == "EM5"
+    assert received(demo, "eMSP2", "sessions")["S12"]["kwh"] == 5.5
+
+
+def test_list_gets_are_answered_from_the_hubs_store_in_the_requesters_version(
+    world: World,
+) -> None:
+    _, sent = world
+
+    tokens = {t["uid"]: t for t in sent_by(sent, "CPO1", "token list GET", HUB_NAME).data}
+    listed = sent_by(sent, "eMSP3", "location list GET", HUB_NAME).data
+    locations = {location["id"]: location for location in listed}
+
+    # eMSP3's (2.3.0) and eMSP5's (2.1.1) broadcasts; eMSP2 addressed the CPOs, not the hub
+    assert set(tokens) == {"TOK3", "TOK5"}
+    assert tokens["TOK3"]["auth_id"] == "NL-EM3-CTOK3" and "party_id" not in tokens["TOK3"]
+    assert set(locations) == {"LOC1", "LOC4"}
+    assert (locations["LOC1"]["party_id"], locations["LOC1"]["publish"]) == ("CP1", True)
