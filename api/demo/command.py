@@ -19,7 +19,7 @@ from api.demo.mixed_report import report as mixed_report
 from api.demo.mixed_traffic import MESSAGES as MIXED_MESSAGES
 from api.demo.mixed_traffic import run_mixed_traffic
 from api.demo.mixed_versions import MixedVersionsDemo
-from api.demo.orchestrator import ADMIN_TOKEN, Demo
+from api.demo.orchestrator import Demo
 from api.demo.report import report
 from api.demo.topologies import MIXED_VERSIONS, TOPOLOGIES
 from api.demo.traffic import EXCHANGES, Exchange, Side, exchange_pair
@@ -140,8 +140,8 @@ def run(args: argparse.Namespace) -> int:
         ok, printed = traffic_and_report(demo)
         print(printed)
         if args.keep_running:
-            for name, node in demo.nodes.items():
-                print(f"  {name}: {node.url} (admin token {ADMIN_TOKEN})")
+            for line in demo.addresses():
+                print(f"  {line}")
             print("running; Ctrl-C stops everything")
             stopped.wait()
         return 0 if ok else 1

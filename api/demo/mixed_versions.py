@@ -113,5 +113,12 @@ class MixedVersionsDemo(Demo):
                 )
             self.peer_connections[(name, HUB_NAME)] = str(invited["id"])
 
+    def addresses(self) -> list[str]:
+        simulated = [
+            f"{name} (OCPI {s.version}, {s.party.ref[0]}*{s.party.ref[1]}): {s.url} (/_sim/*)"
+            for name, s in self.simulators.items()
+        ]
+        return super().addresses() + simulated
+
     def children(self) -> list[Any]:
         return [s.process for s in self.simulators.values()] + super().children()
