@@ -68,7 +68,7 @@ def test_the_mixed_version_hub_demo_exchanges_every_module_and_prints_each_trans
             "ACCEPTED"] in rows  # fmt: skip
     assert ["charging", "profile", "S42", "eMSP2", "(2.2.1)", "CPO4", "(2.3.0)", "ok,",
             "result", "ACCEPTED"] in rows  # fmt: skip
-    assert "payments: not exchanged: the simulated platforms implement no payments" in out
+    assert "payments: not exchanged: OCPI 2.3.0 payments go between a CPO and a PTP" in out
     # the losses of each lossy translation, read back from the hub's ledger
     assert ["locations", "request", "NL*CP1", "NL*EM2", "2.1.1->2.2.1", "1", "publish",
             "defaulted"] in rows  # fmt: skip
