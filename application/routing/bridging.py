@@ -313,10 +313,35 @@ class VersionBridge:
             zone = stored.get("time_zone") if stored else None
             time_zone = zone if isinstance(zone, str) else None
         if kind in (ObjectKind.SESSION, ObjectKind.CDR) and source != V2_1_1:
-            location = await self._stored_location(operation.owner, _location_id(body))
+            # a CDR is POSTed with no owner in its URL: the CPO is the one sending it
+            cpo = operation.owner or exchange.from_party
+            location = await self._stored_location(cpo, _location_id(body))
         return TranslationContext(
-            owner=owner, token_owner=token_owner, time_zone=time_zone, location=location
+            owner=owner,
+            token_owner=token_owner,
+            time_zone=time_zone,
+            location=location,
+            cdr_token=self._cdr_token(kind, source, target, body),
         )
+
+    def _cdr_token(
+        self, kind: ObjectKind, source: str, target: Target, body: bytes
+    ) -> dict[str, str] | None:
+        """A 2.1.1 session or CDR names its token by `auth_id` only; the receiving eMSP knows its
+        tokens by uid and type: the token it pushed with that contract id, if it pushed one."""
+        if source != V2_1_1 or kind not in (ObjectKind.SESSION, ObjectKind.CDR):
+            return None
+        auth_id = (json_object(body) or {}).get("auth_id")
+        token = self.owners.contract_token(auth_id) if isinstance(auth_id, str) else None
+        if token is None or token.owner != target.party:
+            return None
+        return {
+            "country_code": token.owner.country_code,
+            "party_id": token.owner.party_id,
+            "uid": token.uid,
+            "type": token.token_type,
+            "contract_id": token.contract_id,
+        }
 
     async def _stored_location(
         self, owner: PartyRef | None, location_id: str | None

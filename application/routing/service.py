@@ -61,7 +61,7 @@ from application.local_backends import LocalBackends
 from application.owner_index import (
     InMemoryOwnerIndex,
     OwnerFactStore,
-    contract_fact,
+    contract_facts,
     fact_of,
 )
 from application.rate_limits import RateLimiter
@@ -429,7 +429,7 @@ class RoutingService:
         if link is not None:
             await self._store(self.links.put, link)
         await self.ledger.admit(exchange)
-        for fact in (fact_of(operation), contract_fact(operation, request.body)):
+        for fact in (fact_of(operation), *contract_facts(operation, request.body)):
             if fact is not None and self.owners.learn(fact):
                 # Known at once for open routing; kept in the store behind, off the answer's path.
                 self._spawn(self._keep_fact(fact))
@@ -633,7 +633,8 @@ class RoutingService:
         # this push is in it once the projection passes its position, and reads wait for that.
         self.objects.pushed(exchange.position)
         await self._learn(fact_of(operation))
-        await self._learn(contract_fact(operation, request.body))
+        for fact in contract_facts(operation, request.body):
+            await self._learn(fact)
         if legs:
             self._spawn(fan_out(self.deliverer, self.ledger.recorder, exchange, legs))
         return answer

@@ -23,6 +23,7 @@ from tests.support.fake_platform import FakePlatform, Reply, envelope
 from tests.support.hub import HUB, HubUnderTest, Peer
 from tests.unit.translation.examples import (
     CDR_211,
+    CDR_221,
     LOCATION_211,
     LOCATION_221,
     SESSION_211,
@@ -335,7 +336,11 @@ def test_2_1_1_session_and_cdr_pushes_go_to_the_owner_of_their_token(hub: HubUnd
 
     assert answer.status_code == 200 and answer.json()["status_code"] == 1000
     session = json.loads(emsp.platform.wait_for(1)[0].body)
-    assert session["cdr_token"]["party_id"] == emsp.party.party_id
+    # the token the eMSP pushed with that contract id: its uid and type, not the auth_id again
+    assert session["cdr_token"] == {
+        "country_code": "NL", "party_id": emsp.party.party_id, "uid": token["uid"],
+        "type": "RFID", "contract_id": token["contract_id"],
+    }  # fmt: skip
     assert (session["party_id"], session["location_id"]) == (cpo.party.party_id, "LOC-1")
     routed = _event(hub, cpo, "ses-1", "Routed")
     assert routed.targets == [str(emsp.party)]
@@ -367,6 +372,7 @@ def test_2_1_1_session_and_cdr_pushes_go_to_the_owner_of_their_token(hub: HubUnd
     assert received["cdr_token"]["contract_id"] == "NL-MSP-C2"
     assert received["cdr_location"]["evse_id"] == "NL*CPO*E1"
     assert received["cdr_token"]["party_id"] == emsp.party.party_id
+    assert received["cdr_token"]["uid"] == "UID-2"
     assert bystander.platform.requests == []
 
     unknown = cpo.call(
@@ -378,6 +384,33 @@ def test_2_1_1_session_and_cdr_pushes_go_to_the_owner_of_their_token(hub: HubUnd
     assert "auth_id 'NOBODY'" in unknown.json()["status_message"]
     assert "(hub error 4001" in unknown.json()["status_message"]
     assert "Refused" in hub.event_names(cpo, "ses-2")
+
+
+def test_a_2_2_1_cdr_reaches_a_2_1_1_emsp_with_the_location_the_cpo_pushed_embedded(
+    hub: HubUnderTest,
+) -> None:
+    cpo = hub.connect(Role.CPO)
+    emsp = hub.connect(Role.EMSP, version="2.1.1")
+    location = {**LOCATION_221, "party_id": cpo.party.party_id}
+    cpo.call(
+        "PUT", "locations", "receiver", f"/NL/{cpo.party.party_id}/LOC-1", to=HUB, body=location
+    )
+    emsp.platform.wait_for(1)
+    cdr = {**CDR_221, "party_id": cpo.party.party_id}
+
+    answer = cpo.call(
+        "POST", "cdrs", "receiver", to=emsp.party, body=cdr, request_id="cdr-221"
+    )  # a CDR's URL names no owner: the stored location is the sending CPO's
+
+    assert answer.json()["status_code"] == 1000
+    embedded = json.loads(emsp.platform.wait_for(2)[1].body)["location"]
+    assert embedded["type"] == "ON_STREET"
+    assert embedded["evses"][0]["connectors"][0]["voltage"] == 230
+    defaulted = {
+        path for path, kind in _losses(_event(hub, cpo, "cdr-221", "Forwarded").translation).items()
+        if kind == "defaulted"
+    }  # fmt: skip
+    assert not any(path.startswith("location") for path in defaulted), defaulted
 
 
 def test_real_time_authorisation_between_a_2_1_1_and_a_2_2_1_party_both_ways(
