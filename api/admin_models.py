@@ -82,6 +82,9 @@ class ConnectionView(BaseModel):
     """The negotiated OCPI version (None until registered)."""
     proposed_version: str | None
     proposed_role: str | None
+    refuse_losing: list[str] = []
+    """The translation policy: fields whose loss in a translation between OCPI versions makes
+    the hub refuse a message to or from this connection."""
     versions_url: str | None
     registered: bool
     unregistered: bool

@@ -21,6 +21,7 @@ CONNECTION_COLUMNS = (
     "version",
     "proposed_version",
     "leniency",
+    "refuse_losing",
     "parties",
     "status_reason",
 )
@@ -34,7 +35,13 @@ def call(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
 
 def cell(value: Any) -> str:
     if isinstance(value, list):
-        return ",".join(f"{p['country_code']}*{p['party_id']}/{p['role']}" for p in value) or "-"
+        shown = (
+            item
+            if isinstance(item, str)
+            else f"{item['country_code']}*{item['party_id']}/{item['role']}"
+            for item in value
+        )
+        return ",".join(shown) or "-"
     return "-" if value is None else str(value)
 
 

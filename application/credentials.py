@@ -222,10 +222,16 @@ class Handshakes:
         return discovery
 
     def _get(self, url: str, token: str, encoding: str, probe: bool) -> tuple[PeerAnswer, str]:
+        """GET `url` with the token as `encoding` says; a peer that cannot read it so is asked
+        once more with the other encoding. `probe` (the versions URL): a 401 there moves to the
+        other encoding whatever the retry's answer. Any other failed answer, there or at the
+        details, moves only if the retry succeeds: extrawest-ocpi as a 2.1.1 platform answers
+        its versions endpoint OCPI 3000 to a token as 2.1.1 sends it (it decodes every token
+        there as Base64) and takes tokens as they are everywhere else."""
         answer = self._call("GET", url, token, encoding)
-        if probe and answer.http_status == 401:
+        if not answer.ok:
             retry = self._call("GET", url, token, other_encoding(encoding))
-            if retry.http_status != 401:
+            if retry.ok or (probe and answer.http_status == 401 and retry.http_status != 401):
                 answer, encoding = retry, other_encoding(encoding)
         if not answer.ok:
             raise HandshakeError(

@@ -61,6 +61,8 @@ class PendingPush:
     method: str
     body_sha256: str | None
     broadcast: bool = False
+    version: str | None = None
+    """The OCPI version of the push (None: 2.2.1): the version the stored object is in."""
 
     def as_json(self) -> str:
         return json.dumps(
@@ -74,6 +76,7 @@ class PendingPush:
                 "method": self.method,
                 "body_sha256": self.body_sha256,
                 "broadcast": self.broadcast,
+                "version": self.version,
             }
         )
 
@@ -87,6 +90,7 @@ class PendingPush:
             method=data["method"],
             body_sha256=data["body_sha256"],
             broadcast=bool(data["broadcast"]),
+            version=data.get("version"),
         )
 
 
@@ -95,7 +99,9 @@ class HubObjectsWriter(Protocol):
     def put_pending(self, message_id: str, push: PendingPush) -> None: ...
     def drop_pending(self, message_id: str) -> None: ...
     def get(self, key: ObjectKey) -> bytes | None: ...
-    def put(self, key: ObjectKey, document: bytes, last_updated: str) -> None: ...
+    def put(
+        self, key: ObjectKey, document: bytes, last_updated: str, version: str | None = None
+    ) -> None: ...
     def delete(self, key: ObjectKey) -> None: ...
     def lost(self, key: ObjectKey, message_id: str, body_sha256: str) -> None:
         """The object is unknown from this push on: its body was redacted (a gap)."""
@@ -160,7 +166,9 @@ def _push_of(event: Any) -> PendingPush | None:
     key, sub_ids = object_key(operation)
     if key is None:
         return None
-    return PendingPush(key, sub_ids, event.method, event.body_sha256)
+    # Records made before versions were routed have no ocpi_version: they are 2.2.1.
+    version = getattr(event, "ocpi_version", None)
+    return PendingPush(key, sub_ids, event.method, event.body_sha256, version=version)
 
 
 def _apply(push: PendingPush, message_id: str, writer: HubObjectsWriter) -> None:
@@ -178,7 +186,7 @@ def _apply(push: PendingPush, message_id: str, writer: HubObjectsWriter) -> None
         log.info("hub objects keep %s unchanged: %s", push.key, error)
         return
     if isinstance(result, Stored):
-        writer.put(push.key, result.document, result.last_updated)
+        writer.put(push.key, result.document, result.last_updated, push.version)
     elif isinstance(result, Deleted):
         writer.delete(push.key)
 
@@ -199,6 +207,8 @@ class ProjectionProgress(Protocol):
 
 class HubObjectsView(Protocol):
     def get(self, key: ObjectKey) -> bytes | None: ...
+
+    def get_versioned(self, key: ObjectKey) -> tuple[bytes, str] | None: ...
 
     def page(
         self, module: str, date_from: str | None, date_to: str | None, offset: int, limit: int
@@ -242,6 +252,10 @@ class CaughtUpObjects:
     def get(self, key: ObjectKey) -> bytes | None:
         self._catch_up()
         return self.view.get(key)
+
+    def get_versioned(self, key: ObjectKey) -> tuple[bytes, str] | None:
+        self._catch_up()
+        return self.view.get_versioned(key)
 
     def page(
         self, module: str, date_from: str | None, date_to: str | None, offset: int, limit: int

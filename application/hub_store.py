@@ -27,11 +27,17 @@ class Page:
     documents: list[bytes]
     total: int
     owners: list[PartyRef] = field(default_factory=list)
-    """The owner of each document (in order): whose version a document is in."""
+    """The owner of each document (in order)."""
+    versions: list[str] = field(default_factory=list)
+    """The OCPI version each document is in (in order): the one its owner pushed it in."""
 
 
 class HubObjectStore(Protocol):
     def get(self, key: ObjectKey) -> bytes | None: ...
+
+    def get_versioned(self, key: ObjectKey) -> tuple[bytes, str] | None:
+        """The object and the OCPI version its owner pushed it in."""
+        ...
 
     def pushed(self, position: int) -> None:
         """A push was recorded at ledger `position`: later reads must include it."""

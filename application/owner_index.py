@@ -22,6 +22,10 @@ LOCATION = "location"
 SESSION = "session"
 CONTRACT = "contract"
 """A token's contract id (2.1.1 `auth_id`): what a 2.1.1 session or CDR names its token by."""
+CONTRACT_TOKEN = "contract_token"
+"""`{contract id}\n{type}/{uid}` (`contract_token_key`) -> the eMSP: the token behind a contract id,
+which a 2.1.1 session or CDR must be given as its CdrToken toward 2.2.1/2.3.0 (it names its token
+only by `auth_id`, and the eMSP knows its tokens by uid and type)."""
 SESSION_RECEIVER = "session_receiver"
 """`{cpo}/{session_id}` -> the eMSP a 2.1.1 session went to: its PATCHes carry no `auth_id`."""
 
@@ -47,6 +51,21 @@ def token_key(uid: str, token_type: str) -> str:
     return f"{token_type}/{uid}"
 
 
+@dataclass(frozen=True, slots=True)
+class ContractToken:
+    """The token a contract id names: its eMSP, uid and type."""
+
+    owner: PartyRef
+    uid: str
+    token_type: str
+    contract_id: str
+
+
+def contract_token_key(contract_id: str, uid: str, token_type: str) -> str:
+    # ids are CiStrings (printable ASCII): a line break never occurs in one
+    return f"{contract_id}\n{token_key(uid, token_type)}"
+
+
 def fact_of(operation: Operation) -> OwnerFact | None:
     """The ownership a push reveals: its URL owner segments own the object it names.
 
@@ -65,24 +84,35 @@ def fact_of(operation: Operation) -> OwnerFact | None:
     return None
 
 
-def contract_fact(operation: Operation, body: bytes) -> OwnerFact | None:
+def contract_facts(operation: Operation, body: bytes) -> tuple[OwnerFact, ...]:
     """The eMSP owning a pushed token's contract id (`contract_id`, 2.1.1 `auth_id`): 2.1.1
-    sessions and CDRs carry no owner, only that id, and are routed by it."""
+    sessions and CDRs carry no owner, only that id, and are routed by it; and the token behind
+    that id (uid and type), which their translation up names in its CdrToken."""
     owner = operation.owner
     if (
         operation.kind is not OperationKind.PUSH
         or operation.module is not ModuleId.TOKENS
         or owner is None
     ):
-        return None
+        return ()
     document = json_object(body) or {}
     contract = document.get("contract_id") or document.get("auth_id")
-    return OwnerFact(CONTRACT, contract, owner) if isinstance(contract, str) and contract else None
+    if not isinstance(contract, str) or not contract:
+        return ()
+    facts = [OwnerFact(CONTRACT, contract, owner)]
+    uid = operation.token_uid or document.get("uid")
+    # the body's type: a 2.1.1 token URL has none (the operation then reads RFID, the default)
+    token_type = document.get("type") or operation.token_type or "RFID"
+    if isinstance(uid, str) and uid and isinstance(token_type, str):
+        key = contract_token_key(contract, uid, token_type)
+        facts.append(OwnerFact(CONTRACT_TOKEN, key, owner))
+    return tuple(facts)
 
 
 class InMemoryOwnerIndex:
     def __init__(self) -> None:
         self._owners: dict[tuple[str, str], frozenset[PartyRef]] = {}
+        self._contract_tokens: dict[str, frozenset[ContractToken]] = {}
         self._lock = threading.Lock()
 
     def knows(self, fact: OwnerFact) -> bool:
@@ -95,6 +125,12 @@ class InMemoryOwnerIndex:
             if fact.owner in owners:
                 return False
             self._owners[(fact.kind, fact.key)] = owners | {fact.owner}
+            if fact.kind == CONTRACT_TOKEN:
+                contract_id, _, key = fact.key.partition("\n")
+                token_type, _, uid = key.partition("/")
+                token = ContractToken(fact.owner, uid, token_type, contract_id)
+                known = self._contract_tokens.get(contract_id, frozenset())
+                self._contract_tokens[contract_id] = known | {token}
             return True
 
     def _only(self, kind: str, key: str) -> PartyRef | None:
@@ -115,6 +151,14 @@ class InMemoryOwnerIndex:
 
     def contract_owner(self, contract_id: str) -> PartyRef | None:
         return self._only(CONTRACT, contract_id)
+
+    def contract_token(self, contract_id: str) -> ContractToken | None:
+        """The one token pushed with this contract id; None if none or several (no guessing)."""
+        tokens = self._contract_tokens.get(contract_id, frozenset())
+        if len(tokens) != 1:
+            return None
+        (token,) = tokens
+        return token
 
     def session_receiver(self, cpo: PartyRef, session_id: str) -> PartyRef | None:
         return self._only(SESSION_RECEIVER, session_receiver_key(cpo, session_id))

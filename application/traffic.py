@@ -210,6 +210,9 @@ class TrafficProjection(Projection[TrafficWriter]):
                     event.body_size,
                     event.latency_ms,
                 )
+                # an answer the hub gave from its store, translated from the owner's push
+                source = state["to"] or "hub"
+                self._translated(writer, event, source, state["from"], state)
             else:
                 outcome, answer_bytes, latency = "refused", 0, None
             state["done"] = True

@@ -67,6 +67,9 @@ class RoutedMessage(Aggregate):
         retry_of: str | None = None
         sender_inferred: bool = False
         adjustments: list[str] | None = None
+        ocpi_version: str | None = None
+        """The OCPI version of the request's path prefix; None: 2.2.1 (and every record made
+        before other versions were routed)."""
 
     class Admitted(Request):
         routed: dict[str, Any] | None = None
@@ -95,6 +98,7 @@ class RoutedMessage(Aggregate):
         retry_of: str | None = None,
         sender_inferred: bool = False,
         adjustments: list[str] | None = None,
+        ocpi_version: str | None = None,
         routed: dict[str, Any] | None = None,
         legs: list[dict[str, Any]] | None = None,
         refused: dict[str, Any] | None = None,
@@ -120,6 +124,7 @@ class RoutedMessage(Aggregate):
         self.retry_of = retry_of
         self.sender_inferred = sender_inferred
         self.adjustments = adjustments or []
+        self.ocpi_version = ocpi_version
         self.classification: str | None = None
         self.via: str | None = None
         self.legs: dict[int, dict[str, Any]] = {}
@@ -192,13 +197,14 @@ class RoutedMessage(Aggregate):
         body_sha256: str | None,
         body_size: int,
         note: str | None = None,
+        translation: dict[str, Any] | None = None,
     ) -> None:
         """What the requester got back from us: the last word of every exchange. `note` says
         what the node had to do differently (e.g. relay without a rewritten Link)."""
         if self.outcome == "responded":
             raise MessageStateError("the message was already answered")
         self._response = response_of(
-            http_status, ocpi_status, latency_ms, headers, body_sha256, body_size, note
+            http_status, ocpi_status, latency_ms, headers, body_sha256, body_size, note, translation
         )
         self.outcome = "responded"
 
@@ -315,6 +321,8 @@ class RoutedMessage(Aggregate):
         body_sha256: str | None
         body_size: int
         note: str | None = None
+        translation: dict[str, Any] | None = None
+        """The hub answered from its store in the requester's version: what that changed."""
 
         def apply(self, aggregate: Any) -> None:
             aggregate.outcome = "responded"
@@ -328,8 +336,9 @@ def response_of(
     body_sha256: str | None,
     body_size: int,
     note: str | None = None,
+    translation: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    return {
+    response = {
         "http_status": http_status,
         "ocpi_status": ocpi_status,
         "latency_ms": latency_ms,
@@ -338,6 +347,9 @@ def response_of(
         "body_size": body_size,
         "note": note,
     }
+    if translation is not None:  # absent otherwise: records keep the form they had before
+        response["translation"] = translation
+    return response
 
 
 class Admission:
@@ -409,10 +421,12 @@ class Admission:
         body_sha256: str | None,
         body_size: int,
         note: str | None = None,
+        translation: dict[str, Any] | None = None,
     ) -> None:
-        """What the requester gets back, when it is known before forwarding."""
+        """What the requester gets back, when it is known before forwarding. `translation`:
+        the hub's own answer (its stored copy) was translated toward the requester's version."""
         if self.responded is not None:
             raise MessageStateError("the message was already answered")
         self.responded = response_of(
-            http_status, ocpi_status, latency_ms, headers, body_sha256, body_size, note
+            http_status, ocpi_status, latency_ms, headers, body_sha256, body_size, note, translation
         )

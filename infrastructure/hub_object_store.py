@@ -14,7 +14,7 @@ from typing import Any
 from application.hub_objects import HubObjectsProjection, HubObjectsWriter, PendingPush
 from application.hub_store import ObjectKey, Page
 from application.owner_index import OwnerFact
-from domain.values import PartyRef
+from domain.values import OCPI_VERSION, PartyRef
 from infrastructure.body_reader import LedgerBodies
 from infrastructure.sql import Cursor, Database
 from infrastructure.tracked_view import SqlTrackedView
@@ -53,7 +53,7 @@ class SqlHubObjectsWriter:
 
     def __init__(self, cursor: Cursor) -> None:
         self.cursor = cursor
-        self._objects: dict[ObjectKey, tuple[bytes, str] | None] = {}
+        self._objects: dict[ObjectKey, tuple[bytes, str, str | None] | None] = {}
         self._changed: set[ObjectKey] = set()
         self._pending: dict[str, PendingPush | None] | None = None
         self._stored_pending: set[str] = set()
@@ -85,16 +85,20 @@ class SqlHubObjectsWriter:
     def get(self, key: ObjectKey) -> bytes | None:
         if key not in self._objects:
             row = self.cursor.execute(
-                f"SELECT document, last_updated FROM hub_objects WHERE {_KEY}", _key(key)
+                f"SELECT document, last_updated, version FROM hub_objects WHERE {_KEY}", _key(key)
             ).fetchone()
             self._objects[key] = (
-                None if row is None else (str(row["document"]).encode(), row["last_updated"])
+                None
+                if row is None
+                else (str(row["document"]).encode(), row["last_updated"], row["version"])
             )
         found = self._objects[key]
         return None if found is None else found[0]
 
-    def put(self, key: ObjectKey, document: bytes, last_updated: str) -> None:
-        self._objects[key] = (document, last_updated)
+    def put(
+        self, key: ObjectKey, document: bytes, last_updated: str, version: str | None = None
+    ) -> None:
+        self._objects[key] = (document, last_updated, version)
         self._changed.add(key)
         self._close_gap(key)
 
@@ -134,11 +138,15 @@ class SqlHubObjectsWriter:
         stored = [(k, v) for k in self._changed if (v := self._objects[k]) is not None]
         gone = [k for k in self._changed if self._objects[k] is None]
         self.cursor.executemany(
-            f"INSERT INTO hub_objects ({_KEY_COLUMNS}, last_updated, document) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s) "
+            f"INSERT INTO hub_objects ({_KEY_COLUMNS}, last_updated, document, version) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
             f"ON CONFLICT ({_KEY_COLUMNS}) DO UPDATE "
-            "SET last_updated = excluded.last_updated, document = excluded.document",
-            [(*_key(k), stamp, document.decode("utf-8")) for k, (document, stamp) in stored],
+            "SET last_updated = excluded.last_updated, document = excluded.document, "
+            "version = excluded.version",
+            [
+                (*_key(k), stamp, document.decode("utf-8"), version)
+                for k, (document, stamp, version) in stored
+            ],
         )
         self.cursor.executemany(f"DELETE FROM hub_objects WHERE {_KEY}", [_key(k) for k in gone])
         if self._closed_gaps:
@@ -182,7 +190,7 @@ class SqlHubObjectsView(SqlTrackedView[HubObjectsWriter]):
         "CREATE TABLE IF NOT EXISTS hub_objects ("
         "module TEXT NOT NULL, country_code TEXT NOT NULL, party_id TEXT NOT NULL, "
         "object_id TEXT NOT NULL, token_type TEXT NOT NULL, last_updated TEXT NOT NULL, "
-        "document TEXT NOT NULL, "
+        "document TEXT NOT NULL, version TEXT, "
         f"PRIMARY KEY ({_KEY_COLUMNS}))",
         "CREATE INDEX IF NOT EXISTS hub_objects_by_date ON hub_objects "
         "(module, last_updated, country_code, party_id, object_id, token_type)",
@@ -196,6 +204,13 @@ class SqlHubObjectsView(SqlTrackedView[HubObjectsWriter]):
 
     def __init__(self, database: Database) -> None:
         super().__init__(database)
+        # A table made before objects had a version gets the column; its rows read as 2.2.1
+        # (a rebuild reads each push's version from the ledger).
+        try:
+            database.query("SELECT version FROM hub_objects WHERE 1 = 0")
+        except Exception:
+            with database.transaction() as cursor:
+                cursor.execute("ALTER TABLE hub_objects ADD COLUMN version TEXT")
         # Rows at position 0 were written beside the ledger by earlier versions of the node:
         # the projection replays every push from event zero, so it starts from empty tables.
         with database.transaction() as cursor:
@@ -210,8 +225,16 @@ class SqlHubObjectsView(SqlTrackedView[HubObjectsWriter]):
         return SqlHubObjectsWriter(cursor)
 
     def get(self, key: ObjectKey) -> bytes | None:
-        row = self.database.query_one(f"SELECT document FROM hub_objects WHERE {_KEY}", _key(key))
-        return None if row is None else str(row["document"]).encode("utf-8")
+        found = self.get_versioned(key)
+        return None if found is None else found[0]
+
+    def get_versioned(self, key: ObjectKey) -> tuple[bytes, str] | None:
+        row = self.database.query_one(
+            f"SELECT document, version FROM hub_objects WHERE {_KEY}", _key(key)
+        )
+        if row is None:
+            return None
+        return str(row["document"]).encode("utf-8"), row["version"] or OCPI_VERSION
 
     def gaps(self) -> list[dict[str, str]]:
         """Objects a rebuild could not restore because a push's body was redacted."""
@@ -237,7 +260,8 @@ class SqlHubObjectsView(SqlTrackedView[HubObjectsWriter]):
                 f"SELECT COUNT(*) AS n FROM hub_objects WHERE {condition}", params
             ).fetchone()
             rows = cursor.execute(
-                f"SELECT document, country_code, party_id FROM hub_objects WHERE {condition} "
+                f"SELECT document, country_code, party_id, version FROM hub_objects "
+                f"WHERE {condition} "
                 "ORDER BY last_updated, country_code, party_id, object_id, token_type "
                 "LIMIT %s OFFSET %s",
                 [*params, limit, offset],
@@ -246,6 +270,7 @@ class SqlHubObjectsView(SqlTrackedView[HubObjectsWriter]):
             documents=[str(row["document"]).encode("utf-8") for row in rows],
             total=int(total["n"]) if total else 0,
             owners=[PartyRef(row["country_code"], row["party_id"]) for row in rows],
+            versions=[row["version"] or OCPI_VERSION for row in rows],
         )
 
 

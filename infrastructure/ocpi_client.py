@@ -85,6 +85,8 @@ def _answer(response: httpx.Response) -> PeerAnswer:
             f"HTTP {response.status_code} with a body that is not JSON"
         ) from None
     if not isinstance(payload, dict) or "status_code" not in payload:
+        if response.status_code in (401, 405):  # e.g. a framework's {"detail": ...}
+            return PeerAnswer(response.status_code, None, "", None)
         raise PeerUnavailableError(f"HTTP {response.status_code} without an OCPI envelope")
     status_code = payload.get("status_code")
     message = payload.get("status_message")

@@ -22,14 +22,15 @@ class SqlRoutingTableWriter:
         self.cursor.execute(
             "INSERT INTO rt_connections (id, label, initiated_by, status, version, versions_url, "
             "endpoints, roles, unregistered, status_reason, token_a_hash, updated_at, created_at, "
-            "leniency, proposed_version, proposed_role) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            "leniency, proposed_version, proposed_role, refuse_losing) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
             "ON CONFLICT (id) DO UPDATE SET status = excluded.status, version = excluded.version, "
             "versions_url = excluded.versions_url, endpoints = excluded.endpoints, "
             "roles = excluded.roles, unregistered = excluded.unregistered, "
             "status_reason = excluded.status_reason, token_a_hash = excluded.token_a_hash, "
             "updated_at = excluded.updated_at, leniency = excluded.leniency, "
-            "proposed_version = excluded.proposed_version, proposed_role = excluded.proposed_role",
+            "proposed_version = excluded.proposed_version, proposed_role = excluded.proposed_role, "
+            "refuse_losing = excluded.refuse_losing",
             (
                 entry.id,
                 entry.label,
@@ -47,6 +48,7 @@ class SqlRoutingTableWriter:
                 str(entry.leniency),
                 entry.proposed_version,
                 entry.proposed_role,
+                json.dumps(list(entry.refuse_losing)),
             ),
         )
 
@@ -121,6 +123,7 @@ def connection_from_row(row: dict[str, Any]) -> ConnectionEntry:
         leniency=Leniency(row.get("leniency") or Leniency.LENIENT),
         proposed_version=row.get("proposed_version"),
         proposed_role=row.get("proposed_role"),
+        refuse_losing=tuple(json.loads(row.get("refuse_losing") or "[]")),
     )
 
 
@@ -132,7 +135,7 @@ class SqlRoutingTableView(SqlTrackedView[RoutingTableWriter]):
         "initiated_by TEXT, status TEXT NOT NULL, version TEXT, versions_url TEXT, "
         "endpoints TEXT, roles TEXT, unregistered INTEGER NOT NULL DEFAULT 0, "
         "status_reason TEXT, token_a_hash TEXT, created_at TEXT, updated_at TEXT, leniency TEXT, "
-        "proposed_version TEXT, proposed_role TEXT)",
+        "proposed_version TEXT, proposed_role TEXT, refuse_losing TEXT)",
         "CREATE TABLE IF NOT EXISTS rt_parties (id TEXT PRIMARY KEY, country_code TEXT NOT NULL, "
         "party_id TEXT NOT NULL, role TEXT NOT NULL, business_details TEXT, updated_at TEXT)",
         "CREATE INDEX IF NOT EXISTS rt_parties_ref ON rt_parties (country_code, party_id)",
@@ -143,9 +146,10 @@ class SqlRoutingTableView(SqlTrackedView[RoutingTableWriter]):
 
     def __init__(self, database: Database) -> None:
         super().__init__(database)
-        # Tables made before connections had a leniency (NULL reads as lenient) or a proposed
-        # version (NULL: none proposed) get the column.
-        for column in ("leniency", "proposed_version", "proposed_role"):
+        # Tables made before connections had a leniency (NULL reads as lenient), a proposed
+        # version (NULL: none proposed) or a translation policy (NULL: refuses nothing) get the
+        # column.
+        for column in ("leniency", "proposed_version", "proposed_role", "refuse_losing"):
             try:
                 database.query(f"SELECT {column} FROM rt_connections WHERE 1 = 0")
             except Exception:

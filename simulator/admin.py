@@ -75,6 +75,45 @@ def admin_router(sim: Simulator) -> APIRouter:
     async def received(country_code: str, party_id: str, module: str) -> list[Any]:
         return list(sim.received_objects((country_code.upper(), party_id.upper()), module).values())
 
+    @router.post("/parties/{country_code}/{party_id}/call")
+    async def call(
+        country_code: str,
+        party_id: str,
+        spec: dict[str, Any] = Body(...),  # noqa: B008
+    ) -> dict[str, Any]:
+        """Make a hosted party call its peer, as its own client does (its version's headers and
+        token form): a process-run simulator driven over HTTP. `response_url: true` in the
+        spec puts a fresh result URL of the party into the body (commands, profiles)."""
+        try:
+            client = sim.client(country_code, party_id)
+            body, result_id = spec.get("body"), None
+            if spec.get("response_url") is True:
+                url, result_id = client.response_url(spec["module"])
+                body = {**(body or {}), "response_url": url}
+            to = spec.get("to")
+            response = await client.request(
+                spec["module"],
+                spec["interface"],
+                spec["method"],
+                spec.get("path", ""),
+                to=(to[0], to[1]) if to else None,
+                body=body,
+                params=spec.get("params"),
+                correlation_id=spec.get("correlation_id"),
+            )
+        except (LookupError, KeyError, ValueError) as exc:
+            raise HTTPException(400, str(exc)) from exc
+        try:
+            answer: Any = response.json()
+        except ValueError:
+            answer = response.text
+        return {
+            "http_status": response.status_code,
+            "headers": dict(response.headers),
+            "body": answer,
+            "result_id": result_id,
+        }
+
     @router.get("/results")
     async def results() -> list[dict[str, Any]]:
         with sim.lock:

@@ -77,8 +77,10 @@ def routed(
     respond: tuple[int, int | None] | None = None,
     latency_ms: float = 30.0,
     when: datetime | None = None,
+    ocpi_version: str | None = None,
 ) -> Sent:
-    """A message through the hub: received, routed, forwarded per leg, answered, responded."""
+    """A message through the hub: received, routed, forwarded per leg, answered, responded.
+    `ocpi_version`: of the request's path prefix, as recorded when it is not 2.2.1."""
     request = Body.of(body) if body is not None else None
     bodies = [request] if request else []
     if legs is None:
@@ -104,6 +106,7 @@ def routed(
             body_size=request.size if request else 0,
             from_party=sender,
             to_party=receiver,
+            **({"ocpi_version": ocpi_version} if ocpi_version else {}),
         )
         if refuse is not None:
             admission.refuse(*refuse)

@@ -506,7 +506,8 @@ def message_page(
             "Answered": _hop_detail(data, ("leg", "http_status", "ocpi_status", "latency_ms"))
             + _translated(data),
             "Failed": _hop_detail(data, ("leg", "status_code", "reason")),
-            "Responded": _hop_detail(data, ("http_status", "ocpi_status", "latency_ms")),
+            "Responded": _hop_detail(data, ("http_status", "ocpi_status", "latency_ms"))
+            + _translated(data),
             "Refused": _hop_detail(data, ("http_status", "ocpi_status", "reason")),
         }.get(name, "")
         hops.append(

@@ -8,15 +8,20 @@ import signal
 import sys
 import threading
 from collections import Counter
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import httpx
 
 from api.cli_commands import Command, CommandError, Commands
 from api.cli_settings import reachable_database
-from api.demo.orchestrator import ADMIN_TOKEN, Demo
+from api.demo.mixed_report import report as mixed_report
+from api.demo.mixed_traffic import MESSAGES as MIXED_MESSAGES
+from api.demo.mixed_traffic import run_mixed_traffic
+from api.demo.mixed_versions import MixedVersionsDemo
+from api.demo.orchestrator import Demo
 from api.demo.report import report
-from api.demo.topologies import TOPOLOGIES
+from api.demo.topologies import MIXED_VERSIONS, TOPOLOGIES
 from api.demo.traffic import EXCHANGES, Exchange, Side, exchange_pair
 from infrastructure.ledger_reader import read_ledger
 
@@ -24,7 +29,7 @@ CONCURRENT_PAIRS = 4
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("topology", choices=sorted(TOPOLOGIES))
+    parser.add_argument("topology", choices=sorted([*TOPOLOGIES, MIXED_VERSIONS.name]))
     parser.add_argument(
         "--database-url",
         help="a PostgreSQL URL: every node gets a schema of its own there (default: SQLite files)",
@@ -35,23 +40,34 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
-async def run_traffic(demo: Demo, progress: bool = True) -> list[Exchange]:
-    topology = demo.topology
-    pairs = topology.trading_pairs()
-    total = len(pairs) * len(EXCHANGES)
-    done: list[Exchange] = []
+class Outcome(Protocol):
+    @property
+    def ok(self) -> bool: ...
 
-    def show(exchange: Exchange) -> None:
-        done.append(exchange)
-        if progress:
+
+def progress_bar(total: int, shown: bool, unit: str) -> Callable[[Outcome], None]:
+    """A callback drawing `[####....] n/total {unit}, f failed` on one line as outcomes come."""
+    done: list[Outcome] = []
+
+    def show(outcome: Outcome) -> None:
+        done.append(outcome)
+        if shown:
             width = 30
             filled = width * len(done) // max(total, 1)
             failed = sum(not e.ok for e in done)
             sys.stdout.write(
                 f"\r  [{'#' * filled}{'.' * (width - filled)}] {len(done)}/{total}"
-                f" exchanges, {failed} failed"
+                f" {unit}, {failed} failed"
             )
             sys.stdout.flush()
+
+    return show
+
+
+async def run_traffic(demo: Demo, progress: bool = True) -> list[Exchange]:
+    topology = demo.topology
+    pairs = topology.trading_pairs()
+    show = progress_bar(len(pairs) * len(EXCHANGES), progress, "exchanges")
 
     limit = asyncio.Semaphore(CONCURRENT_PAIRS)
     async with httpx.AsyncClient(timeout=20) as client:
@@ -84,10 +100,26 @@ def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
 
+def traffic_and_report(demo: Demo) -> tuple[bool, str]:
+    """Run the demo's sample traffic; whether all of it went well, and what to print."""
+    if isinstance(demo, MixedVersionsDemo):
+        show = progress_bar(MIXED_MESSAGES, True, "messages")
+        sent = asyncio.run(run_mixed_traffic(demo, show))
+        print()
+        return all(s.ok for s in sent), mixed_report(demo, sent)
+    exchanges = asyncio.run(run_traffic(demo))
+    return all(e.ok for e in exchanges), summary(demo, exchanges)
+
+
 def run(args: argparse.Namespace) -> int:
     if args.database_url:
         reachable_database(args.database_url)  # before any process starts
-    demo = Demo(TOPOLOGIES[args.topology], database_url=args.database_url, keep_workdir=args.keep)
+    demo: Demo
+    if args.topology == MIXED_VERSIONS.name:
+        demo = MixedVersionsDemo(database_url=args.database_url, keep_workdir=args.keep)
+    else:
+        topology = TOPOLOGIES[args.topology]
+        demo = Demo(topology, database_url=args.database_url, keep_workdir=args.keep)
     stopped = threading.Event()
     # SIGTERM (and SIGINT even where a shell started us with it ignored) stop the demo the way
     # Ctrl-C does, so the child processes are always stopped.
@@ -105,12 +137,11 @@ def run(args: argparse.Namespace) -> int:
         print("connecting (credentials handshake through the admin API) ...")
         demo.connect()
         print("sample traffic:")
-        exchanges = asyncio.run(run_traffic(demo))
-        print(summary(demo, exchanges))
-        ok = all(e.ok for e in exchanges)
+        ok, printed = traffic_and_report(demo)
+        print(printed)
         if args.keep_running:
-            for name, node in demo.nodes.items():
-                print(f"  {name}: {node.url} (admin token {ADMIN_TOKEN})")
+            for line in demo.addresses():
+                print(f"  {line}")
             print("running; Ctrl-C stops everything")
             stopped.wait()
         return 0 if ok else 1

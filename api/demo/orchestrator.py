@@ -237,8 +237,18 @@ class Demo:
 
     # ---- stop --------------------------------------------------------------------------------
 
+    def addresses(self) -> list[str]:
+        """Where each process of the demo listens, for `--keep-running`."""
+        return [
+            f"{name}: {node.url} (admin token {ADMIN_TOKEN})" for name, node in self.nodes.items()
+        ]
+
+    def children(self) -> list[subprocess.Popen[bytes] | None]:
+        """Every process the demo started (stopped by `close`)."""
+        return [n.process for n in self.nodes.values() if n.process] + [self.backends]
+
     def close(self) -> None:
-        children = [n.process for n in self.nodes.values() if n.process] + [self.backends]
+        children = self.children()
         for child in children:
             if child is not None and child.poll() is None:
                 child.send_signal(signal.SIGTERM)

@@ -37,6 +37,8 @@ class PartySpec:
 class PlatformSpec:
     name: str
     parties: tuple[PartySpec, ...]
+    ocpi_version: str = "2.2.1"
+    """The OCPI version the platform speaks (the mixed-version hub's simulated platforms)."""
 
 
 @dataclass(frozen=True)
@@ -175,3 +177,21 @@ TOPOLOGIES: dict[str, Topology] = {
         ),
     )
 }
+
+
+MIXED_VERSIONS = Topology(
+    "hub-mixed-versions",
+    "A hub between platforms of OCPI 2.1.1, 2.2.1 and 2.3.0 (issue 17): every leg in its"
+    " receiver's version",
+    (
+        PlatformSpec("CPO1", _parties("CPO1"), "2.1.1"),
+        PlatformSpec("eMSP2", _parties("eMSP2"), "2.2.1"),
+        PlatformSpec("eMSP3", _parties("eMSP3"), "2.3.0"),
+        PlatformSpec("CPO4", _parties("CPO4"), "2.3.0"),
+        PlatformSpec("eMSP5", _parties("eMSP5"), "2.1.1"),
+    ),
+    (),
+    ("CPO1", "eMSP2", "eMSP3", "CPO4", "eMSP5"),
+)
+"""Simulated platforms (one party each, each its own process) connected straight to the hub;
+not in TOPOLOGIES, whose platforms are ocpi-ledger nodes with party backends."""

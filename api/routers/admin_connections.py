@@ -88,6 +88,7 @@ def connection_view(node: Node, connection_id: str) -> dict[str, Any]:
         version=entry.version,
         proposed_version=entry.proposed_version,
         proposed_role=entry.proposed_role,
+        refuse_losing=list(entry.refuse_losing),
         versions_url=entry.versions_url,
         registered=entry.is_registered,
         unregistered=entry.unregistered,

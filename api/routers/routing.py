@@ -34,10 +34,12 @@ from domain.values import (
     CUSTOM_MODULE_PATTERN,
     FUNCTIONAL_MODULES,
     OCPI_VERSION,
+    RESERVED_MODULE_IDS,
     AnyModuleId,
     InterfaceRole,
     PartyKey,
 )
+from domain.versions import V2_1_1
 from infrastructure.background_loop import BackgroundLoop
 from infrastructure.callback_store import SqlLinkStore
 from infrastructure.forwarder import HttpDeliverer
@@ -257,16 +259,37 @@ _ROUTING_HEADERS = (
 
 
 def openapi_paths() -> dict[str, Any]:
-    """OpenAPI path items of the routed endpoints, which are raw routes (no request parsing on
-    the hot path) and so invisible to FastAPI's generator: clients and fuzzers see them here."""
+    """OpenAPI path items of the routed endpoints of every version, which are raw routes (no
+    request parsing on the hot path) and so invisible to FastAPI's generator: clients and
+    fuzzers see them here. 2.1.1 parties send no routing headers (routed by content)."""
     rest = {"name": "rest", "in": "path", "required": True, "schema": {"type": "string"}}
+    interface = {
+        "name": "interface",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "enum": ["sender", "receiver"]},
+    }
     paths: dict[str, Any] = {}
-    for module in sorted(FUNCTIONAL_MODULES):
-        for interface in InterfaceRole:
-            paths[f"/ocpi/{OCPI_VERSION}/{module}/{interface.lower()}/{{rest}}"] = _routed_item(
-                f"{module} {interface} interface, routed by OCPI-to",
-                f"route_{module}_{interface.lower()}",
-                [rest],
+    for version, modules in MODULES_OF.items():
+        routed_by = (
+            "content (OCPI 2.1.1 has no routing headers)" if version == V2_1_1 else "OCPI-to"
+        )
+        headers = _ROUTING_HEADERS if version != V2_1_1 else ()
+        for module in sorted(m for m in FUNCTIONAL_MODULES if str(m) in modules):
+            for role in InterfaceRole:
+                paths[f"/ocpi/{version}/{module}/{role.lower()}/{{rest}}"] = _routed_item(
+                    f"OCPI {version} {module} {role} interface, routed by {routed_by}",
+                    _operation_id(version, f"{module}_{role.lower()}"),
+                    [rest],
+                    headers,
+                )
+        for opaque in sorted(modules - RESERVED_MODULE_IDS):
+            paths[f"/ocpi/{version}/{opaque}/{{interface}}/{{rest}}"] = _routed_item(
+                f"OCPI {version} {opaque} (relayed as it is), routed by OCPI-to between "
+                f"parties of OCPI {version}",
+                _operation_id(version, opaque),
+                [interface, rest],
+                headers,
             )
     custom = [
         {
@@ -276,25 +299,29 @@ def openapi_paths() -> dict[str, Any]:
             "schema": {"type": "string", "pattern": f"^{CUSTOM_MODULE_PATTERN}$"},
             "description": "a custom module id the two platforms agreed on",
         },
-        {
-            "name": "interface",
-            "in": "path",
-            "required": True,
-            "schema": {"type": "string", "enum": ["sender", "receiver"]},
-        },
+        interface,
         rest,
     ]
     paths[f"/ocpi/{OCPI_VERSION}/{{module}}/{{interface}}/{{rest}}"] = _routed_item(
         "custom module, routed by OCPI-to between platforms directly (a hub answers 404)",
         "route_custom_module",
         custom,
+        _ROUTING_HEADERS,
     )
     return paths
 
 
-def _routed_item(summary: str, operation_id: str, parameters: list[Any]) -> dict[str, Any]:
+def _operation_id(version: str, name: str) -> str:
+    # 2.2.1's ids are kept as they were (clients generated from the description use them).
+    suffix = "" if version == OCPI_VERSION else "_v" + version.replace(".", "")
+    return f"route_{name}{suffix}"
+
+
+def _routed_item(
+    summary: str, operation_id: str, parameters: list[Any], header_names: tuple[str, ...]
+) -> dict[str, Any]:
     headers = [
-        {"name": name, "in": "header", "schema": {"type": "string"}} for name in _ROUTING_HEADERS
+        {"name": name, "in": "header", "schema": {"type": "string"}} for name in header_names
     ]
     item: dict[str, Any] = {}
     for method in METHODS:

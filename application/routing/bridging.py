@@ -25,6 +25,7 @@ from application.routing.versions import (
     dump_json,
     headers_toward,
     loss_record,
+    not_supported_answer,
     policy_matches,
     request_kind,
     translate_answer,
@@ -82,15 +83,27 @@ class VersionBridge:
                 entries.extend(connection.refuse_losing)
         return entries
 
+    def versions_of(self, party: PartyRef) -> set[str]:
+        """The versions of the connections `party` is reached through (hosted: 2.2.1)."""
+        versions = set()
+        for route in self.table.routes_to(party):
+            connection = self.table.connection(route.route_key)
+            versions.add(version_of(connection.version if connection is not None else None))
+        return versions
+
+    def not_supported(self, exchange: Exchange, operation: Operation, party: PartyRef) -> Any:
+        """What the hub answers itself for a request `party`'s versions have no form of
+        (`not_supported_answer`), or None."""
+        if operation.kind not in (OperationKind.COMMAND, OperationKind.CHARGING_PROFILE):
+            return None
+        return not_supported_answer(operation, exchange.request.version, self.versions_of(party))
+
     def module_missing(self, party: PartyRef, module: str) -> str | None:
         """Why `party` cannot be sent `module`: every connection it is reached through speaks a
         version without it (payments is 2.3.0 only); None if one can take it."""
         if module in MODULES_OF[V2_1_1] or not _versioned(module):
             return None  # in every version, or a custom module: whoever publishes it takes it
-        versions = set()
-        for route in self.table.routes_to(party):
-            connection = self.table.connection(route.route_key)
-            versions.add(version_of(connection.version if connection is not None else None))
+        versions = self.versions_of(party)
         if not versions or any(module in MODULES_OF[v] for v in versions if v in MODULES_OF):
             return None
         spoken = ", ".join(sorted(versions))
@@ -199,8 +212,10 @@ class VersionBridge:
         documents: list[bytes] = []
         translated = losses = left_out = 0
         owners: list[PartyRef | None] = list(page.owners) or [None] * len(page.documents)
-        for document, owner in zip(page.documents, owners, strict=True):
-            source = self._version_of_party(owner)
+        # each document in the version its owner pushed it in (a store that does not say: the
+        # version of the owner's connection)
+        versions = page.versions or [self._version_of_party(owner) for owner in owners]
+        for document, owner, source in zip(page.documents, owners, versions, strict=True):
             if kind is None or source == wanted or owner is None:
                 documents.append(document)
                 continue
@@ -224,6 +239,32 @@ class VersionBridge:
         if left_out:
             note += f"; {left_out} left out: OCPI {wanted} cannot express them"
         return documents, note
+
+    def stored_one(
+        self,
+        exchange: Exchange,
+        operation: Operation,
+        owner: PartyRef,
+        document: bytes,
+        source: str,
+    ) -> tuple[bytes, dict[str, Any] | None]:
+        """One object of the hub's store (as its owner pushed it, in OCPI `source`) in the
+        requester's version, and the loss record (None: same version, sent as stored). Raises
+        `TranslationRefused` when the requester's version cannot express it."""
+        wanted = exchange.request.version
+        kind = answer_kind(operation)
+        if kind is None or source == wanted:
+            return document, None
+        try:
+            one = translate(
+                kind, json_object(document) or {}, source, wanted, TranslationContext(owner=owner)
+            )
+        except UntranslatableError as error:
+            raise TranslationRefused(
+                f"the hub's copy (OCPI {source}) cannot be expressed in OCPI {wanted}"
+                f" ({error.reason}): {error}"
+            ) from error
+        return dump_json(one.body), loss_record(source, wanted, one.losses)
 
     def _version_of_party(self, party: PartyRef | None) -> str:
         """The version of the connection a party pushes through (hosted parties: 2.2.1)."""
@@ -272,10 +313,35 @@ class VersionBridge:
             zone = stored.get("time_zone") if stored else None
             time_zone = zone if isinstance(zone, str) else None
         if kind in (ObjectKind.SESSION, ObjectKind.CDR) and source != V2_1_1:
-            location = await self._stored_location(operation.owner, _location_id(body))
+            # a CDR is POSTed with no owner in its URL: the CPO is the one sending it
+            cpo = operation.owner or exchange.from_party
+            location = await self._stored_location(cpo, _location_id(body))
         return TranslationContext(
-            owner=owner, token_owner=token_owner, time_zone=time_zone, location=location
+            owner=owner,
+            token_owner=token_owner,
+            time_zone=time_zone,
+            location=location,
+            cdr_token=self._cdr_token(kind, source, target, body),
         )
+
+    def _cdr_token(
+        self, kind: ObjectKind, source: str, target: Target, body: bytes
+    ) -> dict[str, str] | None:
+        """A 2.1.1 session or CDR names its token by `auth_id` only; the receiving eMSP knows its
+        tokens by uid and type: the token it pushed with that contract id, if it pushed one."""
+        if source != V2_1_1 or kind not in (ObjectKind.SESSION, ObjectKind.CDR):
+            return None
+        auth_id = (json_object(body) or {}).get("auth_id")
+        token = self.owners.contract_token(auth_id) if isinstance(auth_id, str) else None
+        if token is None or token.owner != target.party:
+            return None
+        return {
+            "country_code": token.owner.country_code,
+            "party_id": token.owner.party_id,
+            "uid": token.uid,
+            "type": token.token_type,
+            "contract_id": token.contract_id,
+        }
 
     async def _stored_location(
         self, owner: PartyRef | None, location_id: str | None

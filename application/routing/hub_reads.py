@@ -14,18 +14,24 @@ from application.routing.answers import HubAnswers
 from application.routing.exchange import Answer, Exchange, RoutingConfig
 from application.routing.recording import ExchangeRecorder
 from application.routing.route_finder import RouteFinder
+from application.routing.versions import TranslationRefused
 from domain import headers as h
 from domain.errors import InvalidOperationError
 from domain.hub_objects import normalise_datetime
 from domain.operations import Operation
 from domain.routing import NEVER_BROADCAST, RouteClass, RouteClassKind
 from domain.status_codes import ClientError
-from domain.values import ModuleId
+from domain.values import OCPI_VERSION, ModuleId, PartyRef
 
 _STORED_MODULES = frozenset({ModuleId.LOCATIONS, ModuleId.TARIFFS, ModuleId.TOKENS})
 
 Store = Callable[..., Awaitable[Any]]
 InVersion = Callable[[Exchange, Operation, Page], tuple[list[bytes], str | None]]
+OneInVersion = Callable[
+    [Exchange, Operation, PartyRef, bytes, str], tuple[bytes, dict[str, Any] | None]
+]
+"""One stored object (in the version its owner pushed it in) in the requester's version and its
+loss record (None: sent as stored); raises `TranslationRefused`."""
 
 
 class Refuse(Protocol):
@@ -51,9 +57,11 @@ class HubStoreReads:
         store: Store,
         refuse: Refuse,
         in_version: InVersion | None = None,
+        one_in_version: OneInVersion | None = None,
     ) -> None:
         """`in_version`: the store's documents in the requester's OCPI version, and a note of
-        what that changed (application.routing.bridging)."""
+        what that changed; `one_in_version`: one of them, with its loss report
+        (application.routing.bridging)."""
         self.config = config
         self.objects = objects
         self.answers = answers
@@ -62,6 +70,7 @@ class HubStoreReads:
         self._store = store
         self._refuse = refuse
         self.in_version = in_version
+        self.one_in_version = one_in_version
 
     async def get_all(
         self, exchange: Exchange, operation: Operation, route_class: RouteClass
@@ -112,7 +121,8 @@ class HubStoreReads:
         self, exchange: Exchange, operation: Operation, route_class: RouteClass
     ) -> Answer:
         key, sub_ids = object_key(operation)
-        document = await self._store(self.objects.get, key) if key else None
+        found = await self._store(self.objects.get_versioned, key) if key else None
+        document, version = found if found is not None else (None, OCPI_VERSION)
         part = _sub_object(document, sub_ids) if document is not None else None
         if part is None:
             return await self._refuse(
@@ -122,10 +132,30 @@ class HubStoreReads:
                 http_status=404,
                 route_class=route_class,
             )
+        assert key is not None
+        translation = None
+        if self.one_in_version is not None:
+            try:
+                part, translation = self.one_in_version(
+                    exchange, operation, key.owner, part, version
+                )
+            except TranslationRefused as error:
+                return await self._refuse(
+                    exchange,
+                    ClientError.INVALID_OR_MISSING_PARAMETERS,
+                    error,
+                    http_status=404,
+                    route_class=route_class,
+                )
         answer = self.answers.ok(exchange, part)
         reason = "the owner reads back the hub's copy"
+        if translation is not None:
+            reason += (
+                f", translated from OCPI {translation['source_version']}"
+                f" ({len(translation['losses'])} loss(es))"
+            )
         exchange.steps.append(lambda m: m.route(str(RouteClassKind.HUB_RECEIVER_GET), [], reason))
-        self.ledger.respond_step(exchange, answer)
+        self.ledger.respond_step(exchange, answer, translation=translation)
         await self.ledger.admit(exchange)
         return answer
 

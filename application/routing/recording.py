@@ -19,6 +19,7 @@ from application.routing.exchange import Answer, Exchange, Leg, MessageRecorder
 from domain import headers as h
 from domain.messages import Admission, RoutedMessage, message_id
 from domain.status_codes import HubError
+from domain.values import OCPI_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,8 @@ class ExchangeRecorder:
             retry_of=retry_of or request.repeats,
             sender_inferred=exchange.sender_inferred,
             adjustments=list(exchange.adjustments),
+            # None reads as 2.2.1, as the records made before versions were routed
+            ocpi_version=request.version if request.version != OCPI_VERSION else None,
         )
 
     def forward_step(self, admission: Admission, leg: Leg) -> None:
@@ -109,12 +112,22 @@ class ExchangeRecorder:
             translation=leg.translation,
         )
 
-    def respond_step(self, exchange: Exchange, answer: Answer, note: str | None = None) -> None:
+    def respond_step(
+        self,
+        exchange: Exchange,
+        answer: Answer,
+        note: str | None = None,
+        translation: dict[str, Any] | None = None,
+    ) -> None:
         """What the requester gets, on the admission (an answer known before forwarding)."""
-        exchange.steps.append(self.response(exchange, answer, note))
+        exchange.steps.append(self.response(exchange, answer, note, translation))
 
     def response(
-        self, exchange: Exchange, answer: Answer, note: str | None = None
+        self,
+        exchange: Exchange,
+        answer: Answer,
+        note: str | None = None,
+        translation: dict[str, Any] | None = None,
     ) -> Callable[[Admission | RoutedMessage], None]:
         """Records `answer` as what the requester got, on an admission or an admitted message;
         its body joins the exchange's bodies."""
@@ -130,6 +143,7 @@ class ExchangeRecorder:
                 body.sha256,
                 len(answer.body),
                 note=note,
+                translation=translation,
             )
 
         return respond

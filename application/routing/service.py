@@ -61,7 +61,7 @@ from application.local_backends import LocalBackends
 from application.owner_index import (
     InMemoryOwnerIndex,
     OwnerFactStore,
-    contract_fact,
+    contract_facts,
     fact_of,
 )
 from application.rate_limits import RateLimiter
@@ -90,6 +90,7 @@ from application.routing.route_finder import (
 )
 from application.routing.versions import (
     TranslationRefused,
+    dump_json,
     version_of,
 )
 from application.routing_table import InMemoryRoutingTable
@@ -165,6 +166,7 @@ class RoutingService:
             self._store,
             self._refuse,
             self.bridge.stored,
+            self.bridge.stored_one,
         )
 
     @property
@@ -331,6 +333,11 @@ class RoutingService:
                     route_class=route_class,
                 )
         assert to_party is not None
+        unsupported = self.bridge.not_supported(exchange, operation, to_party)
+        if unsupported is not None:
+            return await self._not_supported(
+                exchange, operation, route_class, to_party, unsupported
+            )
         missing = self.bridge.module_missing(to_party, str(operation.module))
         if missing is not None:
             return await self._refuse(
@@ -351,6 +358,27 @@ class RoutingService:
         elif kind is RouteClassKind.OPEN_ROUTING:
             reason = f"open routing resolved {to_party} from the request; {reason}"
         return await self._forward(exchange, operation, route_class, target, reason)
+
+    async def _not_supported(
+        self,
+        exchange: Exchange,
+        operation: Operation,
+        route_class: RouteClass,
+        party: PartyRef,
+        data: Any,
+    ) -> Answer:
+        """The receiver's version has no form of this command or charging-profile request: the
+        hub answers NOT_SUPPORTED for it, as the requester's version defines (digest §11.19),
+        on record, with nothing forwarded and no callback link (no result will follow)."""
+        answer = self.answers.ok(exchange, dump_json(data))
+        what = f"{operation.command} command" if operation.command else f"{operation.module} module"
+        reason = (
+            f"answered by the hub: {party} speaks OCPI 2.1.1, which has no {what}; NOT_SUPPORTED"
+        )
+        exchange.steps.append(lambda m: m.route(str(route_class.kind), [str(party)], reason))
+        self.ledger.respond_step(exchange, answer, "NOT_SUPPORTED answered by the hub")
+        await self.ledger.admit(exchange)
+        return answer
 
     # ---- forwarding to one target ----------------------------------------------------------
 
@@ -401,7 +429,7 @@ class RoutingService:
         if link is not None:
             await self._store(self.links.put, link)
         await self.ledger.admit(exchange)
-        for fact in (fact_of(operation), contract_fact(operation, request.body)):
+        for fact in (fact_of(operation), *contract_facts(operation, request.body)):
             if fact is not None and self.owners.learn(fact):
                 # Known at once for open routing; kept in the store behind, off the answer's path.
                 self._spawn(self._keep_fact(fact))
@@ -605,7 +633,8 @@ class RoutingService:
         # this push is in it once the projection passes its position, and reads wait for that.
         self.objects.pushed(exchange.position)
         await self._learn(fact_of(operation))
-        await self._learn(contract_fact(operation, request.body))
+        for fact in contract_facts(operation, request.body):
+            await self._learn(fact)
         if legs:
             self._spawn(fan_out(self.deliverer, self.ledger.recorder, exchange, legs))
         return answer

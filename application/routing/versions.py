@@ -51,6 +51,12 @@ _COMMAND_KINDS = {
 }
 
 
+CANCEL_RESERVATION = CommandType.CANCEL_RESERVATION
+NOT_SUPPORTED = "NOT_SUPPORTED"
+"""CommandResponseType and ChargingProfileResponseType (2.2.1 = 2.3.0): the receiver cannot do
+what was asked."""
+
+
 class TranslationRefused(Exception):
     """A leg that cannot go to its receiver's version: answered 2001 and recorded."""
 
@@ -100,6 +106,25 @@ def answer_kind(operation: Operation) -> ObjectKind | None:
         return ObjectKind.COMMAND_RESPONSE
     if kind is OperationKind.AUTHORIZE:
         return ObjectKind.AUTHORIZATION_INFO
+    return None
+
+
+def not_supported_answer(operation: Operation, requester: str, receivers: set[str]) -> Any:
+    """The `data` the hub answers itself for a command or charging-profile request that has no
+    form in any version the receiver is reached through (every one 2.1.1: CancelReservation,
+    the chargingprofiles module), as 2.2.1 defines it: NOT_SUPPORTED, no result will follow.
+    None when the request goes on (a 2.1.1 requester's own commands are its receiver's to judge)."""
+    if requester == V2_1_1 or not receivers or receivers != {V2_1_1}:
+        return None
+    if operation.kind is OperationKind.COMMAND and operation.command is CANCEL_RESERVATION:
+        text = "the CPO speaks OCPI 2.1.1, which has no CANCEL_RESERVATION command"
+        return {
+            "result": NOT_SUPPORTED,
+            "timeout": 0,
+            "message": [{"language": "en", "text": text}],
+        }
+    if operation.kind is OperationKind.CHARGING_PROFILE:
+        return {"result": NOT_SUPPORTED, "timeout": 0}  # ChargingProfileResponse has no message
     return None
 
 

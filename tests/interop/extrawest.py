@@ -77,7 +77,9 @@ class LibraryPeer:
         encoded = base64.b64encode(self.hub_token().encode()).decode()
         return {"Authorization": f"Token {encoded}"}
 
-    def push(self, module: str, object_id: str, hub_details_url: str) -> Pushed:
+    def push(
+        self, module: str, object_id: str, hub_details_url: str, version: str = "2.2.1"
+    ) -> Pushed:
         """The library's own push: POST /push/2.2.1 makes it send the object to the hub.
 
         The library then GETs `endpoints_url` (the hub's version details), picks the hub's
@@ -90,10 +92,12 @@ class LibraryPeer:
             "object_id": object_id,
             "receivers": [{"endpoints_url": hub_details_url, "auth_token": self.hub_token()}],
         }
+        operator = state["operator_authorization"]
+        if version == "2.1.1":  # the library reads 2.1.1 tokens as they are, not Base64
+            operator = "Token " + base64.b64decode(operator.split()[1]).decode()
         answer = self._call(
-            "POST", "/push/2.2.1", json=push,
-            headers={"Authorization": state["operator_authorization"]},
-        )  # fmt: skip
+            "POST", f"/push/{version}", json=push, headers={"Authorization": operator}
+        )
         sent = [w for w in self.wire()[before:] if w["direction"] == "sent"]
         return Pushed(dict(answer.json()["receiver_responses"][0]), sent)
 
@@ -111,7 +115,12 @@ class LibraryPeer:
 
 
 def start_library_peer(
-    role: str, country_code: str, party_id: str, *, trailing_slash: bool = True
+    role: str,
+    country_code: str,
+    party_id: str,
+    *,
+    trailing_slash: bool = True,
+    ocpi_version: str = "2.2.1",
 ) -> LibraryPeer:
     port = free_port()
     workdir = Path(tempfile.mkdtemp(prefix="interop-peer-"))  # py_ocpi reads a .env from its cwd
@@ -119,7 +128,7 @@ def start_library_peer(
     process = subprocess.Popen(
         [str(peer_python()), str(RUNNER), "--role", role, "--port", str(port),
          "--country", country_code, "--party", party_id,
-         *([] if trailing_slash else ["--no-trailing-slash"])],
+         "--ocpi-version", ocpi_version, *([] if trailing_slash else ["--no-trailing-slash"])],
         cwd=workdir,
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,

@@ -99,21 +99,41 @@ def fuzzed_hub(tmp_path_factory: pytest.TempPathFactory) -> HubUnderTest:
 
 def test_fuzzing_the_openapi_description_finds_no_server_error(fuzzed_hub: HubUnderTest) -> None:
     """schemathesis over the node's own OpenAPI description, bounded to stay CI-sized; with and
-    without the admin token."""
-    emsp = fuzzed_hub.connect(Role.EMSP)
+    without the admin token. The routed endpoints of every version are fuzzed with the token of
+    a peer of that version too, so they reach the routing service and its translation."""
+    peers = {
+        "2.1.1": fuzzed_hub.connect(Role.CPO, version="2.1.1"),
+        "2.2.1": fuzzed_hub.connect(Role.EMSP),
+        "2.3.0": fuzzed_hub.connect(Role.EMSP, version="2.3.0"),
+    }
+    fuzzed_hub.connect(Role.CPO, version="2.3.0")  # a payments receiver for the 2.3.0 eMSP
     schema = schemathesis.openapi.from_url(f"{fuzzed_hub.url}/admin/openapi.json")
     paths = {result.ok().path for result in schema.get_all_operations()}
     assert "/ocpi/2.2.1/tokens/receiver/{rest}" in paths  # the routed endpoints are fuzzed too
     assert "/ocpi/2.2.1/{module}/{interface}/{rest}" in paths  # custom modules as well
+    assert "/ocpi/2.1.1/locations/receiver/{rest}" in paths
+    assert "/ocpi/2.1.1/chargingprofiles/receiver/{rest}" not in paths  # no such 2.1.1 module
+    assert "/ocpi/2.3.0/sessions/sender/{rest}" in paths
+    assert "/ocpi/2.3.0/payments/{interface}/{rest}" in paths
     failures: list[str] = []
-    for authorization in ("Bearer hub-admin-token-0123456789", _token(emsp), None):
-        headers = {} if authorization is None else {"authorization": authorization}
-        for result in schema.get_all_operations():
-            _fuzz(result.ok(), headers, failures)
+    routed: dict[str, list[str]] = {version: [] for version in peers}
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        version = operation.path.removeprefix("/ocpi/").partition("/")[0]
+        tokens = [_token(peers[version])] if version in peers and "{rest}" in operation.path else []
+        for authorization in ("Bearer hub-admin-token-0123456789", *tokens, None):
+            headers = {} if authorization is None else {"authorization": authorization}
+            seen = routed[version] if authorization in tokens else None
+            _fuzz(operation, headers, failures, seen)
     assert failures == []
+    for version, answers in routed.items():
+        # Answered by the routing service in the peer's own version, not refused at the door.
+        assert [a for a in answers if "speaks OCPI" not in a], (version, answers[:5])
 
 
-def _fuzz(operation: Any, headers: dict[str, str], failures: list[str]) -> None:
+def _fuzz(
+    operation: Any, headers: dict[str, str], failures: list[str], seen: list[str] | None = None
+) -> None:
     @settings(max_examples=2, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     @given(operation.as_strategy())
     def fuzz(case: schemathesis.Case) -> None:
@@ -123,6 +143,8 @@ def _fuzz(operation: Any, headers: dict[str, str], failures: list[str]) -> None:
         failures.extend(_server_errors(case, response))
         if "Traceback" in response.text:
             failures.append(f"{case.method} {case.path}: stack trace")
+        if seen is not None and response.status_code != 401:
+            seen.append(response.text[:300])
 
     fuzz()
 

@@ -5,20 +5,25 @@ of each translation in the ledger (issue 17)."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import httpx
 import pytest
 
 from api.cli import main
+from application.routing.versions import loss_record
+from application.tokens import hash_token
 from domain.connections import Leniency
 from domain.messages import message_id
+from domain.translation import ObjectKind, TranslationContext, translate
 from domain.values import PartyRef, Role
 from tests.integration.console.test_console_http import sign_in
 from tests.support.fake_platform import FakePlatform, Reply, envelope
 from tests.support.hub import HUB, HubUnderTest, Peer
 from tests.unit.translation.examples import (
     CDR_211,
+    CDR_221,
     LOCATION_211,
     LOCATION_221,
     SESSION_211,
@@ -232,6 +237,85 @@ def test_a_2_2_1_emsp_reads_a_2_1_1_location_in_2_2_1(hub: HubUnderTest) -> None
     assert hub.body(responded.body_sha256) == answer.content
 
 
+def _upgrade(hub: HubUnderTest, peer: Peer, role: Role, version: str) -> Peer:
+    """`peer` after a credentials PUT moving its connection to OCPI `version` (§10.6)."""
+    details = {"name": f"{role} {peer.party.party_id}"}
+    roles = [{"role": str(role), "country_code": "NL", "party_id": peer.party.party_id,
+              "business_details": details}]  # fmt: skip
+    refused, position = hub.node.registry.update_credentials(
+        peer.connection_id,
+        version,
+        peer.platform.endpoints_for(role),
+        roles,
+        hash_token(peer.token),
+        peer.outbound_token,
+        "peer",
+    )
+    assert not refused, refused
+    hub.node.wait_for_registry(position)
+    return replace(peer, version=version)
+
+
+def test_an_owners_get_of_the_hubs_copy_after_an_upgrade_is_translated_from_its_push_version(
+    hub: HubUnderTest,
+) -> None:
+    cpo = hub.connect(Role.CPO, version="2.1.1")
+    emsp = hub.connect(Role.EMSP)
+    path = f"/NL/{cpo.party.party_id}/LOC-1"
+    cpo.call("PUT", "locations", "receiver", path, body=LOCATION_211)  # stored as pushed: 2.1.1
+    cpo = _upgrade(hub, cpo, Role.CPO, "2.2.1")
+    context = TranslationContext(owner=PartyRef("NL", cpo.party.party_id))
+
+    read = cpo.call("GET", "locations", "receiver", path, to=HUB, request_id="copy-1")
+    evse = cpo.call("GET", "locations", "receiver", path + "/EVSE-1", to=HUB, request_id="copy-2")
+    every = emsp.call("GET", "locations", "sender", to=HUB).json()["data"]
+
+    expected = translate(ObjectKind.LOCATION, LOCATION_211, "2.1.1", "2.2.1", context)
+    assert read.json().get("data") == expected.body, read.text  # 2.2.1, not the 2.1.1 push
+    responded = _event(hub, cpo, "copy-1", "Responded")
+    assert expected.losses
+    assert responded.translation == loss_record("2.1.1", "2.2.1", expected.losses)
+    assert hub.body(responded.body_sha256) == read.content
+    assert "translated from OCPI 2.1.1" in _event(hub, cpo, "copy-1", "Routed").reason
+    expected_evse = translate(ObjectKind.EVSE, LOCATION_211["evses"][0], "2.1.1", "2.2.1", context)
+    assert evse.json()["data"] == expected_evse.body
+    assert _event(hub, cpo, "copy-2", "Responded").translation == loss_record(
+        "2.1.1", "2.2.1", expected_evse.losses
+    )
+    assert every == [expected.body]  # GET All reads the push's version too, not the connection's
+    head = hub.node.ledger.recorder.max_notification_id()
+    hub.node.runners["traffic"].wait(head, timeout=15)
+    traffic = hub.client.get(
+        f"{hub.url}/admin/traffic", params={"party": str(cpo.party)}, headers=ADMIN
+    ).json()["data"]["translations"]
+    pairs = {(t["party"], t["counterpart"]): t for t in traffic if t["module"] == "locations"}
+    copies = pairs[(str(HUB), str(cpo.party))]  # the hub's copy toward its owner
+    assert (copies["source_version"], copies["target_version"]) == ("2.1.1", "2.2.1")
+    assert copies["translations"] == 2 and copies["losses"] == len(expected.losses) + len(
+        expected_evse.losses
+    )
+    hub.node.runners["audit"].wait(head, timeout=15)
+    with httpx.Client(base_url=hub.url) as browser:
+        sign_in(browser, ADMIN_TOKEN)  # type: ignore[arg-type]
+        read_id = message_id(str(cpo.connection_id), "copy-1")
+        page = browser.get(f"/console/messages/{read_id}").text
+    assert f"translated OCPI 2.1.1 → 2.2.1, {len(expected.losses)} loss(es)" in page
+
+
+def test_an_owners_get_of_its_copy_in_the_version_it_pushed_is_served_as_stored(
+    hub: HubUnderTest,
+) -> None:
+    cpo = hub.connect(Role.CPO, version="2.3.0")
+    location = {**LOCATION_221, "party_id": cpo.party.party_id}
+    path = f"/NL/{cpo.party.party_id}/{location['id']}"
+    cpo.call("PUT", "locations", "receiver", path, to=HUB, body=location)
+
+    read = cpo.call("GET", "locations", "receiver", path, to=HUB, request_id="copy-3")
+
+    assert read.json()["data"] == location
+    assert _event(hub, cpo, "copy-3", "Responded").translation is None
+
+
 def test_2_1_1_session_and_cdr_pushes_go_to_the_owner_of_their_token(hub: HubUnderTest) -> None:
     emsp = hub.connect(Role.EMSP)
     bystander = hub.connect(Role.EMSP)
@@ -252,7 +336,11 @@ def test_2_1_1_session_and_cdr_pushes_go_to_the_owner_of_their_token(hub: HubUnd
 
     assert answer.status_code == 200 and answer.json()["status_code"] == 1000
     session = json.loads(emsp.platform.wait_for(1)[0].body)
-    assert session["cdr_token"]["party_id"] == emsp.party.party_id
+    # the token the eMSP pushed with that contract id: its uid and type, not the auth_id again
+    assert session["cdr_token"] == {
+        "country_code": "NL", "party_id": emsp.party.party_id, "uid": token["uid"],
+        "type": "RFID", "contract_id": token["contract_id"],
+    }  # fmt: skip
     assert (session["party_id"], session["location_id"]) == (cpo.party.party_id, "LOC-1")
     routed = _event(hub, cpo, "ses-1", "Routed")
     assert routed.targets == [str(emsp.party)]
@@ -284,6 +372,7 @@ def test_2_1_1_session_and_cdr_pushes_go_to_the_owner_of_their_token(hub: HubUnd
     assert received["cdr_token"]["contract_id"] == "NL-MSP-C2"
     assert received["cdr_location"]["evse_id"] == "NL*CPO*E1"
     assert received["cdr_token"]["party_id"] == emsp.party.party_id
+    assert received["cdr_token"]["uid"] == "UID-2"
     assert bystander.platform.requests == []
 
     unknown = cpo.call(
@@ -295,6 +384,33 @@ def test_2_1_1_session_and_cdr_pushes_go_to_the_owner_of_their_token(hub: HubUnd
     assert "auth_id 'NOBODY'" in unknown.json()["status_message"]
     assert "(hub error 4001" in unknown.json()["status_message"]
     assert "Refused" in hub.event_names(cpo, "ses-2")
+
+
+def test_a_2_2_1_cdr_reaches_a_2_1_1_emsp_with_the_location_the_cpo_pushed_embedded(
+    hub: HubUnderTest,
+) -> None:
+    cpo = hub.connect(Role.CPO)
+    emsp = hub.connect(Role.EMSP, version="2.1.1")
+    location = {**LOCATION_221, "party_id": cpo.party.party_id}
+    cpo.call(
+        "PUT", "locations", "receiver", f"/NL/{cpo.party.party_id}/LOC-1", to=HUB, body=location
+    )
+    emsp.platform.wait_for(1)
+    cdr = {**CDR_221, "party_id": cpo.party.party_id}
+
+    answer = cpo.call(
+        "POST", "cdrs", "receiver", to=emsp.party, body=cdr, request_id="cdr-221"
+    )  # a CDR's URL names no owner: the stored location is the sending CPO's
+
+    assert answer.json()["status_code"] == 1000
+    embedded = json.loads(emsp.platform.wait_for(2)[1].body)["location"]
+    assert embedded["type"] == "ON_STREET"
+    assert embedded["evses"][0]["connectors"][0]["voltage"] == 230
+    defaulted = {
+        path for path, kind in _losses(_event(hub, cpo, "cdr-221", "Forwarded").translation).items()
+        if kind == "defaulted"
+    }  # fmt: skip
+    assert not any(path.startswith("location") for path in defaulted), defaulted
 
 
 def test_real_time_authorisation_between_a_2_1_1_and_a_2_2_1_party_both_ways(
@@ -445,21 +561,58 @@ def test_a_translation_policy_refuses_a_command_that_would_lose_a_listed_field(
     assert accepted.json()["status_code"] == 1000 and len(cpo.platform.wait_for(1)) == 1
 
 
-def test_an_object_the_receivers_version_lacks_is_refused_clearly_not_a_500(
+def test_a_cancel_reservation_toward_a_2_1_1_cpo_is_answered_not_supported_by_the_hub(
+    hub: HubUnderTest,
+) -> None:
+    emsp = hub.connect(Role.EMSP)
+    emsp_230 = hub.connect(Role.EMSP, version="2.3.0")
+    cpo = hub.connect(Role.CPO, version="2.1.1")
+    cancel = {"response_url": f"{emsp.platform.url}/cb", "reservation_id": "R1"}
+
+    for requester, request_id in ((emsp, "cancel-1"), (emsp_230, "cancel-2")):
+        answer = requester.call(
+            "POST", "commands", "receiver", "/CANCEL_RESERVATION", to=cpo.party, body=cancel,
+            request_id=request_id,
+        )  # fmt: skip
+
+        # 2.2.1's own answer for a command the CPO cannot do: no result will follow
+        assert answer.status_code == 200 and answer.json()["status_code"] == 1000
+        data = answer.json()["data"]
+        assert data["result"] == "NOT_SUPPORTED" and data["timeout"] == 0
+        assert "2.1.1" in data["message"][0]["text"]
+        routed = _event(hub, requester, request_id, "Routed")
+        assert "answered by the hub" in routed.reason and "CANCEL_RESERVATION" in routed.reason
+        assert routed.targets == [str(cpo.party)]
+        names = hub.event_names(requester, request_id)
+        assert "Responded" in names and "Refused" not in names and "Forwarded" not in names
+    assert cpo.platform.requests == []
+
+
+def test_a_charging_profile_request_toward_a_2_1_1_cpo_is_answered_not_supported(
     hub: HubUnderTest,
 ) -> None:
     emsp = hub.connect(Role.EMSP)
     cpo = hub.connect(Role.CPO, version="2.1.1")
-    cancel = {"response_url": f"{emsp.platform.url}/cb", "reservation_id": "R1"}
+    profile = {
+        "charging_profile": {"charging_rate_unit": "A", "charging_profile_period": []},
+        "response_url": f"{emsp.platform.url}/cb",
+    }
+    query = f"?duration=900&response_url={emsp.platform.url}/cb"
 
-    refused = emsp.call(
-        "POST", "commands", "receiver", "/CANCEL_RESERVATION", to=cpo.party, body=cancel,
-        request_id="cancel-1",
-    )  # fmt: skip
+    for method, path, body in (
+        ("PUT", "/S1", profile),
+        ("GET", "/S1" + query, None),
+        ("DELETE", f"/S1?response_url={emsp.platform.url}/cb", None),
+    ):
+        answer = emsp.call(
+            method, "chargingprofiles", "receiver", path, to=cpo.party, body=body,
+            request_id=f"profile-{method}",
+        )  # fmt: skip
 
-    assert refused.status_code == 400 and refused.json()["status_code"] == 2001
-    assert "absent_in_version" in refused.json()["status_message"]
-    assert "Refused" in hub.event_names(emsp, "cancel-1")
+        assert answer.status_code == 200 and answer.json()["status_code"] == 1000, answer.text
+        assert answer.json()["data"] == {"result": "NOT_SUPPORTED", "timeout": 0}
+        routed = _event(hub, emsp, f"profile-{method}", "Routed")
+        assert "chargingprofiles module" in routed.reason
     assert cpo.platform.requests == []
 
 
@@ -513,13 +666,17 @@ def test_a_party_ref_names_the_token_owner_only_when_it_is_unambiguous() -> None
     assert index.contract_owner("C1") is None
 
 
+def _cli_on_a_2_1_1_connection(hub: HubUnderTest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The id of a new 2.1.1 eMSP connection, the CLI pointed at the hub."""
+    monkeypatch.setenv("OCPI_LEDGER_URL", hub.url)
+    monkeypatch.setenv("OCPI_LEDGER_ADMIN_TOKEN", ADMIN_TOKEN)
+    return str(hub.connect(Role.EMSP, version="2.1.1").connection_id)
+
+
 def test_the_cli_sets_a_connections_translation_policy(
     hub: HubUnderTest, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    emsp = hub.connect(Role.EMSP, version="2.1.1")
-    monkeypatch.setenv("OCPI_LEDGER_URL", hub.url)
-    monkeypatch.setenv("OCPI_LEDGER_ADMIN_TOKEN", ADMIN_TOKEN)
-    connection = str(emsp.connection_id)
+    connection = _cli_on_a_2_1_1_connection(hub, monkeypatch)
 
     assert main(["translation-policy", connection, "tariffs.min_price", "tariffs.max_price"]) == 0
 
@@ -532,3 +689,23 @@ def test_the_cli_sets_a_connections_translation_policy(
     )
     assert main(["translation-policy", connection]) == 0
     assert "(none: every translation is made)" in capsys.readouterr().out
+
+
+def test_the_admin_api_and_the_cli_show_a_connections_translation_policy_from_the_sql_view(
+    hub: HubUnderTest, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connection = _cli_on_a_2_1_1_connection(hub, monkeypatch)
+    policy = {"refuse_losing": ["tariffs.min_price", "locations.evses.connectors.standard"]}
+    put = httpx.put(
+        f"{hub.url}/admin/connections/{connection}/translation-policy", json=policy, headers=ADMIN
+    )
+    assert put.status_code == 200
+
+    shown = httpx.get(f"{hub.url}/admin/connections/{connection}", headers=ADMIN).json()
+    persisted = hub.node.routing_table_view.connection(connection)
+    assert main(["connections"]) == 0
+
+    expected = ["locations.evses.connectors.standard", "tariffs.min_price"]
+    assert shown["refuse_losing"] == expected  # read from the SQL view, not the memory table
+    assert persisted is not None and list(persisted.refuse_losing) == expected
+    assert ",".join(expected) in capsys.readouterr().out

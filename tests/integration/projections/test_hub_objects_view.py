@@ -128,9 +128,42 @@ def test_rows_left_by_the_old_write_beside_store_are_cleared_before_the_first_re
     _, runner = objects_view(store)
     with store.ledger_db.transaction() as cursor:
         cursor.execute(
-            "INSERT INTO hub_objects VALUES ('locations', 'NL', 'CPO', 'OLD', '', 'x', '{}')"
+            "INSERT INTO hub_objects (module, country_code, party_id, object_id, token_type, "
+            "last_updated, document) VALUES ('locations', 'NL', 'CPO', 'OLD', '', 'x', '{}')"
         )
     record(store, pushed("p1", location("L1", "2024-01-01T00:00:00Z")))
     objects_view(store)  # a node starting on this database, the view still at position 0
     runner.run_until_caught_up()
     assert [r["object_id"] for r in rows(store)] == ["L1"]
+
+
+def test_each_object_is_kept_with_the_ocpi_version_its_owner_pushed_it_in(store: Store) -> None:
+    view, runner = objects_view(store)
+    older = location("L1", "2024-01-01T00:00:00Z")
+    newer = location("L2", "2024-01-02T00:00:00Z")
+    record(store, pushed("p1", older, ocpi_version="2.1.1"))
+    record(store, pushed("p2", newer, path="/NL/CPO/L2"))
+    runner.run_until_caught_up()
+
+    assert view.get_versioned(L1) == (older, "2.1.1")
+    assert view.get_versioned(ObjectKey("locations", PartyRef("NL", "CPO"), "L2")) == (
+        newer,
+        "2.2.1",  # recorded without a version: 2.2.1, as every record before versions
+    )
+    assert view.page("locations", None, None, 0, 10).versions == ["2.1.1", "2.2.1"]
+
+
+def test_an_objects_table_made_before_versions_gains_the_column(store: Store) -> None:
+    with store.ledger_db.transaction() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS hub_objects")
+        cursor.execute(
+            "CREATE TABLE hub_objects (module TEXT NOT NULL, country_code TEXT NOT NULL, "
+            "party_id TEXT NOT NULL, object_id TEXT NOT NULL, token_type TEXT NOT NULL, "
+            "last_updated TEXT NOT NULL, document TEXT NOT NULL, "
+            "PRIMARY KEY (module, country_code, party_id, object_id, token_type))"
+        )
+    view, runner = objects_view(store)
+    record(store, pushed("p1", location("L1", "2024-01-01T00:00:00Z"), ocpi_version="2.3.0"))
+    runner.run_until_caught_up()
+    found = view.get_versioned(L1)
+    assert found is not None and found[1] == "2.3.0"

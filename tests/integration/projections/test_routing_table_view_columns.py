@@ -1,5 +1,6 @@
-"""A persisted routing table made before connections had a proposed version gets the columns, and
-its rows read as "nothing proposed" (both stores)."""
+"""A persisted routing table made before connections had a proposed version or a translation
+policy gets the columns, and its rows read as "nothing proposed", "refuses nothing" (both
+stores)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ OLD_DDL = (
 )
 
 
-def test_an_old_connections_table_gains_the_proposal_columns_and_keeps_its_rows(
+def test_an_old_connections_table_gains_the_proposal_and_policy_columns_and_keeps_its_rows(
     store: Store,
 ) -> None:
     database = store.registry_db
@@ -38,13 +39,21 @@ def test_an_old_connections_table_gains_the_proposal_columns_and_keeps_its_rows(
     )
     with database.transaction() as cursor:
         view.writer(cursor).put_connection(
-            replace(entry, proposed_version="2.1.1", proposed_role="CPO")
+            replace(
+                entry,
+                proposed_version="2.1.1",
+                proposed_role="CPO",
+                refuse_losing=("tariffs.min_price",),
+            )
         )
 
-    assert old is not None and (old.version, old.proposed_version, old.proposed_role) == (
+    assert old is not None
+    assert (old.version, old.proposed_version, old.proposed_role, old.refuse_losing) == (
         "2.2.1",
         None,
         None,
+        (),
     )
     new = view.connection("new")
     assert new is not None and (new.proposed_version, new.proposed_role) == ("2.1.1", "CPO")
+    assert new.refuse_losing == ("tariffs.min_price",)

@@ -60,6 +60,10 @@ DECLARED: dict[str, type] = {
 ADDED_SINCE: dict[str, set[str]] = {
     "domain.messages:RoutedMessage.Forwarded": {"translation"},  # issue 17: the loss report
     "domain.messages:RoutedMessage.Answered": {"translation"},
+    # issue 17: the version of the request's path prefix; a hub store answer's loss report
+    "domain.messages:RoutedMessage.Received": {"ocpi_version"},
+    "domain.messages:RoutedMessage.Admitted": {"ocpi_version"},
+    "domain.messages:RoutedMessage.Responded": {"translation"},
 }
 
 

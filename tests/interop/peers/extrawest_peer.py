@@ -31,6 +31,8 @@ _args.add_argument("--party", required=True)
 # The library's TRAILING_SLASH setting, off: it then advertises slash-less endpoint URLs while its
 # routes keep the slash, so it answers its own advertised URLs with a 307 (README, item 7).
 _args.add_argument("--no-trailing-slash", action="store_true")
+# The library serves 2.1.1 too (its v_2_1_1 modules): one version per platform, as real ones do.
+_args.add_argument("--ocpi-version", choices=["2.1.1", "2.2.1"], default="2.2.1")
 ARGS = _args.parse_args()
 os.environ.update(
     {
@@ -111,6 +113,14 @@ class Storage:
         self.command_results: dict[str, dict] = {}
 
     def own_credentials(self, token: str) -> dict[str, Any]:
+        if ARGS.ocpi_version == "2.1.1":  # one party, no roles
+            return {
+                "token": token,
+                "url": f"http://127.0.0.1:{ARGS.port}/ocpi/versions",
+                "business_details": {"name": f"extrawest-ocpi {ARGS.role}"},
+                "party_id": ARGS.party,
+                "country_code": ARGS.country,
+            }
         return {
             "token": token,
             "url": f"http://127.0.0.1:{ARGS.port}/ocpi/versions",
@@ -237,8 +247,9 @@ ENDPOINTS[VersionNumber.v_2_2_1][RoleEnum.cpo][ModuleID.commands] = cpo_generato
     ModuleID.commands, InterfaceRole.receiver
 )
 
+VERSION = VersionNumber(ARGS.ocpi_version)
 app = get_application(
-    version_numbers=[VersionNumber.v_2_2_1],
+    version_numbers=[VERSION],
     roles=[RoleEnum.cpo if ARGS.role == "CPO" else RoleEnum.emsp],
     crud=MemoryCrud,
     modules=MODULES,

@@ -23,6 +23,7 @@ class FakeWriter:
     def __init__(self, bodies: Iterable[Body] = ()) -> None:
         self.bodies = {body.sha256: body.data for body in bodies}
         self.objects: dict[ObjectKey, tuple[bytes, str]] = {}
+        self.versions: dict[ObjectKey, str | None] = {}
         self.pushes: dict[str, PendingPush] = {}
         self.gaps: dict[ObjectKey, tuple[str, str]] = {}
         self.preloaded: list[str] = []
@@ -40,8 +41,11 @@ class FakeWriter:
         found = self.objects.get(key)
         return None if found is None else found[0]
 
-    def put(self, key: ObjectKey, document: bytes, last_updated: str) -> None:
+    def put(
+        self, key: ObjectKey, document: bytes, last_updated: str, version: str | None = None
+    ) -> None:
         self.objects[key] = (document, last_updated)
+        self.versions[key] = version
         self.gaps.pop(key, None)
 
     def delete(self, key: ObjectKey) -> None:
@@ -206,6 +210,9 @@ class Progress:
 
 class View:
     def get(self, key: ObjectKey) -> bytes | None:
+        return None
+
+    def get_versioned(self, key: ObjectKey) -> tuple[bytes, str] | None:
         return None
 
     def page(

@@ -50,9 +50,9 @@ def test_a_custom_module_is_routed_when_its_interface_is_a_whole_segment() -> No
         "/ocpi/2.2.1/X-Upper/sender",
         "/ocpi/2.2.1/tokens",
         "/ocpi/versions",
-        "/ocpi/1.0/tokens/receiver/NL/EMA/1",
-        "/ocpi/2.1.1/chargingprofiles/receiver/S1",
-        "/ocpi/2.1.1/x-reservations/sender/R1",
+        "/ocpi/2.0/tokens/receiver/NL/EMA/1",  # a version the node does not route
+        "/ocpi/2.1.1/chargingprofiles/receiver/S1",  # a module 2.1.1 lacks
+        "/ocpi/2.1.1/x-reservations/sender/R1",  # custom modules: 2.2.1 only
         "/admin/messages",
         "/ocpi/2.2.1/tokens/receiver/%0A",
     ],

@@ -12,7 +12,14 @@ from application.callbacks import (
     expiry_after_answer,
 )
 from application.delivery import Target
-from application.owner_index import SESSION, InMemoryOwnerIndex, OwnerFact, fact_of
+from application.owner_index import (
+    SESSION,
+    ContractToken,
+    InMemoryOwnerIndex,
+    OwnerFact,
+    contract_facts,
+    fact_of,
+)
 from application.routing import ocpi_status_of
 from domain.operations import CommandType, parse_operation
 from domain.values import InterfaceRole, ModuleId, PartyRef
@@ -59,6 +66,25 @@ def test_an_id_seen_under_two_owners_is_not_guessed() -> None:
     assert index.session_owner("S1") == CPO_A
     index.learn(OwnerFact(SESSION, "S1", CPO_B))
     assert index.session_owner("S1") is None
+
+
+def test_a_token_push_teaches_the_index_the_token_behind_its_contract_id() -> None:
+    """What a 2.1.1 session or CDR (naming its token by auth_id only) is given as CdrToken."""
+    index = InMemoryOwnerIndex()
+    push = parse_operation(ModuleId.TOKENS, InterfaceRole.RECEIVER, "PUT", "/NL/EMA/U1", "")
+    for fact in contract_facts(push, b'{"uid": "U1", "type": "APP_USER", "auth_id": "NL-C 1"}'):
+        index.learn(fact)
+    warmed = InMemoryOwnerIndex()  # from the stored facts, after a restart
+    for fact in contract_facts(push, b'{"uid": "U1", "type": "APP_USER", "auth_id": "NL-C 1"}'):
+        warmed.learn(OwnerFact(fact.kind, fact.key, fact.owner))
+
+    expected = ContractToken(PartyRef("NL", "EMA"), "U1", "APP_USER", "NL-C 1")
+    assert index.contract_token("NL-C 1") == warmed.contract_token("NL-C 1") == expected
+    assert index.contract_owner("NL-C 1") == PartyRef("NL", "EMA")
+    other = parse_operation(ModuleId.TOKENS, InterfaceRole.RECEIVER, "PUT", "/NL/EMB/U2", "")
+    for fact in contract_facts(other, b'{"uid": "U2", "contract_id": "NL-C 1"}'):
+        index.learn(fact)
+    assert index.contract_token("NL-C 1") is None  # claimed twice: never guessed
 
 
 def test_a_target_encodes_its_token_as_its_peer_expects_and_joins_paths_once() -> None:

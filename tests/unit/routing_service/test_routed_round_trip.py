@@ -1,6 +1,7 @@
 """A 2.2.1 object through a 2.1.1 party and back, along the routed path (issue 17): a 2.2.1 CPO
 pushes it to a 2.1.1 platform (the leg is translated down), the platform serves what it got to
-a 2.2.1 eMSP's GET (the answer is translated up). Whatever changed on the way is named by the
+a 2.2.1 eMSP's GET (the answer is translated up); a session or CDR comes back as a 2.1.1 CPO's
+push routed by its auth_id (translated up). Whatever changed on the way is named by the
 loss report the ledger holds for the push; nothing the report names came back unchanged."""
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from application.delivery import Delivered, Delivery, DeliveryFailed, DeliveryOutcome
-from application.owner_index import OwnerFact
+from application.hub_store import ObjectKey
+from application.owner_index import CONTRACT, OwnerFact
 from application.routing import InboundRequest, RoutingConfig
 from application.routing_table import ConnectionEntry, InMemoryRoutingTable
 from domain.messages import RoutedMessage
@@ -25,7 +27,11 @@ from domain.translation import Loss, LossKind, Translation
 from domain.values import ConnectionStatus, PartyKey, PartyRef, Role
 from tests.unit.routing_service.test_route_choice import FakeRecorder, service_with_fakes
 from tests.unit.translation.strategies import objects
-from tests.unit.translation.test_round_trips import assert_round_trip
+from tests.unit.translation.test_round_trips import (
+    REFUSALS_TO_211,
+    _stored_location_for,
+    assert_round_trip,
+)
 
 HUB = PartyRef("NL", "HUB")
 CPO_221 = PartyKey("NL", "CPA", Role.CPO)
@@ -43,7 +49,7 @@ class MirrorPlatform:
         self.held: bytes = b"null"
 
     async def deliver(self, delivery: Delivery) -> DeliveryOutcome:
-        if delivery.method == "PUT":
+        if delivery.method in ("PUT", "POST"):
             self.held = delivery.body
             return Delivered(200, {"content-type": "application/json"}, b'{"status_code":1000}', 1)
         # a list GET (tariffs have no single-object GET) gets a page of the one object held
@@ -77,7 +83,7 @@ def _network() -> InMemoryRoutingTable:
         named = "" if version == "2.1.1" else interface
         endpoints = tuple(
             (module, named, f"{url}/{module}/{interface.lower()}")
-            for module in ("locations", "tariffs")
+            for module in ("locations", "tariffs", "sessions", "cdrs")
         )
         table.put_connection(
             ConnectionEntry(
@@ -168,14 +174,30 @@ def _round_trip(kind: str, original: dict[str, Any]) -> None:
     if kind == "Tariff":
         (back_body,) = back_body
     # The owner ids come back as the hub knows them: the 2.1.1 party that served the object.
+    _assert_came_back(kind, original, recorder, RoutedMessage.Answered, back_body)
+
+
+def _assert_came_back(
+    kind: str, original: dict[str, Any], recorder: FakeRecorder, way_back: type, back_body: Any
+) -> None:
+    """`back_body` (with the owner ids of the 2.1.1 CPO) is `original` up to what the loss
+    report of the push down names, the way back recorded on the second `way_back` event."""
     assert (back_body["country_code"], back_body["party_id"]) == ("NL", CPO_211.party_id)
     back_body.update(country_code=original["country_code"], party_id=original["party_id"])
     there = _translation(recorder, RoutedMessage.Forwarded, 0, original)
-    back = _translation(recorder, RoutedMessage.Answered, 1, back_body)
+    back = _translation(recorder, way_back, 1, back_body)
     assert (there.source, there.target, back.source, back.target) == (
         "2.2.1", "2.1.1", "2.1.1", "2.2.1"
     )  # fmt: skip
     assert_round_trip(kind, original, there, back)
+
+
+def _drawn(data: st.DataObject, kind: str) -> dict[str, Any]:
+    """A 2.2.1 object of the 2.2.1 CPO, with an id every version can carry."""
+    original: dict[str, Any] = data.draw(objects("2.2.1", kind))
+    original.update(country_code="NL", party_id=CPO_221.party_id)
+    original["id"] = data.draw(st.text("ABCDEFGH0123456789", min_size=1, max_size=12))
+    return original
 
 
 @pytest.mark.parametrize("kind", ["Location", "Tariff"])
@@ -184,9 +206,7 @@ def _round_trip(kind: str, original: dict[str, Any]) -> None:
 def test_a_2_2_1_object_routed_through_a_2_1_1_party_comes_back_with_every_change_reported(
     kind: str, data: st.DataObject
 ) -> None:
-    original = data.draw(objects("2.2.1", kind))
-    original.update(country_code="NL", party_id=CPO_221.party_id)
-    original["id"] = data.draw(st.text("ABCDEFGH0123456789", min_size=1, max_size=12))
+    original = _drawn(data, kind)
     _round_trip(kind, original)
 
 
@@ -282,3 +302,85 @@ def test_a_2_1_1_requester_gets_a_status_code_its_version_has_for_a_hub_error() 
     assert failed.status_code == 4003  # the leg's own record keeps the hub's code
     (responded,) = [e for e in recorder.events if isinstance(e, RoutedMessage.Responded)]
     assert responded.ocpi_status == 3000
+
+
+class StoredLocations:
+    """The hub object store as the version bridge reads it: the CPO's locations it holds."""
+
+    def __init__(self) -> None:
+        self.held: dict[ObjectKey, bytes] = {}
+
+    def get(self, key: ObjectKey) -> bytes | None:
+        return self.held.get(key)
+
+    def pushed(self, position: int) -> None:
+        pass
+
+
+def _push_from_211(
+    table: InMemoryRoutingTable, method: str, module: str, path: str, body: bytes
+) -> InboundRequest:
+    """The 2.1.1 CPO pushes what it holds: no routing headers, routed by its auth_id."""
+    connection = table.connection(f"conn-{CPO_211.party_id}")
+    assert connection is not None
+    headers = {"content-type": "application/json"}
+    return InboundRequest(
+        connection, module, "RECEIVER", method, path, "", headers, body, version="2.1.1"
+    )
+
+
+def _session_or_cdr_round_trip(kind: str, original: dict[str, Any], location: Any) -> None:
+    """A 2.2.1 CPO's session or CDR to a 2.1.1 eMSP (translated down with the hub's stored
+    location), then the same 2.1.1 object pushed by a 2.1.1 CPO, routed by its auth_id to the
+    2.2.1 eMSP owning the token (translated up): the way back is the routed 2.1.1 push."""
+    table = _network()
+    service, _, recorder = service_with_fakes(
+        RoutingConfig(hub=HUB, base_url="https://hub.example.com"), table
+    )
+    mirror, stored = MirrorPlatform(), StoredLocations()
+    service.deliverer, service.owner_facts = mirror, OwnerFacts()
+    service.objects = service.bridge.objects = stored  # type: ignore[assignment]
+    if location is not None:
+        owner = PartyRef("NL", CPO_221.party_id)
+        key = ObjectKey("locations", owner, location["id"])
+        stored.held[key] = json.dumps(location).encode()
+    module, method = ("sessions", "PUT") if kind == "Session" else ("cdrs", "POST")
+    path = f"/NL/{CPO_221.party_id}/{original['id']}" if kind == "Session" else ""
+    body = json.dumps(original).encode()
+    pushed = asyncio.run(
+        service.handle(_request(table, CPO_221, EMSP_211, method, module, "RECEIVER", path, body))
+    )
+    if pushed.http_status == 400:
+        message = json.loads(pushed.body)["status_message"]
+        assert any(f"({reason})" in message for reason in REFUSALS_TO_211[kind]), message
+        return
+    assert json.loads(pushed.body)["status_code"] == 1000, pushed.body
+    down = json.loads(mirror.held)
+    auth_id = down["auth_id"]
+    service.owners.learn(OwnerFact(CONTRACT, auth_id, PartyRef("NL", EMSP_221.party_id)))
+    back_path = f"/NL/{CPO_211.party_id}/{original['id']}" if kind == "Session" else ""
+    again = asyncio.run(
+        service.handle(_push_from_211(table, method, module, back_path, mirror.held))
+    )
+    assert json.loads(again.body)["status_code"] == 1000, again.body
+    back_body = json.loads(mirror.held)
+    # Owner ids and the token come back as the hub knows them: the 2.1.1 CPO that pushed,
+    # the eMSP owning auth_id (its CdrToken built from it, digest §3).
+    _assert_came_back(kind, original, recorder, RoutedMessage.Forwarded, back_body)
+
+
+@pytest.mark.parametrize("kind", ["Session", "Cdr"])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_a_2_2_1_session_or_cdr_through_a_2_1_1_party_comes_back_with_every_change_reported(
+    kind: str, data: st.DataObject
+) -> None:
+    original = _drawn(data, kind)
+    if kind == "Session":
+        location = data.draw(_stored_location_for(original))
+    else:
+        at = original["cdr_location"]
+        names = {"connector_id": at["connector_id"], "evse_uid": at["evse_uid"],
+                 "location_id": at["id"]}  # fmt: skip
+        location = data.draw(_stored_location_for(names)) if data.draw(st.booleans()) else None
+    _session_or_cdr_round_trip(kind, original, location)
