@@ -15,7 +15,7 @@ from typing import Any
 from domain.errors import InvalidPartyError, UntranslatableError
 from domain.translation.bridge import ObjectKind, TranslationContext, translate
 from domain.values import InterfaceRole, ModuleId, PartyKey, Role
-from domain.versions import V2_1_1, V2_2_1, V2_3_0, party_interface_211
+from domain.versions import V2_1_1, V2_2_1, V2_3_0, party_interface_211, version_has_role
 
 
 class InvalidCredentialsError(ValueError):
@@ -34,7 +34,8 @@ def _is_token_text(text: str) -> bool:
     return 0 < len(text) <= 64 and all("!" <= char <= "~" for char in text)
 
 
-def parse_credentials(data: Any) -> PeerCredentials:
+def parse_credentials(data: Any, version: str = V2_2_1) -> PeerCredentials:
+    """A Credentials object of 2.2.1's shape; its roles must exist in OCPI `version`."""
     if not isinstance(data, dict):
         raise InvalidCredentialsError("credentials must be a JSON object")
     token = data.get("token")
@@ -51,7 +52,7 @@ def parse_credentials(data: Any) -> PeerCredentials:
     parsed: list[dict[str, Any]] = []
     seen: set[PartyKey] = set()
     for index, role in enumerate(roles):
-        parsed.append(_parse_role(f"roles[{index}]", role, seen))
+        parsed.append(_parse_role(f"roles[{index}]", role, seen, version))
     return PeerCredentials(token=token, url=url, roles=parsed)
 
 
@@ -95,7 +96,7 @@ def _parse_credentials_230(data: Any) -> PeerCredentials:
         raise InvalidCredentialsError(
             "hub_party_id: the hub's country code and party id, 5 letters and digits"
         )
-    parsed = parse_credentials({k: v for k, v in data.items() if k != "hub_party_id"})
+    parsed = parse_credentials({k: v for k, v in data.items() if k != "hub_party_id"}, V2_3_0)
     for index, entry in enumerate(parsed.roles):
         if entry["role"] == Role.HUB:
             raise InvalidCredentialsError(
@@ -134,7 +135,9 @@ def credentials_in(
     return {"token": token, "url": url, "roles": roles}
 
 
-def _parse_role(where: str, role: Any, seen: set[PartyKey]) -> dict[str, Any]:
+def _parse_role(
+    where: str, role: Any, seen: set[PartyKey], version: str = V2_2_1
+) -> dict[str, Any]:
     if not isinstance(role, dict):
         raise InvalidCredentialsError(f"{where}: must be a CredentialsRole object")
     for field in ("role", "party_id", "country_code"):
@@ -143,6 +146,12 @@ def _parse_role(where: str, role: Any, seen: set[PartyKey]) -> dict[str, Any]:
     if role["role"] not in Role.__members__.values():
         allowed = ", ".join(r.value for r in Role)
         raise InvalidCredentialsError(f"{where}.role: must be one of {allowed}")
+    if not version_has_role(version, Role(role["role"])):
+        # Refused, not registered under a role the peer's version cannot name (digest §11).
+        raise InvalidCredentialsError(
+            f"{where}.role: OCPI {version} has no {role['role']} role (new in OCPI 2.3.0:"
+            " register at the hub's 2.3.0 credentials endpoint)"
+        )
     try:
         key = PartyKey(role["country_code"], role["party_id"], role["role"])
     except InvalidPartyError as error:

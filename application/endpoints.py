@@ -37,6 +37,15 @@ ROLE_INTERFACES: dict[Role, tuple[tuple[ModuleId, InterfaceRole], ...]] = {
         (ModuleId.LOCATIONS, InterfaceRole.RECEIVER),
         (ModuleId.TARIFFS, InterfaceRole.RECEIVER),
     ),
+    # 2.3.0 terminology: a PTP receives what it prices and pays for and sends commands; its
+    # payments interface is no ModuleId (2.3.0 only, versions digest §6).
+    Role.PTP: (
+        (ModuleId.LOCATIONS, InterfaceRole.RECEIVER),
+        (ModuleId.SESSIONS, InterfaceRole.RECEIVER),
+        (ModuleId.CDRS, InterfaceRole.RECEIVER),
+        (ModuleId.TARIFFS, InterfaceRole.RECEIVER),
+        (ModuleId.COMMANDS, InterfaceRole.SENDER),
+    ),
     Role.NAP: (
         (ModuleId.LOCATIONS, InterfaceRole.SENDER),
         (ModuleId.LOCATIONS, InterfaceRole.RECEIVER),

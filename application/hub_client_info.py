@@ -20,6 +20,7 @@ from application.routing_table import ConnectionEntry, InMemoryRoutingTable, Par
 from domain.connections import Connection
 from domain.parties import Party, party_aggregate_id
 from domain.values import ConnectionStatus, InterfaceRole, ModuleId
+from domain.versions import version_has_role
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +56,21 @@ def client_info(entry: PartyEntry) -> dict[str, Any]:
     }
 
 
-def client_infos_for(table: InMemoryRoutingTable, connection_id: str) -> list[dict[str, Any]]:
-    """Every party the hub knows, except the asking platform's own, oldest change first."""
-    infos = [client_info(p) for p in table.parties() if connection_id not in p.routes]
+def representable(entry: PartyEntry, version: str | None) -> bool:
+    """A party a peer of OCPI `version` can be told of: no PTP toward 2.2.1 (digest §11)."""
+    return version_has_role(version, entry.key.role)
+
+
+def client_infos_for(
+    table: InMemoryRoutingTable, connection_id: str, version: str | None = None
+) -> list[dict[str, Any]]:
+    """Every party the hub knows that a peer of `version` can name, except the asking
+    platform's own, oldest change first."""
+    infos = [
+        client_info(p)
+        for p in table.parties()
+        if connection_id not in p.routes and representable(p, version)
+    ]
     return sorted(
         infos, key=lambda i: (i["last_updated"], i["country_code"], i["party_id"], i["role"])
     )
@@ -139,10 +152,11 @@ class HubClientInfoNotifier:
         for target in targets:
             if target.id in new_connections:
                 # A newly registered platform gets the full list instead of the changes.
-                pushes.extend((target, info) for info in client_infos_for(self.table, target.id))
+                infos = client_infos_for(self.table, target.id, target.version)
+                pushes.extend((target, info) for info in infos)
                 continue
             for party in parties:
-                if target.id not in party.routes:
+                if target.id not in party.routes and representable(party, target.version):
                     pushes.append((target, client_info(party)))
         return pushes
 

@@ -21,6 +21,7 @@ class Role(StrEnum):
     NAP = "NAP"
     NSP = "NSP"
     OTHER = "OTHER"
+    PTP = "PTP"  # payment terminal provider, new in OCPI 2.3.0 (versions digest §6, §11)
     SCSP = "SCSP"
 
 

@@ -18,6 +18,7 @@ V2_2_1 = str(OcpiVersion.V2_2_1)
 V2_3_0 = str(OcpiVersion.V2_3_0)
 SUPPORTED_VERSIONS: tuple[str, ...] = (V2_1_1, V2_2_1, V2_3_0)  # oldest first
 ROLES_211 = (Role.CPO, Role.EMSP)
+ROLES_NEW_IN_230 = frozenset({Role.PTP})
 PAYMENTS = "payments"  # 2.3.0's new module: a chapter, not a ModuleID value (digest §1)
 
 _SENDER, _RECEIVER = InterfaceRole.SENDER, InterfaceRole.RECEIVER
@@ -42,6 +43,13 @@ _PARTY_INTERFACES_211: dict[Role, dict[ModuleId, InterfaceRole]] = {
         ModuleId.COMMANDS: _SENDER,
     },
 }
+
+
+def version_has_role(version: str | None, role: Role) -> bool:
+    """Whether a party of `role` can be named in OCPI `version` (None: 2.2.1, the node's own).
+
+    PTP exists from 2.3.0 on; toward older peers such a party is not representable (digest §11)."""
+    return role not in ROLES_NEW_IN_230 or version == V2_3_0
 
 
 class VersionProposalError(DomainError):

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from simulator.envelope import VERSIONS
 
-ROLES = frozenset({"CPO", "EMSP", "HUB", "NSP", "SCSP", "OTHER", "NAP"})
+ROLES = frozenset({"CPO", "EMSP", "HUB", "NSP", "SCSP", "OTHER", "NAP", "PTP"})
 Mode = Literal["platform", "backend"]
 
 

@@ -37,10 +37,11 @@ ROLE_INTERFACES: dict[str, dict[str, str]] = {
     "HUB": {},
     "OTHER": {},
     "NAP": {},
+    "PTP": {},  # 2.3.0's payment terminal provider: payments are no simulated module
 }
 
 # Order in which roles claim a shared URL; fixed so URLs do not depend on config order.
-ROLE_ORDER = ("CPO", "EMSP", "SCSP", "NSP", "NAP", "OTHER", "HUB")
+ROLE_ORDER = ("CPO", "EMSP", "SCSP", "NSP", "NAP", "OTHER", "PTP", "HUB")
 SEGMENT_ROLES = {role.lower(): role for role in ROLE_ORDER}
 
 

@@ -3,9 +3,9 @@ own version (`/_sim/parties/.../call`), in an order that lets the hub learn what
 locations and tariffs first, then tokens (the hub learns each contract's eMSP), commands with
 their async results, sessions, charging profiles, CDRs.
 
-Payments (2.3.0) are not exchanged: they go between a CPO and a PTP, a role neither the hub's
-registry nor the simulator knows yet (the hub routes the module as it is between 2.3.0 parties,
-tested in tests/integration/hub), see `NOT_EXCHANGED`.
+Payments (2.3.0) are not exchanged: they go between a CPO and a PTP, and the simulator serves no
+payments module (the hub registers 2.3.0 PTPs and routes the module as it is between 2.3.0
+parties, tested in tests/integration/hub), see `NOT_EXCHANGED`.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ MESSAGES = 31
 """How many messages `run_mixed_traffic` sends (for its progress bar)."""
 NOT_EXCHANGED = {
     "payments": "OCPI 2.3.0 payments go between a CPO and a PTP (payment terminal provider, a role"
-    " new in 2.3.0), which neither the hub's registry nor the simulator knows yet, so the 2.3.0"
-    " eMSP and CPO here have none to exchange; the hub routes the module between 2.3.0 parties"
-    " as it is (tests/integration/hub/test_routing_between_versions.py)",
+    " new in 2.3.0); the simulated platforms serve no payments module, so none is in this"
+    " topology; the hub registers 2.3.0 PTPs and routes the module between 2.3.0 parties as it"
+    " is (tests/integration/hub/test_routing_between_versions.py)",
 }
 
 

@@ -72,7 +72,9 @@ def list_client_info(request: Request) -> Response:
     date_to = _parse_datetime("date_to", query.get("date_to"))
     infos = [
         info
-        for info in client_infos_for(node.routing_table, caller.connection.id)
+        for info in client_infos_for(
+            node.routing_table, caller.connection.id, caller.connection.version
+        )
         if _in_window(info["last_updated"], date_from, date_to)
     ]
     page = infos[offset : offset + limit]

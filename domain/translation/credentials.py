@@ -38,8 +38,9 @@ OBJECTS = {
         "CredentialsRole": _ROLE,
     },
 }
-_ROLES_230 = values("CPO EMSP NAP NSP OTHER SCSP")
-ENUMS = {V221: {"Role": _ROLES_230 | {"HUB"}}, V230: {"Role": _ROLES_230}}
+_ROLES_SHARED = values("CPO EMSP NAP NSP OTHER SCSP")
+# 2.3.0 drops HUB (a hub sets hub_party_id) and adds PTP, the payment terminal provider.
+ENUMS = {V221: {"Role": _ROLES_SHARED | {"HUB"}}, V230: {"Role": _ROLES_SHARED | {"PTP"}}}
 
 _PARTY_MEMBERS = ("business_details", "party_id", "country_code")
 

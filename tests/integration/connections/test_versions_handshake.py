@@ -25,6 +25,7 @@ CPO_211 = SimParty("NL", "CPO", "CPO", "2.1.1 CPO")
 EMSP_211 = SimParty("BE", "EMS", "EMSP", "2.1.1 eMSP")
 EMSP_230 = SimParty("DE", "MSP", "EMSP", "2.3.0 eMSP")
 EMSP_221 = SimParty("FR", "MSP", "EMSP", "2.2.1 eMSP")
+PTP = SimParty("DE", "PTP", "PTP", "payment terminal provider")
 
 
 @pytest.fixture
@@ -212,6 +213,41 @@ def test_a_230_emsp_registers_and_gets_the_hub_named_in_hub_party_id(
     ]
     assert sim.peer().endpoints[("locations", "RECEIVER")].startswith(f"{hub.url}/ocpi/2.3.0/")
     assert sim.peer().id == "NL*HUB"  # named by hub_party_id, not by a party behind the hub
+
+
+def test_a_230_ptp_registers_and_the_hubs_230_credentials_name_it_to_other_230_peers(
+    hub: RunningNode, platforms: Platforms
+) -> None:
+    _server, ptp_sim = platforms.start(PTP, "2.3.0")
+    ptp_id, ptp_token_a = invite(hub)
+    register(ptp_sim, hub, ptp_token_a)
+    _server, sim = platforms.start(EMSP_230, "2.3.0")
+    _id, token_a = invite(hub)
+    register(sim, hub, token_a)
+
+    assert hub.node.routing_table.connection(ptp_id).roles == (PartyKey("DE", "PTP", Role.PTP),)
+    answered = httpx.get(
+        f"{hub.url}/ocpi/2.3.0/credentials", headers=token_header(sim.peer().token_we_send)
+    ).json()["data"]
+    assert [(r["party_id"], r["role"]) for r in answered["roles"]] == [("PTP", "PTP")]
+
+
+def test_a_221_peer_registering_a_ptp_role_is_refused_on_record(
+    hub: RunningNode, platforms: Platforms
+) -> None:
+    _server, sim = platforms.start(PTP, "2.2.1")
+    connection_id, token_a = invite(hub)
+
+    response = httpx.post(
+        f"{hub.url}/ocpi/2.2.1/credentials",
+        headers=token_header(token_a),
+        json={"token": "b" * 20, "url": sim.versions_url, "roles": sim.credentials_roles()},
+    )
+
+    assert response.status_code == 400 and response.json()["status_code"] == 2001
+    assert "roles[0].role: OCPI 2.2.1 has no PTP role" in response.json()["status_message"]
+    assert hub.events(connection_id)[-1] == "HandshakeFailed"
+    assert hub.node.routing_table.connection(connection_id).roles == ()
 
 
 def test_the_hub_registers_with_a_230_only_platform_in_230(

@@ -4,6 +4,7 @@ of each translation in the ledger (issue 17)."""
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import replace
 from typing import Any
@@ -43,6 +44,10 @@ def _event(hub: HubUnderTest, peer: Peer, request_id: str, name: str) -> Any:
 
 def _losses(record: dict[str, Any]) -> dict[str, str]:
     return {loss["path"]: loss["kind"] for loss in record["losses"]}
+
+
+def _authorization(peer: Peer) -> str:
+    return "Token " + base64.b64encode(peer.token.encode()).decode()
 
 
 def _start_session(emsp: Peer, response_url: str, **extra: Any) -> dict[str, Any]:
@@ -616,20 +621,20 @@ def test_a_charging_profile_request_toward_a_2_1_1_cpo_is_answered_not_supported
     assert cpo.platform.requests == []
 
 
+def _payments_cpo_230(hub: HubUnderTest) -> Peer:
+    """A 2.3.0 CPO whose platform serves the payments Receiver interface."""
+    platform = FakePlatform().start()
+    hub.platforms.append(platform)
+    url = platform.endpoint("payments", "receiver")
+    endpoints = [{"identifier": "payments", "role": "RECEIVER", "url": url}]
+    return hub.connect(Role.CPO, platform=platform, version="2.3.0", endpoints=endpoints)
+
+
 def test_payments_go_between_2_3_0_parties_and_are_refused_toward_2_2_1(
     hub: HubUnderTest,
 ) -> None:
     sender = hub.connect(Role.EMSP, version="2.3.0")
-    platform = FakePlatform().start()
-    hub.platforms.append(platform)
-    endpoints = [
-        {
-            "identifier": "payments",
-            "role": "RECEIVER",
-            "url": platform.endpoint("payments", "receiver"),
-        }
-    ]
-    terminals = hub.connect(Role.CPO, platform=platform, version="2.3.0", endpoints=endpoints)
+    terminals = _payments_cpo_230(hub)
     older = hub.connect(Role.CPO)
     path = f"/NL/{sender.party.party_id}/terminals/T-1"
 
@@ -709,3 +714,42 @@ def test_the_admin_api_and_the_cli_show_a_connections_translation_policy_from_th
     assert shown["refuse_losing"] == expected  # read from the SQL view, not the memory table
     assert persisted is not None and list(persisted.refuse_losing) == expected
     assert ",".join(expected) in capsys.readouterr().out
+
+
+def test_a_2_3_0_ptp_pays_through_the_hub_to_2_3_0_cpos_only_and_2_2_1_peers_never_see_it(
+    hub: HubUnderTest,
+) -> None:
+    ptp = hub.connect(Role.PTP, version="2.3.0")
+    cpo = _payments_cpo_230(hub)
+    older = hub.connect(Role.CPO)
+    path = f"/NL/{ptp.party.party_id}/terminals/T-1"
+    terminal = {"terminal_id": "T-1", "last_updated": "2026-12-01T20:00:00Z"}
+
+    paid = ptp.call("PUT", "payments", "receiver", path, to=cpo.party, body=terminal,
+                    request_id="ptp-1")  # fmt: skip
+
+    assert paid.json()["status_code"] == 1000, paid.text
+    (received,) = cpo.platform.wait_for(1)
+    assert received.path.endswith(f"/payments/receiver{path}")
+    assert received.json() == terminal
+    assert received.headers["ocpi-from-party-id"] == ptp.party.party_id
+    assert _event(hub, ptp, "ptp-1", "Forwarded").translation is None
+    refused = ptp.call("PUT", "payments", "receiver", path, to=older.party, body=terminal,
+                       request_id="ptp-2")  # fmt: skip
+    assert refused.status_code == 400 and refused.json()["status_code"] == 2001
+    assert "OCPI 2.2.1, which has no payments module" in refused.json()["status_message"]
+    assert "Refused" in hub.event_names(ptp, "ptp-2")
+    # 2.2.1's Role has no PTP: a 2.2.1 peer is not told of the PTP, a 2.3.0 peer is
+    listed = {
+        peer.version: {
+            (info["party_id"], info["role"])
+            for info in hub.client.get(
+                f"{hub.url}/ocpi/{peer.version}/hubclientinfo",
+                headers={"authorization": _authorization(peer)},
+            ).json()["data"]
+        }
+        for peer in (older, cpo)
+    }
+    assert (ptp.party.party_id, "PTP") not in listed["2.2.1"]
+    assert (cpo.party.party_id, "CPO") in listed["2.2.1"]
+    assert (ptp.party.party_id, "PTP") in listed["2.3.0"]

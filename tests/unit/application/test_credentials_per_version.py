@@ -18,6 +18,7 @@ DETAILS = {"name": "Party"}
 CPO = {"role": "CPO", "party_id": "CP1", "country_code": "NL", "business_details": DETAILS}
 EMSP = {"role": "EMSP", "party_id": "EM1", "country_code": "DE", "business_details": DETAILS}
 HUB = {"role": "HUB", "party_id": "HUB", "country_code": "NL", "business_details": DETAILS}
+PTP = {"role": "PTP", "party_id": "PT1", "country_code": "NL", "business_details": DETAILS}
 URL = "https://peer.example/ocpi/versions"
 
 
@@ -40,6 +41,7 @@ URL = "https://peer.example/ocpi/versions"
             [CPO],
             "NLHUB",
         ),
+        ("2.3.0", {"token": "t", "url": URL, "roles": [PTP, CPO]}, None, [PTP, CPO], None),
     ],
 )  # fmt: skip
 def test_a_peers_credentials_of_each_version_read_as_roles(
@@ -68,6 +70,8 @@ def test_a_peers_credentials_of_each_version_read_as_roles(
         ("2.3.0", {"token": "t", "url": URL, "hub_party_id": "NL-HUB", "roles": [CPO]}, None,
          "hub_party_id"),
         ("2.3.0", {"token": "t", "url": URL, "roles": []}, None, "roles: required"),
+        ("2.2.1", {"token": "t", "url": URL, "roles": [CPO, PTP]}, None,
+         r"roles\[1\]\.role: OCPI 2\.2\.1 has no PTP role \(new in OCPI 2\.3\.0"),
     ],
 )  # fmt: skip
 def test_each_problem_of_a_versions_shape_is_named(

@@ -41,6 +41,7 @@ REFUSALS_TO_221 = {
     "Connector": {"enum_value_unknown"},
     "Tariff": {"tax_rate_unknown"},
     "Cdr": {"tax_rate_unknown", "enum_value_unknown"},  # connector standard 2.2.1 lacks
+    "Credentials": {"enum_value_unknown"},  # a PTP role, 2.3.0 only (versions digest §11.20)
 }
 # Fields the way back restores from what the hub knows, not from the 2.1.1 object.
 FROM_HUB_KNOWLEDGE = {"country_code", "party_id", "cdr_token", "token", "time_zone"}
