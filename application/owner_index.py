@@ -84,6 +84,12 @@ def fact_of(operation: Operation) -> OwnerFact | None:
     return None
 
 
+TOKEN_BODY_LIMIT = 64 * 1024
+"""A Token object is well under 1 KiB; a larger body is relayed as it is, but not parsed on the
+event loop to learn a contract id (a hostile eMSP could otherwise stall every request with one
+20 MB token push)."""
+
+
 def contract_facts(operation: Operation, body: bytes) -> tuple[OwnerFact, ...]:
     """The eMSP owning a pushed token's contract id (`contract_id`, 2.1.1 `auth_id`): 2.1.1
     sessions and CDRs carry no owner, only that id, and are routed by it; and the token behind
@@ -94,6 +100,8 @@ def contract_facts(operation: Operation, body: bytes) -> tuple[OwnerFact, ...]:
         or operation.module is not ModuleId.TOKENS
         or owner is None
     ):
+        return ()
+    if len(body) > TOKEN_BODY_LIMIT:
         return ()
     document = json_object(body) or {}
     contract = document.get("contract_id") or document.get("auth_id")

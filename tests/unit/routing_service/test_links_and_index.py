@@ -87,6 +87,13 @@ def test_a_token_push_teaches_the_index_the_token_behind_its_contract_id() -> No
     assert index.contract_token("NL-C 1") is None  # claimed twice: never guessed
 
 
+def test_an_oversized_token_push_teaches_no_contract_id() -> None:
+    push = parse_operation(ModuleId.TOKENS, InterfaceRole.RECEIVER, "PUT", "/NL/EMA/U1", "")
+    padded = b'{"uid": "U1", "auth_id": "NL-C 1", "pad": "' + b"x" * 70_000 + b'"}'
+    assert contract_facts(push, padded) == ()
+    assert contract_facts(push, b'{"uid": "U1", "auth_id": "NL-C 1"}') != ()
+
+
 def test_a_target_encodes_its_token_as_its_peer_expects_and_joins_paths_once() -> None:
     target = Target(CPO_A, "c1", "direct", "https://cpo.example.com/ocpi/tokens/", "tok")
     assert target.authorization() == "Token dG9r"
